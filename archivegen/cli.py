@@ -1,0 +1,85 @@
+"""Command-line entry point: one module per command in ``commands/``.
+
+Each command module exposes ``add_parser(subparsers)`` and ``run(args)``
+returning the exit status. Content errors become ``path:line: message``
+lines and status 1; usage errors are argparse's status 2; a traceback is
+never shown unless ``ARCHIVEGEN_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import BuildFailed, ContentError
+
+COMMANDS = ("init", "new", "import_", "build", "serve", "check", "mentions", "entities")
+
+
+def _load(name: str):
+    try:
+        return importlib.import_module(f"archivegen.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"archivegen.commands.{name}":
+            return None
+        raise
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archivegen",
+        description="Build a static, searchable news archive from Markdown articles.",
+    )
+    parser.add_argument("--version", action="version", version=f"archivegen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        module = _load(name)
+        if module is not None:
+            p = module.add_parser(sub)
+            p.set_defaults(_run=module.run)
+    return parser
+
+
+def add_root_option(parser: argparse.ArgumentParser) -> None:
+    """``--root DIR``: the archive to work on (default: current folder)."""
+    parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                        help="archive root holding content/ (default: current folder)")
+
+
+def print_problems(problems, stream=None) -> None:
+    stream = stream or sys.stderr
+    for p in problems:
+        print(p.format(), file=stream)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except BuildFailed as exc:
+        print_problems(exc.problems)
+        n = len(exc.problems)
+        print(f"archivegen: {n} error{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+        return 1
+    except ContentError as exc:
+        print_problems([exc.problem])
+        return 1
+    except KeyboardInterrupt:
+        print("archivegen: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence
+        if os.environ.get("ARCHIVEGEN_DEBUG"):
+            raise
+        print(f"archivegen: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("  (set ARCHIVEGEN_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Archive settings from ``archive.yaml``: typed, defaulted, validated.
+
+Each option is declared once in ``OPTIONS`` with its type, default and a
+comment; ``archivegen init`` writes the same table out as a commented
+``archive.yaml``, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import frontmatter
+from .errors import ContentError, Problems
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: type | tuple[type, ...]
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("title", str, "News Archive", "Site title, shown in every page header and in feeds."),
+    Option("description", str, "An archive of news articles.", "One line describing the archive (meta description, feeds)."),
+    Option("base_url", str, "/", "Where the site is served: '/' or a full URL such as https://user.github.io/archive/."),
+    Option("language", str, "en", "Language of the articles (the html lang attribute)."),
+    Option("timezone", str, "UTC", "Time zone for dates given without an offset (an IANA name, e.g. Europe/London)."),
+    Option("link", str, "first", "Entity links: first mention of each entity, all mentions, or none.", ("first", "all", "none")),
+    Option("link_headings", bool, False, "Link entity names inside headings too (they are always counted)."),
+    Option("front_page_size", int, 20, "Number of latest articles on the front page."),
+    Option("feed_size", int, 50, "Number of entries in each Atom feed."),
+    Option("sanitize", bool, False, "Clean raw HTML in article bodies with nh3 (per article: 'sanitize: true')."),
+    Option("search", bool, True, "Build the Pagefind search index (the --no-search option turns it off for one build)."),
+    Option("search_shard", str, "year", "How the search index is split: one index per year, or a single index.", ("year", "single")),
+    Option("date_format", str, "%-d %B %Y", "strftime format for dates shown on pages."),
+    Option("publisher", str, "", "Publisher name for structured data (JSON-LD); default: the site title."),
+)
+
+_BY_NAME = {o.name: o for o in OPTIONS}
+
+
+@dataclass
+class Config:
+    """Validated settings. Field names equal the ``archive.yaml`` keys."""
+
+    title: str = "News Archive"
+    description: str = "An archive of news articles."
+    base_url: str = "/"
+    language: str = "en"
+    timezone: str = "UTC"
+    link: str = "first"
+    link_headings: bool = False
+    front_page_size: int = 20
+    feed_size: int = 50
+    sanitize: bool = False
+    search: bool = True
+    search_shard: str = "year"
+    date_format: str = "%-d %B %Y"
+    publisher: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        url = self.base_url
+        if "://" in url:
+            url = "/" + url.split("://", 1)[1].partition("/")[2]
+        if not url.startswith("/"):
+            url = "/" + url
+        if not url.endswith("/"):
+            url += "/"
+        return url
+
+    @property
+    def site_url(self) -> str:
+        """Absolute base URL when one is configured, else '' (feeds need it)."""
+        return self.base_url if "://" in self.base_url else ""
+
+    def fingerprint(self) -> str:
+        """Text that changes whenever a setting that affects output changes."""
+        return repr(sorted((f.name, repr(getattr(self, f.name))) for f in fields(self)))
+
+
+def nearest(name: str, known: list[str] | tuple[str, ...]) -> str | None:
+    """The known name closest to a misspelt one, for 'did you mean' hints."""
+    found = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def load_config(root: Path, problems: Problems, overrides: dict[str, Any] | None = None) -> Config:
+    """Read ``archive.yaml`` (optional) and apply command-line overrides."""
+    config = Config()
+    path = root / "archive.yaml"
+    rel = "archive.yaml"
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    if path.is_file():
+        try:
+            text = frontmatter.decode(path.read_bytes(), rel)
+            doc = frontmatter.parse("---\n" + text + ("\n" if not text.endswith("\n") else "") + "---\n", rel)
+            data = doc.meta
+            lines = {k: v - 1 for k, v in doc.key_lines.items()}
+        except ContentError as exc:
+            p = exc.problem
+            problems.error(p.path, (p.line - 1) if p.line and p.line > 1 else p.line, p.message, p.hint)
+            return config
+    for key, value in data.items():
+        option = _BY_NAME.get(key)
+        if option is None:
+            guess = nearest(key, list(_BY_NAME))
+            config.extra[key] = value
+            problems.warning(rel, lines.get(key), f"unknown setting '{key}'",
+                             f"did you mean '{guess}'?" if guess else "it is kept for templates as config.extra")
+            continue
+        _set(config, option, value, rel, lines.get(key), problems)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set(config, _BY_NAME[key], value, "command line", None, problems)
+    return config
+
+
+def _set(config: Config, option: Option, value: Any, path: str, line: int | None, problems: Problems) -> None:
+    expected = option.type
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        problems.error(path, line, f"setting '{option.name}' must be {_type_name(expected)}, not {type(value).__name__}",
+                       f"default: {option.name}: {_yaml(option.default)}")
+        return
+    if option.choices and value not in option.choices:
+        problems.error(path, line, f"setting '{option.name}' must be one of {', '.join(option.choices)}, not '{value}'",
+                       f"e.g. {option.name}: {option.default}")
+        return
+    if option.name == "timezone":
+        try:
+            from zoneinfo import ZoneInfo
+            ZoneInfo(value)
+        except Exception:
+            problems.error(path, line, f"unknown time zone '{value}'", "use an IANA name such as UTC or Europe/London")
+            return
+    if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+        problems.error(path, line, f"setting '{option.name}' must be at least 1", f"default: {option.default}")
+        return
+    setattr(config, option.name, value)
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    names = {str: "text", int: "a whole number", bool: "true or false"}
+    return names.get(t, getattr(t, "__name__", str(t)))  # type: ignore[arg-type]
+
+
+def _yaml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return str(value)
+
+
+def default_yaml() -> str:
+    """A commented ``archive.yaml`` listing every setting with its default."""
+    out = ["# archivegen settings. Every line shows the default; uncomment to change.", ""]
+    for o in OPTIONS:
+        out.append(f"# {o.help}" + (f" One of: {', '.join(o.choices)}." if o.choices else ""))
+        out.append(f"# {o.name}: {_yaml(o.default)}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,351 @@
+"""Load and validate articles from ``content/articles/**/*.md``.
+
+Every problem is collected (never only the first), with the file and line
+of the offending key, so one run shows an author everything to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import frontmatter
+from .config import Config, nearest
+from .errors import ContentError, Problems
+from .slugs import WINDOWS_RESERVED, slug_problem, slugify
+
+KNOWN_FIELDS = (
+    "title", "date", "slug", "summary", "authors", "source", "publication", "original_url",
+    "section", "tags", "image", "people", "countries", "no_link", "draft", "updated",
+    "sanitize", "link",
+)
+IMAGE_FIELDS = ("src", "alt", "caption", "credit")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class Article:
+    """One article's validated front matter and raw Markdown body."""
+
+    path: str  # relative to the archive root, POSIX
+    title: str
+    date: datetime  # timezone-aware
+    slug: str
+    body: str
+    body_line: int
+    digest: str  # sha256 of the file's bytes: the cache key of its body
+    summary: str = ""
+    authors: list[str] = field(default_factory=list)
+    source: str = ""
+    publication: str = ""
+    original_url: str = ""
+    section: str = ""
+    tags: list[str] = field(default_factory=list)
+    image: dict[str, str] | None = None
+    people: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    no_link: list[str] = field(default_factory=list)
+    draft: bool = False
+    updated: datetime | None = None
+    sanitize: bool | None = None
+    link: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def url_path(self) -> str:
+        """``2013/08/09/<slug>/``: the date as written, in its own offset."""
+        return f"{self.date:%Y/%m/%d}/{self.slug}/"
+
+    @property
+    def year(self) -> int:
+        return self.date.year
+
+    def line_of(self, key: str) -> int | None:
+        return self.key_lines.get(key)
+
+
+def article_files(root: Path, problems: Problems) -> list[Path]:
+    """All ``*.md`` below content/articles, sorted; symlinks must stay inside."""
+    base = root / "content" / "articles"
+    if not base.is_dir():
+        return []
+    real_root = root.resolve()
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if not n.startswith("."))
+        for n in list(dirnames):
+            if (d / n).is_symlink():
+                target = (d / n).resolve()
+                if not target.is_relative_to(real_root):
+                    problems.error(_rel(root, d / n), None, f"symbolic link leads outside the archive (to {target})",
+                                   "replace the link with the files themselves")
+                    dirnames.remove(n)
+        for name in sorted(filenames):
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            p = d / name
+            if p.is_symlink() and not p.resolve().is_relative_to(real_root):
+                problems.error(_rel(root, p), None, f"symbolic link leads outside the archive (to {p.resolve()})",
+                               "replace the link with the file itself")
+                continue
+            found.append(p)
+    return found
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
+                  paths: list[Path] | None = None) -> list[Article]:
+    """Read and validate articles; invalid ones are reported and left out."""
+    if not (root / "content").is_dir():
+        problems.error(_rel(root, root / "content"), None, "no content/ folder in the archive root",
+                       f"run archivegen in an archive folder, pass --root DIR, or create one with 'archivegen init DIR' (root: {root})")
+        return []
+    files = paths if paths is not None else article_files(root, problems)
+    tz = ZoneInfo(config.timezone)
+    articles: list[Article] = []
+    for path in files:
+        rel = _rel(root, path)
+        try:
+            raw = _read_limited(path, rel)
+            article = parse_article(raw, rel, tz, problems)
+        except ContentError as exc:
+            problems.add(exc.problem)
+            continue
+        except OSError as exc:
+            problems.error(rel, None, f"cannot read file: {exc.strerror}", "check the file's permissions")
+            continue
+        if article is None or (article.draft and not drafts):
+            continue
+        articles.append(article)
+    check_unique_urls(articles, problems)
+    return articles
+
+
+def _read_limited(path: Path, rel: str) -> bytes:
+    """Read a file, refusing one over the size limit without reading it whole."""
+    size = path.stat().st_size
+    if size > frontmatter.MAX_BYTES:
+        raise ContentError(rel, None, f"file is {size / 1_048_576:.0f} MB, over the {frontmatter.MAX_BYTES // 1_048_576} MB limit",
+                           "split the article or move embedded data out of content/")
+    return path.read_bytes()
+
+
+def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems) -> Article | None:
+    """Bytes of one file to an Article, or None when it has errors."""
+    stem = rel.rsplit("/", 1)[-1][:-3]
+    if stem.split(".")[0].lower() in WINDOWS_RESERVED or "\x00" in rel or ".." in stem:
+        problems.error(rel, None, f"file name '{stem}.md' is not allowed (reserved on Windows or contains '..')",
+                       "rename the file, e.g. to the article's slug")
+        return None
+    text = frontmatter.decode(raw, rel)
+    doc = frontmatter.parse(text, rel)
+    meta, lines = doc.meta, doc.key_lines
+    before = len(problems.errors)
+    v = _Validator(rel, meta, lines, problems)
+
+    title = v.text("title", required=True)
+    when = v.date("date", tz, required=True)
+    updated = v.date("updated", tz)
+    slug = v.text("slug")
+    if slug is not None:
+        why = slug_problem(slug)
+        if why:
+            v.error("slug", why, "use lowercase letters, digits and hyphens, e.g. slug: kerry-meets-lavrov")
+    elif title:
+        slug = slugify(title)
+        if not slug:
+            v.error("title", "the title gives an empty slug (no letters or digits)", "add a 'slug:' field")
+    image = v.image("image")
+    article_fields: dict[str, Any] = dict(
+        summary=v.text("summary") or "",
+        authors=v.text_list("authors", allow_single=True),
+        source=v.text("source") or "",
+        publication=v.text("publication") or "",
+        original_url=v.url("original_url") or "",
+        section=v.text("section") or "",
+        tags=v.text_list("tags", allow_single=True),
+        people=v.text_list("people"),
+        countries=v.text_list("countries"),
+        no_link=v.text_list("no_link"),
+        draft=v.boolean("draft") or False,
+        sanitize=v.boolean("sanitize"),
+        link=v.choice("link", ("first", "all", "none")),
+    )
+    extra = {}
+    for key, value in meta.items():
+        if key not in KNOWN_FIELDS:
+            extra[key] = value
+            guess = nearest(key, KNOWN_FIELDS)
+            problems.warning(rel, lines.get(key), f"unknown field '{key}' (kept for templates)",
+                             f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(KNOWN_FIELDS)}")
+    if updated and when and updated < when:
+        v.error("updated", "'updated' is earlier than 'date'", "updated is the date of the last revision")
+    if len(problems.errors) > before or title is None or when is None or not slug:
+        return None
+    return Article(
+        path=rel, title=title, date=when, slug=slug, body=doc.body, body_line=doc.body_line,
+        digest=hashlib.sha256(raw).hexdigest(), image=image, updated=updated, extra=extra,
+        key_lines=lines, **article_fields,
+    )
+
+
+class _Validator:
+    """Typed access to front matter fields, reporting problems at their line."""
+
+    def __init__(self, rel: str, meta: dict[str, Any], lines: dict[str, int], problems: Problems):
+        self.rel, self.meta, self.lines, self.problems = rel, meta, lines, problems
+
+    def error(self, key: str, message: str, hint: str = "") -> None:
+        self.problems.error(self.rel, self.lines.get(key, 1), message, hint)
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.meta.get(key)
+        if value is None:
+            if required:
+                self.problems.error(self.rel, 1 if key not in self.lines else self.lines[key],
+                                    f"missing required field '{key}'",
+                                    f"add a line '{key}: ...' to the front matter" + (" (YYYY-MM-DD)" if key == "date" else ""))
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("title", "slug"):
+            return str(value)
+        if not isinstance(value, str):
+            self.error(key, f"'{key}' must be text, not {_kind(value)}", f"write it as {key}: \"...\"")
+            return None
+        value = value.strip()
+        if required and not value:
+            self.error(key, f"'{key}' is empty", f"give the article a {key}")
+            return None
+        return value
+
+    def text_list(self, key: str, allow_single: bool = False) -> list[str]:
+        value = self.meta.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str) and allow_single:
+            return [value.strip()] if value.strip() else []
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            self.error(key, f"'{key}' must be a list of text, not {_kind(value)}", f"write it as {key}: [first, second]")
+            return []
+        return [x.strip() for x in value if x.strip()]
+
+    def boolean(self, key: str) -> bool | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.error(key, f"'{key}' must be true or false, not {_kind(value)}", f"write {key}: true")
+            return None
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        if value not in choices:
+            self.error(key, f"'{key}' must be one of {', '.join(choices)}", f"e.g. {key}: {choices[0]}")
+            return None
+        return value
+
+    def url(self, key: str) -> str | None:
+        value = self.text(key)
+        if value and not re.match(r"^https?://\S+$", value):
+            self.error(key, f"'{key}' must be an http(s) URL", f"e.g. {key}: https://example.org/story")
+            return None
+        return value
+
+    def date(self, key: str, tz: ZoneInfo, required: bool = False) -> datetime | None:
+        value = self.meta.get(key)
+        if value is None:
+            if required:
+                self.text(key, required=True)
+            return None
+        if isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        if not isinstance(value, str):
+            self.error(key, f"'{key}' must be a date, not {_kind(value)}", f"write {key}: 2013-08-09 or {key}: 2013-08-09T14:30:00+02:00")
+            return None
+        return parse_date(value.strip(), tz, lambda m, h: self.error(key, m, h))
+
+    def image(self, key: str) -> dict[str, str] | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = {"src": value}
+        if not isinstance(value, dict):
+            self.error(key, f"'{key}' must be a mapping with src, alt, caption, credit", "e.g. image: {src: /img/a.jpg, alt: \"...\"}")
+            return None
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if k not in IMAGE_FIELDS:
+                guess = nearest(str(k), IMAGE_FIELDS)
+                self.error(key, f"unknown image field '{k}'", f"did you mean '{guess}'?" if guess else f"image fields: {', '.join(IMAGE_FIELDS)}")
+                continue
+            if not isinstance(v, str):
+                self.error(key, f"image {k} must be text, not {_kind(v)}", f"write it as {k}: \"...\"")
+                continue
+            out[k] = v.strip()
+        if out.get("src") and not out.get("alt"):
+            self.problems.warning(self.rel, self.lines.get(key), "image has no alt text", "add alt: a short description of the picture, for readers who cannot see it")
+        if out.get("src", "").lower().startswith(("javascript:", "data:", "vbscript:")):
+            self.error(key, "image src must be a path or http(s) URL", "e.g. src: /media/photo.jpg")
+            return None
+        return out
+
+
+def parse_date(value: str, tz: ZoneInfo, report) -> datetime | None:
+    """'2013-08-09' or ISO 8601 datetime (offset optional) to an aware datetime."""
+    try:
+        if _DATE_RE.match(value):
+            d = date.fromisoformat(value)
+            return datetime.combine(d, time(0, 0), tzinfo=tz)
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError as exc:
+        reason = str(exc)
+        if "day is out of range" in reason or "month must be" in reason:
+            report(f"'{value}' is not a real date ({reason})", "check the day and month, e.g. 2013-02-28")
+        else:
+            report(f"'{value}' is not a date", "write YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS+HH:MM with a time")
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__
+
+
+def check_unique_urls(articles: list[Article], problems: Problems) -> None:
+    """Two articles with one URL would overwrite each other: both reported."""
+    seen: dict[str, Article] = {}
+    for a in articles:
+        other = seen.get(a.url_path)
+        if other is not None:
+            problems.error(a.path, a.line_of("slug") or a.line_of("title"),
+                           f"same URL /{a.url_path} as {other.path}",
+                           "give one of them a different 'slug:'")
+        else:
+            seen[a.url_path] = a

@@ -1,0 +1,1 @@
+"""The default theme: installed as archivegen._theme from the repository's templates/."""
