@@ -1,0 +1,170 @@
+"""The site model: articles, their rendered bodies and who they mention.
+
+Built once per build from plain data (articles, rendered bodies, the
+registry) and read by page planning, feeds, sitemap and search. Nothing
+here renders HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .config import Config
+from .content import Article
+from .entities import Entity
+from .slugs import slugify
+
+
+@dataclass
+class Story:
+    """An article with its rendered body: what listings and pages show."""
+
+    article: Article
+    html: str
+    text: str
+    summary: str
+    mentions: list[Any]  # render.Mention
+    word_count: int
+    entity_keys: list[str] = field(default_factory=list)  # in order of first mention, then front matter
+
+    @property
+    def url_path(self) -> str:
+        return self.article.url_path
+
+    @property
+    def date(self) -> datetime:
+        return self.article.date
+
+    @property
+    def title(self) -> str:
+        return self.article.title
+
+
+@dataclass
+class Appearance:
+    """One article's mentions of one entity (for the entity page)."""
+
+    story: Story
+    count: int
+    sentence: str
+
+
+@dataclass
+class EntityStats:
+    entity: Entity
+    appearances: list[Appearance] = field(default_factory=list)  # newest first
+    mentions: int = 0
+    related: list[tuple[Entity, int, float]] = field(default_factory=list)  # (entity, shared articles, score)
+
+    @property
+    def count(self) -> int:
+        return len(self.appearances)
+
+    @property
+    def first(self) -> Story | None:
+        return self.appearances[-1].story if self.appearances else None
+
+    @property
+    def latest(self) -> Story | None:
+        return self.appearances[0].story if self.appearances else None
+
+    def per_year(self) -> list[tuple[int, int]]:
+        counts = Counter(a.story.date.year for a in self.appearances)
+        if not counts:
+            return []
+        return [(y, counts.get(y, 0)) for y in range(min(counts), max(counts) + 1)]
+
+
+@dataclass
+class Group:
+    """A named set of stories: a section or a tag."""
+
+    slug: str
+    name: str
+    stories: list[Story] = field(default_factory=list)
+
+
+@dataclass
+class SiteModel:
+    config: Config
+    stories: list[Story]  # newest first
+    registry: Any
+    sections: dict[str, Group]
+    tags: dict[str, Group]
+    entities: dict[str, EntityStats]  # key -> stats, only entities with articles
+
+    def people(self) -> list[EntityStats]:
+        return [s for s in self.entities.values() if s.entity.kind == "person"]
+
+    def countries(self) -> list[EntityStats]:
+        return [s for s in self.entities.values() if s.entity.kind == "country"]
+
+    def top_entities(self, n: int = 10) -> list[EntityStats]:
+        return sorted(self.entities.values(), key=lambda s: (-s.count, -s.mentions, s.entity.name))[:n]
+
+
+MIN_PAIR = 2  # articles two entities must share before "mentioned with" lists them
+
+
+def build_model(config: Config, stories: list[Story], registry: Any) -> SiteModel:
+    stories = sorted(stories, key=lambda s: (s.date, s.url_path), reverse=True)
+    sections: dict[str, Group] = {}
+    tags: dict[str, Group] = {}
+    for s in stories:
+        a = s.article
+        if a.section:
+            slug = slugify(a.section) or "section"
+            sections.setdefault(slug, Group(slug, a.section)).stories.append(s)
+        for t in dict.fromkeys(a.tags):
+            slug = slugify(t) or "tag"
+            tags.setdefault(slug, Group(slug, t)).stories.append(s)
+
+    stats: dict[str, EntityStats] = {}
+    for s in stories:
+        counts: Counter[str] = Counter()
+        sentences: dict[str, str] = {}
+        for m in s.mentions:
+            counts[m.key] += 1
+            sentences.setdefault(m.key, m.sentence)
+        for key in s.entity_keys:
+            entity = registry.get(key)
+            if entity is None:
+                continue
+            st = stats.setdefault(key, EntityStats(entity))
+            st.appearances.append(Appearance(s, counts.get(key, 0), sentences.get(key, "")))
+            st.mentions += counts.get(key, 0)
+    _relate(stats, stories, len(stories))
+    return SiteModel(config, stories, registry, dict(sorted(sections.items())), dict(sorted(tags.items())),
+                     dict(sorted(stats.items())))
+
+
+def _relate(stats: dict[str, EntityStats], stories: list[Story], n_docs: int) -> None:
+    """'Mentioned with': pairs ranked by positive PMI, weighted by support.
+
+    Plain co-occurrence counts would put the United States beside everyone;
+    PMI favours specific pairs, and requiring MIN_PAIR shared articles keeps
+    one-off coincidences out.
+    """
+    pair: Counter[tuple[str, str]] = Counter()
+    for s in stories:
+        keys = sorted(k for k in set(s.entity_keys) if k in stats)
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                pair[(a, b)] += 1
+    related: dict[str, list[tuple[Entity, int, float]]] = defaultdict(list)
+    n = max(n_docs, 1)
+    for (a, b), c in pair.items():
+        if c < MIN_PAIR and n_docs > 20:
+            continue
+        pa, pb = stats[a].count / n, stats[b].count / n
+        pmi = math.log((c / n) / (pa * pb)) if pa and pb else 0.0
+        score = round(max(pmi, 0.0) * math.log1p(c), 6)
+        related[a].append((stats[b].entity, c, score))
+        related[b].append((stats[a].entity, c, score))
+    for key, items in related.items():
+        items.sort(key=lambda t: (-t[2], -t[1], t[0].name))
+        stats[key].related = items[:12]

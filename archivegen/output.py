@@ -1,0 +1,150 @@
+"""Write a site so the previous one stays whole until the new one is done.
+
+A build writes into a staging folder beside ``--out``. A file whose bytes
+equal the file already published is hard-linked from it (same inode and
+mtime, so rsync and S3 sync skip it); only changed files are new. When
+every stage has succeeded the two folders are swapped with two renames;
+``recover()`` finishes or undoes a swap a killed build left half done.
+Nothing is written or removed outside the output folder and its two
+siblings ``.<name>.staging`` and ``.<name>.old``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MARKER = ".archivegen-site"
+
+
+class OutputError(Exception):
+    """The output folder cannot be used (reported as a usage problem)."""
+
+
+def check_out_dir(out: Path, root: Path, clean: bool = False) -> None:
+    """Refuse an output folder whose replacement would destroy content."""
+    out_r, root_r = out.resolve(), root.resolve()
+    content = (root / "content").resolve()
+    if out_r == root_r or root_r.is_relative_to(out_r):
+        raise OutputError(f"output folder {out} is the archive root or contains it; choose e.g. --out site")
+    if content.is_relative_to(out_r) or out_r.is_relative_to(content):
+        raise OutputError(f"output folder {out} overlaps content/; choose e.g. --out site")
+    if (out_r / "content").exists() or (out_r / ".git").exists():
+        raise OutputError(f"output folder {out} holds content/ or .git; it is not a built site")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise OutputError(f"output folder {out} was not made by archivegen (no {MARKER} file); "
+                          "empty it or choose another --out")
+
+
+@dataclass
+class WriteStats:
+    written: int = 0  # files with new bytes
+    kept: int = 0  # files identical to the published ones
+    removed: int = 0  # published files no longer produced
+
+
+class Staging:
+    """A new site being assembled beside the published one."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.dir = out.parent / f".{out.name}.staging"
+        self.old = out.parent / f".{out.name}.old"
+        self.stats = WriteStats()
+        self.paths: set[str] = set()
+        recover(out)
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+
+    def target(self, rel: str) -> Path:
+        """The staging path for a site-relative file, refusing escapes."""
+        p = PurePosixPath(rel)
+        if p.is_absolute() or ".." in p.parts or "\x00" in rel or not p.parts:
+            raise OutputError(f"refusing to write outside the output folder: {rel!r}")
+        return self.dir.joinpath(*p.parts)
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        dest = self.target(rel)
+        self.paths.add(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        published = self.out.joinpath(*PurePosixPath(rel).parts)
+        if _same_bytes(published, data):
+            try:
+                os.link(published, dest)
+                self.stats.kept += 1
+                return
+            except OSError:
+                pass
+        with open(dest, "wb") as f:
+            f.write(data)
+        self.stats.written += 1
+
+    def copy(self, rel: str, source: Path) -> None:
+        self.write(rel, source.read_bytes())
+
+    def adopt_tree(self, rel_dir: str) -> None:
+        """Count files another program wrote into the staging folder."""
+        base = self.target(rel_dir)
+        for path in base.rglob("*"):
+            if path.is_file():
+                rel = path.relative_to(self.dir).as_posix()
+                self.paths.add(rel)
+                published = self.out / rel
+                if published.is_file() and _same_file_bytes(published, path):
+                    path.unlink()
+                    os.link(published, path)
+                    self.stats.kept += 1
+                else:
+                    self.stats.written += 1
+
+    def commit(self) -> WriteStats:
+        """Swap the staged site in; the old one is removed afterwards."""
+        (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n")
+        if self.out.exists():
+            old_files = {p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()}
+            self.stats.removed = len(old_files - self.paths - {MARKER})
+            if self.old.exists():
+                shutil.rmtree(self.old)
+            os.rename(self.out, self.old)
+        os.rename(self.dir, self.out)
+        if self.old.exists():
+            shutil.rmtree(self.old, ignore_errors=True)
+        return self.stats
+
+    def abort(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def recover(out: Path) -> None:
+    """Undo what a killed build left: restore a swapped-out site, drop staging."""
+    old = out.parent / f".{out.name}.old"
+    if old.exists():
+        if not out.exists():
+            os.rename(old, out)  # killed between the two renames
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_file_bytes(a: Path, b: Path) -> bool:
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False

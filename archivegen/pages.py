@@ -1,0 +1,185 @@
+"""Plan every page of the site: URL, template and context, nothing rendered.
+
+Listings that grow (sections, tags, entity pages) are paged by date, not by
+offset: ``/sections/world/2013/`` always holds 2013's stories, so adding an
+article changes only the pages of its own year and the newest pages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any, Callable
+
+import markdown
+from markupsafe import Markup
+
+from .charts import bar_chart
+from .model import EntityStats, Group, SiteModel, Story
+
+YEAR_LIMIT = 200  # stories on a year page before it splits into months
+
+
+@dataclass
+class Page:
+    url: str  # site-relative folder ('' for the front page), or a file name such as '404.html'
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    kind: str = ""
+
+    @property
+    def output(self) -> str:
+        if self.url.endswith((".html", ".xml", ".txt")):
+            return self.url
+        return f"{self.url}index.html"
+
+
+def plan(model: SiteModel) -> list[Page]:
+    pages: list[Page] = []
+    nav = sorted(model.sections.values(), key=lambda g: (-len(g.stories), g.name))[:8]
+    common = {"nav_sections": nav}
+    pages.append(_home(model))
+    pages.extend(_articles(model))
+    pages.extend(_date_archives(model))
+    for g in model.sections.values():
+        pages.extend(_dated_listing(f"sections/{g.slug}/", g.stories, g.name, "section", {"group": g}))
+    for g in model.tags.values():
+        pages.extend(_dated_listing(f"tags/{g.slug}/", g.stories, g.name, "tag", {"group": g}))
+    pages.append(Page("sections/", "groups.html", {"title": "Sections", "groups": list(model.sections.values()), "group_kind": "section"}, "sections"))
+    pages.append(Page("tags/", "groups.html", {"title": "Tags", "groups": list(model.tags.values()), "group_kind": "tag"}, "tags"))
+    pages.extend(_entities(model))
+    pages.append(Page("search/", "search.html", {"title": "Search"}, "search"))
+    pages.append(Page("404.html", "404.html", {"title": "Page not found"}, "404"))
+    for p in pages:
+        for k, v in common.items():
+            p.context.setdefault(k, v)
+        p.context.setdefault("page_url", p.url if not p.url.endswith(".html") else "")
+        p.context.setdefault("page_kind", p.kind)
+    return pages
+
+
+def _home(model: SiteModel) -> Page:
+    years = [(y, len(list(g))) for y, g in groupby(model.stories, key=lambda s: s.date.year)]
+    return Page("", "index.html", {
+        "title": model.config.title,
+        "stories": model.stories[: model.config.front_page_size],
+        "top_people": sorted(model.people(), key=lambda s: (-s.count, s.entity.name))[:10],
+        "top_countries": sorted(model.countries(), key=lambda s: (-s.count, s.entity.name))[:10],
+        "years": years,
+        "total": len(model.stories),
+    }, "home")
+
+
+def _articles(model: SiteModel) -> list[Page]:
+    pages = []
+    ordered = model.stories  # newest first
+    for i, s in enumerate(ordered):
+        newer = ordered[i - 1] if i > 0 else None
+        older = ordered[i + 1] if i + 1 < len(ordered) else None
+        counts = Counter(m.key for m in s.mentions)
+        box = []
+        for key in s.entity_keys:
+            st = model.entities.get(key)
+            if st is not None:
+                box.append({"entity": st.entity, "count": counts.get(key, 0), "articles": st.count})
+        pages.append(Page(s.url_path, "article.html", {
+            "title": s.title,
+            "story": s,
+            "article": s.article,
+            "body": Markup(s.html),
+            "people": [b for b in box if b["entity"].kind == "person"],
+            "countries": [b for b in box if b["entity"].kind == "country"],
+            "newer": newer,
+            "older": older,
+            "section_slug": _slug_of(model.sections, s.article.section),
+            "tag_links": [(_slug_of(model.tags, t), t) for t in dict.fromkeys(s.article.tags)],
+        }, "article"))
+    return pages
+
+
+def _slug_of(groups: dict[str, Group], name: str) -> str:
+    for slug, g in groups.items():
+        if g.name == name:
+            return slug
+    return ""
+
+
+def _by_year(stories: list[Story]) -> list[tuple[int, list[Story]]]:
+    return [(y, list(g)) for y, g in groupby(stories, key=lambda s: s.date.year)]
+
+
+def _by_month(stories: list[Story]) -> list[tuple[int, list[Story]]]:
+    return [(m, list(g)) for m, g in groupby(stories, key=lambda s: s.date.month)]
+
+
+def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra: dict[str, Any],
+                   template: str = "listing.html", root_context: dict[str, Any] | None = None,
+                   root_template: str | None = None) -> list[Page]:
+    """A root page (newest year) plus one page per year, per month past YEAR_LIMIT."""
+    years = _by_year(stories)
+    periods = [{"label": str(y), "url": f"{base}{y}/", "count": len(ss)} for y, ss in years]
+    pages: list[Page] = []
+    for y, ss in years:
+        months = _by_month(ss) if len(ss) > YEAR_LIMIT else []
+        month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{base}{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
+        ctx = dict(extra, title=f"{name}: {y}", heading=name, subheading=str(y), stories=[] if months else ss,
+                   periods=periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
+        pages.append(Page(f"{base}{y}/", template, ctx, kind + "-year"))
+        for m, ms in months:
+            ctx = dict(extra, title=f"{name}: {y}-{m:02d}", heading=name, subheading=f"{y}-{m:02d}", stories=ms,
+                       periods=periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
+            pages.append(Page(f"{base}{y}/{m:02d}/", template, ctx, kind + "-month"))
+    latest = years[0][1] if years else []
+    if len(latest) > YEAR_LIMIT:
+        latest = _by_month(latest)[0][1]
+    ctx = dict(extra, title=name, heading=name, subheading="", stories=latest, periods=periods, months=[],
+               current="", root_url=base, listing_kind=kind, total=len(stories))
+    ctx.update(root_context or {})
+    pages.insert(0, Page(base, root_template or template, ctx, kind))
+    return pages
+
+
+def _date_archives(model: SiteModel) -> list[Page]:
+    pages = []
+    years = _by_year(model.stories)
+    year_links = [{"label": str(y), "url": f"{y}/", "count": len(ss)} for y, ss in years]
+    for y, ss in years:
+        months = _by_month(ss)
+        month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
+        pages.append(Page(f"{y}/", "archive.html", {
+            "title": f"Archive {y}", "heading": str(y), "year": y, "periods": year_links, "months": month_links,
+            "stories": ss if len(ss) <= YEAR_LIMIT else [], "current": str(y)}, "year"))
+        for m, ms in months:
+            pages.append(Page(f"{y}/{m:02d}/", "archive.html", {
+                "title": f"Archive {y}-{m:02d}", "heading": ms[0].date.strftime("%B %Y"), "year": y, "month": m,
+                "periods": year_links, "months": month_links, "stories": ms, "current": str(y)}, "month"))
+    return pages
+
+
+def _entities(model: SiteModel) -> list[Page]:
+    pages: list[Page] = []
+    md = markdown.Markdown(extensions=["extra"])
+    for kind, section, title in (("person", "people", "People"), ("country", "countries", "Countries")):
+        entries = [s for s in model.entities.values() if s.entity.kind == kind]
+        by_name = sorted(entries, key=lambda s: s.entity.name.casefold())
+        by_count = sorted(entries, key=lambda s: (-s.count, -s.mentions, s.entity.name.casefold()))
+        pages.append(Page(f"{section}/", "entities.html", {
+            "title": title, "entity_kind": kind, "section": section, "by_name": by_name, "by_count": by_count,
+            "order": "name"}, section))
+        pages.append(Page(f"{section}/by-mentions/", "entities.html", {
+            "title": f"{title} by mentions", "entity_kind": kind, "section": section, "by_name": by_name,
+            "by_count": by_count, "order": "mentions"}, section))
+        for st in entries:
+            e = st.entity
+            bio = Markup(md.reset().convert(e.body)) if e.body.strip() else Markup("")
+            chart_points = [(str(y), c) for y, c in st.per_year()]
+            chart = Markup(bar_chart(chart_points, f"Articles mentioning {e.name} per year")) if chart_points else Markup("")
+            stories = [a.story for a in st.appearances]
+            sentence_of = {a.story.url_path: a.sentence for a in st.appearances}
+            base = e.url_path
+            extra = {"entity": e, "stats": st, "sentences": sentence_of}
+            root_ctx = {"bio": bio, "chart": chart, "chart_points": chart_points, "related": st.related}
+            pages.extend(_dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
+                                        root_context=root_ctx, root_template="entity.html"))
+    return pages

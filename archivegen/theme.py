@@ -1,0 +1,181 @@
+"""The Jinja environment: the package's default theme, overridable per file.
+
+An archive's own ``templates/`` comes first in the search path, so a file
+there replaces the default of the same name and nothing else. Template
+syntax errors are reported as content problems at the template's file and
+line, before any page is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime
+from importlib import util as importlib_util
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from .config import Config
+from .errors import Problem, Problems
+
+
+def default_theme_dir() -> Path:
+    """The theme installed with the package (or the repository's templates/)."""
+    spec = importlib_util.find_spec("archivegen._theme")
+    if spec and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def theme_dirs(root: Path) -> list[Path]:
+    own = root / "templates"
+    dirs = [own] if own.is_dir() else []
+    default = default_theme_dir()
+    if default.resolve() not in {d.resolve() for d in dirs}:
+        dirs.append(default)
+    return dirs
+
+
+class Theme:
+    """Templates and static assets for one build."""
+
+    def __init__(self, root: Path, config: Config):
+        self.root = root
+        self.config = config
+        self.dirs = theme_dirs(root)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        base = config.base_path
+        self.env.globals.update(site=config, base_path=base, url=self.url, abs_url=self.abs_url)
+        self.env.filters.update(
+            date=self.format_date, isodate=_isodate, tojson_safe=tojson_safe, urlquote=lambda s: quote(str(s), safe=""),
+            thousands=lambda n: f"{n:,}",
+        )
+        self._link_template: jinja2.Template | None = None
+
+    # -- URLs ---------------------------------------------------------------
+    def url(self, path: str = "") -> str:
+        """Site-relative path -> URL under base_url ('people/x/' -> '/archive/people/x/')."""
+        return self.config.base_path + path.lstrip("/")
+
+    def abs_url(self, path: str = "") -> str:
+        """Absolute URL when base_url has a host (feeds, sitemap, canonical)."""
+        site = self.config.site_url
+        if site:
+            return site.rstrip("/") + "/" + path.lstrip("/")
+        return self.url(path)
+
+    def format_date(self, value: datetime | None, fmt: str | None = None) -> str:
+        if value is None:
+            return ""
+        fmt = fmt or self.config.date_format
+        if "%-d" in fmt:  # portable day without leading zero
+            fmt = fmt.replace("%-d", str(value.day))
+        return value.strftime(fmt)
+
+    # -- checking and rendering ---------------------------------------------
+    def template_files(self) -> Iterator[tuple[str, Path]]:
+        """(name, path) of every template the build may use, overrides first."""
+        seen: set[str] = set()
+        for d in self.dirs:
+            for path in sorted(d.rglob("*")):
+                if path.suffix not in (".html", ".xml", ".txt") or "static" in path.relative_to(d).parts:
+                    continue
+                name = path.relative_to(d).as_posix()
+                if name not in seen:
+                    seen.add(name)
+                    yield name, path
+
+    def check(self, problems: Problems) -> None:
+        """Compile every template so syntax errors surface before rendering."""
+        for name, path in self.template_files():
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                problems.error(self._display(path), exc.lineno, f"template syntax error: {exc.message}",
+                               "fix the Jinja syntax; see https://jinja.palletsprojects.com/templates/")
+
+    def fingerprint(self) -> str:
+        """Hash of every template and asset: a theme change invalidates pages."""
+        h = hashlib.sha256()
+        for d in self.dirs:
+            for path in sorted(d.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    h.update(path.relative_to(d).as_posix().encode())
+                    h.update(path.read_bytes())
+        return h.hexdigest()
+
+    def render(self, template: str, context: dict[str, Any], page_url: str) -> str:
+        try:
+            return self.env.get_template(template).render(context)
+        except jinja2.TemplateError as exc:
+            raise TemplateFailure(self._problem(exc, template, page_url)) from None
+        except Exception as exc:  # a filter or value raised while rendering
+            raise TemplateFailure(self._problem(exc, template, page_url)) from None
+
+    def make_link(self, entity: Any, text: str) -> str:
+        """Entity link markup from ``partials/entity_link.html``."""
+        if self._link_template is None:
+            self._link_template = self.env.get_template("partials/entity_link.html")
+        return self._link_template.render(entity=entity, text=text, href=self.url(entity.url_path)).strip()
+
+    def _display(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _problem(self, exc: BaseException, template: str, page_url: str) -> Problem:
+        """Locate the template line from the traceback Jinja rewrites."""
+        filename, lineno = None, getattr(exc, "lineno", None)
+        tb = exc.__traceback__
+        while tb is not None:
+            fname = tb.tb_frame.f_code.co_filename
+            if fname.endswith((".html", ".xml", ".txt")) and os.path.exists(fname):
+                filename, lineno = fname, tb.tb_lineno
+            tb = tb.tb_next
+        filename = getattr(exc, "filename", None) or filename
+        where = self._display(Path(filename)) if filename else f"templates/{template}"
+        return Problem(where, lineno, f"template error while rendering /{page_url}: {type(exc).__name__}: {exc}",
+                       "fix the template, or the value it received from that page's content")
+
+    # -- static assets ------------------------------------------------------
+    def static_files(self) -> dict[str, Path]:
+        """'static/style.css' -> source path; an archive's file wins."""
+        files: dict[str, Path] = {}
+        for d in reversed(self.dirs):
+            s = d / "static"
+            if s.is_dir():
+                for path in sorted(s.rglob("*")):
+                    if path.is_file():
+                        files[path.relative_to(d).as_posix()] = path
+        return files
+
+
+class TemplateFailure(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _isodate(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def tojson_safe(value: Any) -> Markup:
+    """JSON for <script> blocks: '<', '>' and '&' escaped so no value can close the tag."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=False, indent=None)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
