@@ -1,0 +1,692 @@
+"""Find people and countries in article text and link them.
+
+Two parts:
+
+- ``Matcher``: every name form of every entity in one Aho-Corasick automaton
+  (pyahocorasick), so the cost per article does not grow with the registry.
+  Built once per registry (``Registry.matcher()``) and shared by all
+  articles; it is rebuilt, not pickled, in worker processes.
+- ``LinkerExtension``: a Python-Markdown extension whose Treeprocessor runs
+  last, on the element tree, and looks at text nodes only (``.text`` and
+  ``.tail``). Each article gets a fresh ``ArticleState`` that carries what the
+  article has said so far: later references ("Kerry", "Mr Kerry", "Carlos
+  Belo") resolve only to people whose full name came earlier.
+
+The rules (DESIGN, "Entity linking") and the choices made where it leaves
+room:
+
+- Text inside ``code``, ``pre``, ``script``, ``style`` is neither linked nor
+  counted. Text inside ``a`` (the author's own link) and headings (unless
+  ``link_headings``) is counted, not linked.
+- Matching is case-sensitive on word boundaries, longest match first. An
+  ALL-CAPS form matches only where the text around it is all caps too
+  (headlines, datelines), so "CHAD" inside normal prose is not Chad.
+- Accents and apostrophe styles are folded on both sides ("Vaclav" finds
+  "Václav", ’ equals '); a possessive "'s" is not part of the name.
+- A name inside a longer proper name is not the entity: a country preceded
+  by a capitalised word that is not a function word or a title ("Air
+  France", "New Mexico", "Northern Ireland"), followed by a capitalised
+  word ("China Daily"), or the object of "<Name> of" ("Bank of Japan").
+  Adjectival forms (demonyms, "U.S.", "UK") may be followed by a title or
+  a person ("Russian Foreign Minister", "Australian Tom Moody") but not by
+  another capitalised word ("British Airways", "U.S. Open").
+- People: full name or alias anywhere. Surname, title + surname and first +
+  last name only after the full name (or the person is listed in the
+  front matter ``people``), and only when exactly one such person is known
+  in the article; otherwise the form is declined.
+- Ambiguous forms (several entities, or a country form flagged ambiguous,
+  such as "Georgia" or "Jordan") resolve to the candidate that the front
+  matter lists or the article mentioned earlier; else they are declined
+  (left unlinked, recorded for ``archivegen check``).
+- ``no_link`` entities are never linked but their mentions are still
+  recorded: the article does mention them, ``no_link`` only drops the link.
+- Policy ``first`` links the first linkable mention of each entity, ``all``
+  every mention, ``none`` nothing; every mention is recorded either way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import ahocorasick
+import markdown
+from markdown.util import HTML_PLACEHOLDER
+
+from .entities import Entity
+
+# ---------------------------------------------------------------- folding
+
+_APOSTROPHES = "\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"
+_HYPHENS = "\u2010\u2011"
+
+
+def _fold_table() -> dict[int, str]:
+    """One character to one character: offsets in folded text stay valid."""
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x2100):
+        c = chr(cp)
+        d = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+        if len(d) == 1 and d != c:
+            table[cp] = d
+    for c in _APOSTROPHES:
+        table[ord(c)] = "'"
+    for c in _HYPHENS:
+        table[ord(c)] = "-"
+    table[0xA0] = " "
+    table[0x2007] = " "
+    table[0x202F] = " "
+    return table
+
+
+FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Accents dropped, apostrophes and hyphens unified; same length as ``text``."""
+    return text.translate(FOLD)
+
+
+# ---------------------------------------------------------------- word lists
+
+# Capitalised words that do not make a following name part of a longer proper
+# name: English function words, sentence adverbs, days and months.
+FUNCTION_WORDS = frozenset("""
+a an the and or but nor so yet for of in on at to from by with without into onto upon over under about above
+below across after before since until till during between among against through throughout toward towards
+via per than as if when while where whereas whether though although because unless once even only also
+both either neither each every all any some many most much more less few several no not
+this that these those it its he him his she her hers they them their we us our i my me you your who whom whose
+which what why how there here then now thus hence meanwhile however moreover still yesterday today tonight
+tomorrow earlier later last next first second third new-found like unlike despite including says said
+is was are were be been has have had will would shall should can could may might must do does did
+monday tuesday wednesday thursday friday saturday sunday
+january february march april june july august september october november december
+mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec
+""".split())
+
+# Titles and roles: a capitalised word that may stand before a person's name
+# or surname ("President Obama", "Foreign Minister Lavrov") and after a
+# demonym ("Russian President", "U.S. Treasury Secretary").
+TITLES = frozenset("""
+mr mrs ms miss mx dr prof professor sir dame lord lady sen senator rep representative congressman
+congresswoman gov governor mayor president vice-president premier chancellor minister secretary
+ambassador envoy consul spokesman spokeswoman spokesperson king queen prince princess emperor empress
+sultan emir sheikh shaikh ayatollah imam pope cardinal archbishop bishop rev reverend father pastor rabbi
+general gen lieutenant lt colonel col major maj captain capt commander cmdr admiral adm sergeant sgt marshal
+field chief judge justice attorney prosecutor chairman chairwoman chair director leader head officer
+commissioner inspector superintendent detective constable officer coach manager striker midfielder
+defender goalkeeper keeper skipper captain batsman bowler champion player star rider driver
+speaker deputy acting former foreign defence defense interior finance economy trade health justice
+prime state opposition party parliamentary presidential
+""".split())
+
+_PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el st".split())
+_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())
+
+_WORD = re.compile(r"[\w.'-]*\w[.]?|\w", re.UNICODE)
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum()
+
+
+def _is_cap(word: str) -> bool:
+    return bool(word) and word[0].isupper()
+
+
+def _is_caps_word(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _bare(word: str) -> str:
+    return word.strip(".'").lower()
+
+
+# ---------------------------------------------------------------- the matcher
+
+# Roles of a form for an entity.
+NAME, ADJ, SURNAME, FIRSTLAST = "name", "adj", "surname", "firstlast"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One meaning of one form: entity ``key`` in ``role``."""
+
+    key: str
+    kind: str  # "person" | "country"
+    role: str
+    ambiguous: bool = False  # the form may also mean something outside the registry
+
+
+def person_partials(name: str) -> list[tuple[str, str]]:
+    """Later-reference forms of a person's name: [(form, role)].
+
+    "John Kerry" -> Kerry; "Carlos Filipe Ximenes Belo" -> Belo, Carlos Belo;
+    "Mark van Bommel" -> van Bommel, Van Bommel; "Bashar al-Assad" ->
+    al-Assad, Assad; "Martin Luther King Jr." -> King, Martin King.
+    """
+    tokens = name.split()
+    while tokens and tokens[-1].lower().rstrip(",") in _SUFFIXES:
+        tokens.pop()
+    if tokens and tokens[-1].endswith(","):
+        tokens[-1] = tokens[-1][:-1]
+    if len(tokens) < 2:
+        return []
+    i = len(tokens) - 1
+    while i > 1 and tokens[i - 1].lower() in _PARTICLES:
+        i -= 1
+    surname_tokens = tokens[i:]
+    surname = " ".join(surname_tokens)
+    out: list[tuple[str, str]] = []
+    if len(surname.replace(".", "")) >= 2:
+        out.append((surname, SURNAME))
+        if surname_tokens[0].lower() in _PARTICLES and surname_tokens[0][0].islower():
+            out.append((surname[0].upper() + surname[1:], SURNAME))
+        m = re.match(r"^(?:al|el|Al|El|ad|as|an|ash|at|ar)-(\w.*)$", surname)
+        if m and len(m.group(1)) >= 3:
+            out.append((m.group(1), SURNAME))
+    first = tokens[0]
+    if i >= 2 and len(first.rstrip(".")) >= 2:
+        out.append((f"{first} {surname}", FIRSTLAST))
+    return out
+
+
+def _is_abbreviation(form: str) -> bool:
+    return bool(re.fullmatch(r"(?:[A-Z]\.){1,4}|[A-Z]{2,4}", form))
+
+
+def _entity_ambiguous_forms(e: Entity) -> set[str]:
+    forms = getattr(e, "ambiguous", None) or e.extra.get("ambiguous") or ()
+    if forms is True:
+        return {e.name, *e.aliases}
+    return {f for f in forms}
+
+
+class Matcher:
+    """Every form of every entity in one automaton.
+
+    Keys are folded forms, plus their upper-case variants for ALL-CAPS text;
+    each key maps to ``(length, [(form_text, [Entry, ...], is_upper)])``.
+    """
+
+    def __init__(self, registry: Any):
+        self.entities: dict[str, Entity] = dict(registry.entities)
+        forms: dict[str, dict[Entry, None]] = {}
+        originals: dict[str, str] = {}
+
+        def add(form: str, entry: Entry) -> None:
+            form = form.strip()
+            if not form or not any(c.isalpha() for c in form):
+                return
+            k = fold(form)
+            forms.setdefault(k, {})[entry] = None
+            originals.setdefault(k, form)
+
+        for e in self.entities.values():
+            if e.kind == "person":
+                names = [e.name, *e.aliases]
+                for n in names:
+                    add(n, Entry(e.key, "person", NAME))
+                for n in names:
+                    for form, role in person_partials(n):
+                        if fold(form) not in {fold(x) for x in names}:
+                            add(form, Entry(e.key, "person", role))
+            else:
+                amb = {fold(f) for f in _entity_ambiguous_forms(e)}
+                names = [e.name, *e.aliases] + ([e.official_name] if e.official_name else [])
+                for n in names:
+                    role = ADJ if _is_abbreviation(n) else NAME
+                    add(n, Entry(e.key, "country", role, fold(n) in amb))
+                for d in e.demonyms:
+                    add(d, Entry(e.key, "country", ADJ, fold(d) in amb))
+        # A person's full name beats another person's later-reference form of
+        # the same text only by context; keep all entries, ordered.
+        self.forms = {k: tuple(v) for k, v in forms.items()}
+        self.demonym_forms = frozenset(
+            k for k, v in self.forms.items() if any(x.kind == "country" for x in v))
+        self._build()
+
+    def _build(self) -> None:
+        auto = ahocorasick.Automaton()
+        table: dict[str, list[tuple[tuple[Entry, ...], bool]]] = {}
+        for k, entries in self.forms.items():
+            table.setdefault(k, []).append((entries, False))
+            up = k.upper()
+            if up != k:
+                table.setdefault(up, []).append((entries, True))
+        for k, meanings in table.items():
+            auto.add_word(k, (len(k), tuple(meanings)))
+        auto.make_automaton()
+        self.automaton = auto
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("automaton", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._build()
+
+    def candidates(self, text: str) -> list[tuple[int, int, tuple]]:
+        """Matches on word boundaries: [(start, end, meanings)], leftmost-longest order."""
+        folded = fold(text)
+        n = len(folded)
+        out = []
+        for end_index, (length, meanings) in self.automaton.iter(folded):
+            end = end_index + 1
+            start = end - length
+            if start > 0:
+                c = folded[start - 1]
+                if c.isalnum() or c == "_":
+                    continue
+                if c == "'" and start > 1 and folded[start - 2].isalpha():
+                    continue  # O'Brien is not Brien
+            if end < n:
+                c = folded[end]
+                if c.isalnum() or c == "_":
+                    continue
+                if folded[end - 1] != "." and c == "'" and end + 1 < n and folded[end + 1].isalpha() \
+                        and folded[end + 1] != "s":
+                    continue  # d'Estaing-like joins, but "Russia's" is a possessive
+            out.append((start, end, meanings))
+        out.sort(key=lambda m: (m[0], -m[1]))
+        return out
+
+
+# ---------------------------------------------------------------- per article
+
+
+@dataclass
+class Mention:
+    """One mention of an entity in the plain text of a rendered body."""
+
+    start: int
+    end: int
+    text: str
+    key: str
+    kind: str
+    linked: bool
+    sentence: str = ""
+
+
+@dataclass
+class Declined:
+    """A form left unlinked because it could mean several entities."""
+
+    start: int
+    end: int
+    text: str
+    candidates: list[str]
+    reason: str
+
+
+@dataclass
+class ArticleState:
+    """What one article has said so far, and what the linker found in it."""
+
+    policy: str = "first"  # first | all | none
+    attached: set[str] = field(default_factory=set)  # front matter people + countries
+    no_link: set[str] = field(default_factory=set)
+    introduced: set[str] = field(default_factory=set)  # people whose full name appeared
+    mentioned: set[str] = field(default_factory=set)
+    linked: set[str] = field(default_factory=set)
+    mentions: list[Mention] = field(default_factory=list)
+    declined: list[Declined] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.introduced |= {k for k in self.attached if k.startswith("people/")}
+
+
+_SENT_END = re.compile(r"[.!?]$")
+
+
+class Linker:
+    """Decides, for one text segment at a time, which matches are mentions."""
+
+    def __init__(self, matcher: Matcher):
+        self.matcher = matcher
+
+    def scan(self, text: str, offset: int, state: ArticleState, *, linkable: bool) -> list[tuple[int, int, str, bool]]:
+        """Mentions in ``text`` (recorded in ``state``); returns the ones to link.
+
+        ``offset`` is where ``text`` starts in the article's plain text.
+        Returns ``[(start, end, key, link)]`` relative to ``text``.
+        """
+        found = self.matcher.candidates(text)
+        if not found:
+            return []
+        out = []
+        pos = 0
+        person_starts = {s for s, e, meanings in found
+                         if any(en.kind == "person" and en.role == NAME for entries, up in meanings for en in entries)}
+        for start, end, meanings in found:
+            if start < pos:
+                continue
+            result = self._resolve(text, start, end, meanings, state, person_starts)
+            if result is None:
+                continue
+            pos = end
+            surface = text[start:end]
+            if isinstance(result, Declined):
+                state.declined.append(Declined(start + offset, end + offset, surface, result.candidates, result.reason))
+                continue
+            key = result
+            entity = self.matcher.entities[key]
+            state.mentioned.add(key)
+            if entity.kind == "person":
+                state.introduced.add(key)
+            link = (linkable and key not in state.no_link and state.policy != "none"
+                    and (state.policy == "all" or key not in state.linked))
+            if link:
+                state.linked.add(key)
+            state.mentions.append(Mention(start + offset, end + offset, surface, key, entity.kind, link))
+            out.append((start, end, key, link))
+        return out
+
+    # -- deciding one match
+
+    def _resolve(self, text: str, start: int, end: int, meanings: tuple, state: ArticleState,
+                 person_starts: set[int]) -> str | Declined | None:
+        caps = None
+        valid: list[Entry] = []
+        ambiguous_outside = False
+        considered: list[str] = []
+        for entries, upper in meanings:
+            if upper or _is_caps_word(text[start:end]):
+                if caps is None:
+                    caps = _caps_context(text, start, end)
+                if upper and not caps:
+                    continue
+            in_caps = bool(caps) and _is_caps_word(text[start:end])
+            for en in entries:
+                if in_caps and not upper and en.role == ADJ and _bare(text[start:end]) in FUNCTION_WORDS:
+                    continue  # "US" in "LET US GO"
+                if not in_caps and not self._fits_context(text, start, end, en, person_starts):
+                    continue
+                if en.kind == "person" and en.role in (SURNAME, FIRSTLAST) and en.key not in state.introduced:
+                    continue
+                considered.append(en.key)
+                if en.ambiguous:
+                    ambiguous_outside = True
+                valid.append(en)
+        keys = list(dict.fromkeys(en.key for en in valid))
+        if not keys:
+            return None
+        known = state.attached | state.mentioned
+        if len(keys) == 1 and not ambiguous_outside:
+            return keys[0]
+        preferred = [k for k in keys if k in known]
+        if len(preferred) == 1:
+            return preferred[0]
+        # Several people sharing a later-reference form: prefer a full-name match.
+        full = [en.key for en in valid if en.role == NAME and not en.ambiguous]
+        if len(set(full)) == 1 and len(keys) > 1 and not any(
+                en.role in (SURNAME, FIRSTLAST) for en in valid):
+            return full[0]
+        reason = "several entities" if len(keys) > 1 else "the form has other meanings"
+        return Declined(start, end, text[start:end], keys, reason)
+
+    def _fits_context(self, text: str, start: int, end: int, en: Entry, person_starts: set[int]) -> bool:
+        """Whether the neighbouring words leave the match a name of its own."""
+        surface = text[start:end]
+        single = " " not in surface
+        if en.kind == "person":
+            if en.role == NAME and not single:
+                return True
+            prev = _prev_word(text, start)
+            if prev and _is_cap(prev) and not _neutral(prev) and fold(prev) not in self.matcher.demonym_forms \
+                    and not _ends_sentence(text, start):
+                return False  # "Gene Simmons" is not Phil Simmons
+            nxt = _next_word(text, end)
+            if nxt and _is_cap(nxt) and not _neutral(nxt):
+                return False  # "Lewis Hamilton" is not Chris Lewis
+            return True
+        # countries
+        prev = _prev_word(text, start)
+        if prev and _is_cap(prev) and not _neutral(prev) and fold(prev) not in self.matcher.demonym_forms \
+                and not _ends_sentence(text, start):
+            return False  # "Air France", "New Mexico", "Northern Ireland"
+        if prev and prev.lower() == "of":
+            before = _prev_word(text, start - len(prev) - 1)
+            if before and _is_cap(before) and not _neutral(before) and before.lower() not in TITLES:
+                return False  # "Bank of Japan", "Gulf of Mexico"
+        nxt = _next_word(text, end)
+        if nxt and _is_cap(nxt) and not _neutral(nxt):
+            if en.role != ADJ:
+                return False  # "China Daily", "Israel Radio"
+            if not _title_follows(text, end) and (end + 1) not in person_starts:
+                return False  # "British Airways", "U.S. Open"
+        return True
+
+
+def _neutral(word: str) -> bool:
+    """A capitalised word that does not glue onto a following name."""
+    w = word.lower().strip(".'")
+    return w in FUNCTION_WORDS or w in TITLES
+
+
+def _prev_word(text: str, start: int) -> str | None:
+    """The word right before ``start`` when only a space or hyphen separates them."""
+    if start < 2 or text[start - 1] not in " -\u00a0" or not (text[start - 2].isalnum() or text[start - 2] == "."):
+        return None
+    i = start - 2
+    while i >= 0 and (text[i].isalnum() or text[i] in ".'-"):
+        i -= 1
+    word = text[i + 1:start - 1]
+    return word or None
+
+
+def _next_word(text: str, end: int) -> str | None:
+    """The word right after ``end`` when only a space or hyphen separates them."""
+    if end + 1 >= len(text) or text[end] not in " -\u00a0" or not text[end + 1].isalnum():
+        return None
+    j = end + 1
+    while j < len(text) and (text[j].isalnum() or text[j] in ".'-"):
+        j += 1
+    return text[end + 1:j].rstrip(".")
+
+
+def _ends_sentence(text: str, start: int) -> bool:
+    """Whether the word before ``start`` begins a sentence: 'Yesterday Russia ...'."""
+    prev = _prev_word(text, start)
+    if prev is None:
+        return True
+    i = start - 1 - len(prev) - 1
+    while i >= 0 and text[i] == " ":
+        i -= 1
+    if i < 0:
+        return _sentence_starter(prev)
+    if text[i] in ".!?:\"“(\n" and _sentence_starter(prev):
+        return True
+    return False
+
+
+def _sentence_starter(word: str) -> bool:
+    w = word.lower()
+    return w in FUNCTION_WORDS or w.endswith(("ing", "ed", "ly"))
+
+
+def _title_follows(text: str, end: int) -> bool:
+    """A run of capitalised words after ``end`` containing a title: "Foreign Minister"."""
+    j = end
+    for _ in range(3):
+        w = _next_word(text, j)
+        if not w or not _is_cap(w):
+            return False
+        if w.lower().strip(".") in TITLES:
+            return True
+        j = text.index(w, j) + len(w)
+    return False
+
+
+def _caps_context(text: str, start: int, end: int) -> bool:
+    """Whether the words around a match are ALL CAPS (a headline or dateline)."""
+    before = [w for w in re.findall(r"[^\W\d_]{2,}", text[max(0, start - 40):start])][-2:]
+    after = [w for w in re.findall(r"[^\W\d_]{2,}", text[end:end + 40])][:2]
+    words = before + after
+    if not words:
+        return not any(c.islower() for c in text)
+    return all(w.isupper() for w in words)
+
+
+# ---------------------------------------------------------------- Markdown extension
+
+_PLACEHOLDER_RE = re.compile(HTML_PLACEHOLDER.replace("%s", r"(\d+)").replace("\x02", "\\x02").replace("\x03", "\\x03"))
+_TAG_RE = re.compile(r"<[^>]*>")
+_SKIP = frozenset({"code", "pre", "script", "style", "kbd", "samp", "textarea"})
+_COUNT_ONLY = frozenset({"a"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+LinkMaker = Callable[[Entity, str], str]
+
+
+def default_link_maker(prefix: str = "/") -> LinkMaker:
+    """``<a class="entity entity-person" href="/people/john-kerry/">John Kerry</a>``."""
+    if not prefix.endswith("/"):
+        prefix += "/"
+
+    def make_link(entity: Entity, text: str) -> str:
+        return (f'<a class="entity entity-{entity.kind}" href="{html.escape(prefix + entity.url_path)}">'
+                f"{html.escape(text, quote=False)}</a>")
+
+    return make_link
+
+
+@dataclass
+class Pass:
+    """The input and output of one article's pass over the tree."""
+
+    state: ArticleState
+    link_headings: bool = False
+    text_parts: list[str] = field(default_factory=list)
+    length: int = 0
+    first_paragraph: tuple[int, int] | None = None
+
+
+class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
+    """Walks text nodes in reading order, builds the plain text, links names."""
+
+    def __init__(self, md: markdown.Markdown, ext: "LinkerExtension"):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: etree.Element) -> None:
+        p = self.ext.current
+        if p is None:
+            return
+        linker = self.ext.linker
+        stash = self.md.htmlStash.rawHtmlBlocks
+
+        def segment(owner: etree.Element, attr: str, mode: str) -> None:
+            value = getattr(owner, attr)
+            if not value:
+                return
+            pieces = self._pieces(value, stash)
+            if mode == "skip" or linker is None:
+                for kind, piece, _ in pieces:
+                    self._add_text(p, piece)
+                return
+            new: list[str] = []
+            changed = False
+            for kind, piece, raw in pieces:
+                if kind != "text":
+                    self._add_text(p, piece)
+                    new.append(raw)
+                    continue
+                links = linker.scan(piece, p.length, p.state, linkable=(mode == "link"))
+                self._add_text(p, piece)
+                pos = 0
+                for s, e, key, link in links:
+                    if not link:
+                        continue
+                    changed = True
+                    new.append(piece[pos:s])
+                    entity = linker.matcher.entities[key]
+                    new.append(self.md.htmlStash.store(self.ext.make_link(entity, piece[s:e])))
+                    pos = e
+                new.append(piece[pos:])
+            if changed:
+                setattr(owner, attr, "".join(new))
+
+        def walk(el: etree.Element, mode: str, top: bool) -> None:
+            tag = el.tag if isinstance(el.tag, str) else ""
+            child_mode = mode
+            if tag in _SKIP:
+                child_mode = "skip"
+            elif mode == "link" and (tag in _COUNT_ONLY or (tag in _HEADINGS and not p.link_headings)):
+                child_mode = "count"
+            para_start = p.length
+            segment(el, "text", child_mode)
+            for child in el:
+                walk(child, child_mode, False)
+            if top and tag == "p" and p.first_paragraph is None and p.length > para_start:
+                p.first_paragraph = (para_start, p.length)
+            segment(el, "tail", mode)
+
+        segment(root, "text", "link")
+        for child in root:
+            walk(child, "link", True)
+
+    @staticmethod
+    def _add_text(p: Pass, piece: str) -> None:
+        if piece:
+            p.text_parts.append(piece)
+            p.length += len(piece)
+
+    @staticmethod
+    def _pieces(value: str, stash: list[str]) -> list[tuple[str, str, str]]:
+        """Split a text node at stash placeholders: [(kind, plain text, raw)].
+
+        Stashed character references are decoded into the text around them
+        (so "AT&amp;T" is one piece); stashed tags are boundaries that add
+        their text content, if any, to the plain text but are never linked.
+        """
+        if "\x02" not in value:
+            return [("text", value, value)]
+        out: list[tuple[str, str, str]] = []
+        buf: list[str] = []
+        pos = 0
+        for m in _PLACEHOLDER_RE.finditer(value):
+            buf.append(value[pos:m.start()])
+            pos = m.end()
+            i = int(m.group(1))
+            raw = stash[i] if i < len(stash) else ""
+            raw = raw if isinstance(raw, str) else str(raw)
+            if raw.startswith("&") and raw.endswith(";") and "<" not in raw:
+                buf.append(html.unescape(raw))
+                continue
+            text = "".join(buf)
+            if text:
+                out.append(("text", text, text))
+            buf = []
+            out.append(("html", html.unescape(_TAG_RE.sub("", raw)), m.group(0)))
+        buf.append(value[pos:])
+        text = "".join(buf)
+        if text:
+            out.append(("text", text, text))
+        return out
+
+
+class LinkerExtension(markdown.Extension):
+    """Python-Markdown extension: link entity names in the element tree.
+
+    Set ``current`` to a fresh ``Pass`` before each ``convert``; afterwards
+    it holds the plain text, mentions and declined forms. With ``linker``
+    None, only the plain text is collected.
+    """
+
+    def __init__(self, linker: Linker | None, make_link: LinkMaker | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.linker = linker
+        self.make_link = make_link or default_link_maker()
+        self.current: Pass | None = None
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown API)
+        md.treeprocessors.register(LinkTreeprocessor(md, self), "archivegen_linker", -10)

@@ -1,0 +1,147 @@
+"""Article bodies: Markdown to HTML, with entity links and mention records.
+
+One ``BodyRenderer`` per process (or worker) keeps one Markdown instance
+and the registry's automaton, and is reused for every article: building
+either is far slower than rendering one article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import markdown
+
+from .config import Config
+from .linker import ArticleState, Declined, LinkerExtension, LinkMaker, Linker, Mention, Pass
+
+EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "def_list", "abbr", "md_in_html")
+SENTENCE_MAX = 300
+
+__all__ = ["BodyRenderer", "RenderedBody", "Mention", "Declined"]
+
+
+@dataclass
+class RenderedBody:
+    """The rendered body of one article and what it mentions.
+
+    ``text`` is the plain text a reader sees (the text nodes of ``html``, in
+    order, character references decoded); mention offsets index into it.
+    """
+
+    html: str
+    text: str
+    mentions: list[Mention] = field(default_factory=list)
+    declined: list[Declined] = field(default_factory=list)
+    summary: str = ""
+    word_count: int = 0
+    attached: list[str] = field(default_factory=list)  # front matter people + countries keys
+
+    @property
+    def entity_keys(self) -> list[str]:
+        """Mentioned entities in order of first mention, then attached ones."""
+        keys = dict.fromkeys(m.key for m in self.mentions)
+        keys.update(dict.fromkeys(self.attached))
+        return list(keys)
+
+
+class BodyRenderer:
+    """Render article bodies with one reusable Markdown instance."""
+
+    def __init__(self, registry: Any | None, config: Config | None = None,
+                 make_link: LinkMaker | None = None, *, link_prefix: str | None = None):
+        self.registry = registry
+        self.config = config or Config()
+        if make_link is None:
+            from .linker import default_link_maker
+
+            make_link = default_link_maker(link_prefix if link_prefix is not None else self.config.base_path)
+        linker = Linker(registry.matcher()) if registry is not None else None
+        self.ext = LinkerExtension(linker, make_link)
+        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.ext], output_format="html")
+
+    def render(self, article: Any = None, *, body: str | None = None, people: list[str] | None = None,
+               countries: list[str] | None = None, no_link: list[str] | None = None,
+               policy: str | None = None, sanitize: bool | None = None) -> RenderedBody:
+        """Render an ``Article`` (or the same fields given by keyword).
+
+        Front matter ids may be bare (``john-kerry``) or qualified
+        (``people/john-kerry``); unknown ids are ignored here (the registry's
+        ``check_ids`` reports them).
+        """
+        if body is None:
+            body = article.body if article is not None else ""
+        people = people if people is not None else list(getattr(article, "people", []) or [])
+        countries = countries if countries is not None else list(getattr(article, "countries", []) or [])
+        no_link = no_link if no_link is not None else list(getattr(article, "no_link", []) or [])
+        if policy is None:
+            policy = getattr(article, "link", None) or self.config.link
+        if sanitize is None:
+            sanitize = getattr(article, "sanitize", None)
+            if sanitize is None:
+                sanitize = self.config.sanitize
+        attached = self._keys("person", people) + self._keys("country", countries)
+        state = ArticleState(policy=policy, attached=set(attached), no_link=set(self._keys(None, no_link)))
+        p = Pass(state=state, link_headings=self.config.link_headings)
+        self.ext.current = p
+        try:
+            self.md.reset()
+            out = self.md.convert(body)
+        finally:
+            self.ext.current = None
+        if sanitize:
+            import nh3
+
+            out = nh3.clean(out)
+        text = "".join(p.text_parts)
+        for m in state.mentions:
+            m.sentence = sentence_at(text, m.start, m.end)
+        summary = ""
+        if p.first_paragraph:
+            summary = " ".join(text[p.first_paragraph[0]:p.first_paragraph[1]].split())
+        return RenderedBody(
+            html=out, text=text, mentions=state.mentions, declined=state.declined, summary=summary,
+            word_count=len(text.split()), attached=list(dict.fromkeys(attached)),
+        )
+
+    def _keys(self, kind: str | None, ids: list[str]) -> list[str]:
+        if self.registry is None:
+            return []
+        keys: list[str] = []
+        for ident in ids:
+            keys.extend(e.key for e in self.registry.resolve_id(kind, str(ident)))
+        return keys
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])|\n+")
+_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gov|Gen|Col|Lt|Capt|Prof|Jr|Sr|No|Mt|vs|etc|Inc|Ltd|Co|Corp)|\b[A-Z])\.$")
+
+
+def sentence_at(text: str, start: int, end: int, limit: int = SENTENCE_MAX) -> str:
+    """The sentence around ``text[start:end]``, trimmed to ``limit`` characters."""
+    lo = 0
+    for m in _BOUNDARY.finditer(text, max(0, start - 2000), start):
+        if not _ABBREV.search(text[max(0, m.start() - 6):m.start()]):
+            lo = m.end()
+    hi = len(text)
+    for m in _BOUNDARY.finditer(text, end):
+        if not _ABBREV.search(text[max(0, m.start() - 6):m.start()]):
+            hi = m.start()
+            break
+    lo = max(lo, text.rfind("\n", 0, start) + 1)
+    nl = text.find("\n", end)
+    if nl != -1:
+        hi = min(hi, nl)
+    sentence = text[lo:hi]
+    if len(sentence) > limit:
+        # keep the mention, centred, inside the limit
+        rel = start - lo
+        begin = max(0, min(rel - (limit - (end - start)) // 2, len(sentence) - limit))
+        cut = sentence[begin:begin + limit]
+        if begin > 0:
+            cut = "…" + cut[1:].lstrip()
+        if begin + limit < len(sentence):
+            cut = cut[:-1].rstrip() + "…"
+        sentence = cut
+    return " ".join(sentence.split())
