@@ -147,9 +147,9 @@ def _read_limited(path: Path, rel: str) -> bytes:
 def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems) -> Article | None:
     """Bytes of one file to an Article, or None when it has errors."""
     stem = rel.rsplit("/", 1)[-1][:-3]
-    if stem.split(".")[0].lower() in WINDOWS_RESERVED or "\x00" in rel or ".." in stem:
-        problems.error(rel, None, f"file name '{stem}.md' is not allowed (reserved on Windows or contains '..')",
-                       "rename the file, e.g. to the article's slug")
+    why = _file_name_problem(stem, rel)
+    if why:
+        problems.error(rel.replace("\x00", "\\0"), None, why, "rename the file, e.g. to the article's slug")
         return None
     text = frontmatter.decode(raw, rel)
     doc = frontmatter.parse(text, rel)
@@ -201,6 +201,19 @@ def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems) -> Art
         digest=hashlib.sha256(raw).hexdigest(), image=image, updated=updated, extra=extra,
         key_lines=lines, **article_fields,
     )
+
+
+def _file_name_problem(stem: str, rel: str) -> str | None:
+    """Why an article's file name is unusable on some host, or None."""
+    if "\x00" in rel:
+        return "file name contains a NUL character"
+    if ".." in stem:
+        return f"file name '{stem}.md' contains '..'"
+    if "\\" in stem:
+        return f"file name '{stem}.md' contains a backslash"
+    if stem.split(".")[0].strip().lower() in WINDOWS_RESERVED:
+        return f"file name '{stem}.md' is a name Windows reserves ({stem.split('.')[0].upper()})"
+    return None
 
 
 class _Validator:

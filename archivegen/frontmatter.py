@@ -70,17 +70,47 @@ class Document:
 
 
 def _hint_for(problem: str) -> str:
-    if "mapping values are not allowed" in problem:
-        return "a value containing ': ' must be quoted, e.g. title: \"Kerry: talks go on\""
-    if "found character '\\t'" in problem or "tab" in problem:
+    if "tab character" in problem or "found character '\\t'" in problem:
         return "YAML indents with spaces, never tabs; replace the tab with spaces"
+    if "indentation" in problem:
+        return "indent a line only below a key that ends with ':'; align keys of one level"
+    if "mapping values are not allowed" in problem or "contains ': '" in problem:
+        return "a value containing ': ' must be quoted, e.g. title: \"Kerry: talks go on\""
     if "duplicate key" in problem:
         return "remove one of the two keys"
     if "could not find expected ':'" in problem:
         return "each line of front matter is 'key: value'; check quotes and indentation"
-    if "found unexpected end of stream" in problem or "while scanning a quoted scalar" in problem:
+    if "quoted value" in problem or "while scanning a quoted scalar" in problem:
         return "a quoted value is not closed; add the closing quote"
+    if "list in [" in problem or "mapping in {" in problem:
+        return "close the brackets, or quote the value if the brackets are part of the text"
+    if "control character" in problem:
+        return "remove the invisible control character (it is often pasted from a word processor)"
+    if "constructor for the tag" in problem:
+        return "YAML tags such as !!python/... are not allowed; write a plain value"
+    if "undefined alias" in problem:
+        return "a value starting with '*' must be quoted, e.g. title: \"*Breaking*\""
     return "check the YAML syntax of the front matter"
+
+
+def _explain(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[str, Any]:
+    """A libyaml error as plain words and the mark of the line to report."""
+    problem = exc.problem or str(exc)
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    if "quoted scalar" in context and exc.context_mark is not None:
+        return "a quoted value is never closed (the quote opens on this line)", exc.context_mark
+    if context.startswith("while parsing a flow") and exc.context_mark is not None:
+        which = "list in [brackets]" if "sequence" in context else "mapping in {braces}"
+        return f"a {which} is never closed (it opens on this line)", exc.context_mark
+    text = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if "\t" in text[: len(text) - len(text.lstrip())] or "found character '\\t'" in problem:
+        return "tab character used for indentation", mark
+    if "mapping values are not allowed" in problem:
+        if text[:1] in (" ", "\t") and mark is not None and mark.line > 0 and not lines[mark.line - 1].rstrip().endswith(":"):
+            return "unexpected indentation (this line is indented but the line above opens no block)", mark
+        return "an unquoted value contains ': '", mark
+    return problem, mark
 
 
 def decode(raw: bytes, path: str) -> str:
@@ -91,6 +121,9 @@ def decode(raw: bytes, path: str) -> str:
             f"file is {len(raw) // (1024 * 1024)} MB, over the {MAX_BYTES // (1024 * 1024)} MB limit",
             "split the file or remove embedded data",
         )
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ContentError(path, None, "file is saved as UTF-16, not UTF-8",
+                           "save the file as UTF-8 (e.g. iconv -f utf-16 -t utf-8)")
     if b"\x00" in raw[:8192]:
         raise ContentError(path, None, "binary file, not Markdown text", "move it out of content/ or save it as UTF-8 text")
     try:
@@ -135,15 +168,13 @@ def parse(text: str, path: str, *, required: bool = True) -> Document:
         loader._root_node = loader.get_single_node()
         meta = loader.construct_document(loader._root_node) if loader._root_node is not None else None
     except yaml.MarkedYAMLError as exc:
-        problem = exc.problem or str(exc)
-        mark = exc.problem_mark or exc.context_mark
-        if "end of stream" in problem and exc.context_mark is not None:
-            mark = exc.context_mark  # where the unclosed quote opened
-            problem = f"{exc.context}: {problem}" if exc.context else problem
-        if mark is not None and yaml_text.split("\n")[mark.line:mark.line + 1] and "\t" in yaml_text.split("\n")[mark.line]:
-            problem = "tab character used for indentation"
+        problem, mark = _explain(exc, yaml_text.split("\n"))
         line = mark.line + 2 if mark else 1
         raise ContentError(path, line, f"invalid YAML in front matter: {problem}", _hint_for(problem)) from None
+    except yaml.reader.ReaderError as exc:  # a control character libyaml refuses
+        line = yaml_text[: max(exc.position, 0)].count("\n") + 2
+        problem = f"control character U+{exc.character:04X} is not allowed" if isinstance(exc.character, int) else exc.reason
+        raise ContentError(path, line, f"invalid YAML in front matter: {problem}", _hint_for("control character")) from None
     except yaml.YAMLError as exc:
         raise ContentError(path, 1, f"invalid YAML in front matter: {exc}", _hint_for(str(exc))) from None
     finally:
