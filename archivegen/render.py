@@ -91,9 +91,7 @@ class BodyRenderer:
         finally:
             self.ext.current = None
         if sanitize:
-            import nh3
-
-            out = nh3.clean(out)
+            out = sanitize_html(out)
         text = "".join(p.text_parts)
         for m in state.mentions:
             m.sentence = sentence_at(text, m.start, m.end)
@@ -112,6 +110,17 @@ class BodyRenderer:
         for ident in ids:
             keys.extend(e.key for e in self.registry.resolve_id(kind, str(ident)))
         return keys
+
+
+def sanitize_html(html: str) -> str:
+    """Clean raw HTML with nh3 (ammonia): no scripts, event handlers, styles,
+    ``javascript:``/``data:`` URLs or unknown tags. ``class`` and ``id`` stay,
+    so entity links and footnote anchors keep working."""
+    import nh3
+
+    attributes = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = {"class", "id", "title", "lang", "dir"}
+    return nh3.clean(html, attributes=attributes, url_schemes={"http", "https", "mailto"})
 
 
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])|\n+")
