@@ -73,12 +73,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archivegen: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        import errno
+
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO):
+            return _internal(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"archivegen: error: {exc.strerror}{where}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - last line of defence
-        if os.environ.get("ARCHIVEGEN_DEBUG"):
-            raise
-        print(f"archivegen: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("  (set ARCHIVEGEN_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
-        return 3
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("ARCHIVEGEN_DEBUG"):
+        raise exc
+    print(f"archivegen: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print("  (set ARCHIVEGEN_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

@@ -11,10 +11,14 @@ siblings ``.<name>.staging`` and ``.<name>.old``.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from .errors import ContentError
 
 MARKER = ".archivegen-site"
 
@@ -40,6 +44,26 @@ def check_out_dir(out: Path, root: Path, clean: bool = False) -> None:
                           "empty it or choose another --out")
 
 
+class WriteFailed(ContentError):
+    """The new site could not be written (disk full, permissions): the
+    published site is untouched and the CLI reports it with status 1."""
+
+    def __init__(self, out: Path, exc: OSError, doing: str):
+        reason = exc.strerror or str(exc)
+        super().__init__(str(out), None, f"cannot {doing}: {reason}; the previous site was left as it was",
+                         _write_hint(exc))
+
+
+def _write_hint(exc: OSError) -> str:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some disk space (or choose another --out) and build again"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check that you may write to the output folder and the folder that holds it"
+    return "check the output folder and the disk, then build again"
+
+
 @dataclass
 class WriteStats:
     written: int = 0  # files with new bytes
@@ -56,10 +80,14 @@ class Staging:
         self.old = out.parent / f".{out.name}.old"
         self.stats = WriteStats()
         self.paths: set[str] = set()
-        recover(out)
-        if self.dir.exists():
-            shutil.rmtree(self.dir)
-        self.dir.mkdir(parents=True)
+        self.changed: list[str] = []  # files whose bytes differ from the published ones
+        try:
+            recover(out)
+            if self.dir.exists():
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True)
+        except OSError as exc:
+            raise WriteFailed(out, exc, f"create the staging folder {self.dir}") from None
 
     def target(self, rel: str) -> Path:
         """The staging path for a site-relative file, refusing escapes."""
@@ -69,6 +97,12 @@ class Staging:
         return self.dir.joinpath(*p.parts)
 
     def write(self, rel: str, data: bytes | str) -> None:
+        try:
+            self._write(rel, data)
+        except OSError as exc:
+            raise WriteFailed(self.out, exc, f"write {rel}") from None
+
+    def _write(self, rel: str, data: bytes | str) -> None:
         if isinstance(data, str):
             data = data.encode("utf-8")
         dest = self.target(rel)
@@ -79,15 +113,21 @@ class Staging:
             try:
                 os.link(published, dest)
                 self.stats.kept += 1
-                return
+                return False
             except OSError:
                 pass
         with open(dest, "wb") as f:
             f.write(data)
         self.stats.written += 1
+        self.changed.append(rel)
+        return True
 
     def copy(self, rel: str, source: Path) -> None:
-        self.write(rel, source.read_bytes())
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise WriteFailed(self.out, exc, f"read {source}") from None
+        self.write(rel, data)
 
     def adopt_tree(self, rel_dir: str) -> None:
         """Count files another program wrote into the staging folder."""
@@ -105,15 +145,27 @@ class Staging:
                     self.stats.written += 1
 
     def commit(self) -> WriteStats:
-        """Swap the staged site in; the old one is removed afterwards."""
-        (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n")
-        if self.out.exists():
-            old_files = {p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()}
-            self.stats.removed = len(old_files - self.paths - {MARKER})
-            if self.old.exists():
-                shutil.rmtree(self.old)
-            os.rename(self.out, self.old)
-        os.rename(self.dir, self.out)
+        """Swap the staged site in; the old one is removed afterwards.
+
+        On Linux the two folders trade places in one atomic ``renameat2``
+        (RENAME_EXCHANGE), so ``--out`` always holds a whole site; elsewhere
+        two renames leave a moment without one, which ``recover()`` repairs
+        if the build is killed in it.
+        """
+        try:
+            (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n")
+            if self.out.exists():
+                old_files = {p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()}
+                self.stats.removed = len(old_files - self.paths - {MARKER})
+                if _exchange(self.dir, self.out):
+                    shutil.rmtree(self.dir, ignore_errors=True)  # now the old site
+                    return self.stats
+                if self.old.exists():
+                    shutil.rmtree(self.old)
+                os.rename(self.out, self.old)
+            os.rename(self.dir, self.out)
+        except OSError as exc:
+            raise WriteFailed(self.out, exc, "put the new site in place") from None
         if self.old.exists():
             shutil.rmtree(self.old, ignore_errors=True)
         return self.stats
@@ -130,6 +182,22 @@ def recover(out: Path) -> None:
             os.rename(old, out)  # killed between the two renames
         else:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False  # EINVAL/ENOSYS (filesystem or kernel without it): fall back to two renames
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
