@@ -4,10 +4,18 @@ Each stage takes and returns plain data. Problems from every stage before
 writing are collected and raised together, so nothing is written when any
 input is bad, and the published site is only replaced once every page,
 asset and index of the new one exists (see ``output``).
+
+Incremental by default (see ``cache``): bodies come from ``.cache/`` when
+their inputs are unchanged, pages whose inputs are unchanged are taken from
+the published site without rendering, and a build whose inputs did not
+change at all stops after comparing file stats. The per-article and
+per-page work runs in forked worker processes (``--jobs``); the output is
+the same for any number of jobs.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import time
@@ -15,13 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import __version__
+from .cache import Cache, Fingerprinter, digest
 from .config import Config, load_config
 from .content import Article, load_articles
 from .errors import BuildFailed, Problem, Problems
 from .model import SiteModel, Story, build_model
-from .output import Staging, check_out_dir
+from .output import MARKER, Staging, check_out_dir
 from .pages import Page, plan
 from .theme import TemplateFailure, Theme
+
+CHUNK = 64  # articles or pages per task sent to a worker
 
 
 @dataclass
@@ -48,8 +60,14 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     out: Path | None = None
+    rendered_pages: int = 0
+    rendered_bodies: int = 0
+    up_to_date: bool = False
+    changed: list[str] = field(default_factory=list)  # site-relative files with new bytes
 
     def summary(self) -> str:
+        if self.up_to_date:
+            return f"site is up to date ({self.files:,} files), checked in {self.seconds:.2f} s"
         return (f"built {self.pages:,} pages, {self.files:,} files ({self.written:,} written, {self.kept:,} unchanged, "
                 f"{self.removed:,} removed) in {self.seconds:.2f} s")
 
@@ -102,42 +120,189 @@ def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_
     return Loaded(config, registry, articles, theme, problems)
 
 
-def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Any = None) -> list[Story]:
-    """Markdown + entity linking for every article."""
+def jobs_for(requested: int, tasks: int) -> int:
+    n = requested if requested > 0 else (os.cpu_count() or 1)
+    return max(1, min(n, tasks))
+
+
+def _pool(jobs: int):
+    """A fork-based pool: workers inherit the loaded archive instead of unpickling it."""
+    return multiprocessing.get_context("fork").Pool(jobs)
+
+
+# -- bodies -------------------------------------------------------------------
+
+_WORK: dict[str, Any] = {}  # set before forking; read by workers
+
+
+def body_salt(loaded: Loaded) -> str:
+    """Everything besides an article's bytes that changes its rendered body."""
+    c = loaded.config
+    link_source = loaded.theme.env.loader.get_source(loaded.theme.env, "partials/entity_link.html")[0]
+    return digest(__version__, loaded.registry.fingerprint(), c.link, c.link_headings, c.sanitize,
+                  c.base_path, link_source)
+
+
+def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
     from .render import BodyRenderer
 
-    renderer = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
-    stories = []
-    total = len(loaded.articles)
-    for i, a in enumerate(loaded.articles, 1):
-        rb = renderer.render(a)
-        stories.append(story_from(a, rb))
-        progress.update("rendering articles", i, total)
-    return stories
+    renderer = _WORK.get("renderer")
+    if renderer is None:
+        loaded = _WORK["loaded"]
+        renderer = _WORK["renderer"] = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
+    articles = _WORK["loaded"].articles
+    return [(i, renderer.render(articles[i])) for i in indices]
+
+
+def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cache | None = None) -> tuple[list[Story], dict[str, str], int]:
+    """Markdown + entity linking for every article, from the cache when possible."""
+    salt = body_salt(loaded)
+    keys = [digest(salt, a.digest) for a in loaded.articles]
+    bodies: list[Any] = [None] * len(loaded.articles)
+    todo: list[int] = []
+    for i, key in enumerate(keys):
+        rb = cache.get_body(key) if cache else None
+        if rb is None:
+            todo.append(i)
+        else:
+            bodies[i] = rb
+    total = len(todo)
+    if todo:
+        loaded.registry.matcher()  # build the automaton once, before forking
+        _WORK.clear()
+        _WORK["loaded"] = loaded
+        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        n = jobs_for(jobs, len(chunks))
+        done = 0
+        if n == 1:
+            results = map(_render_chunk, chunks)
+            pool = None
+        else:
+            pool = _pool(n)
+            results = pool.imap_unordered(_render_chunk, chunks)
+        try:
+            for chunk in results:
+                for i, rb in chunk:
+                    bodies[i] = rb
+                    if cache:
+                        cache.put_body(keys[i], rb)
+                done += len(chunk)
+                progress.update("rendering articles", done, total)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+            _WORK.clear()
+    stories = [story_from(a, rb) for a, rb in zip(loaded.articles, bodies)]
+    body_keys = {a.url_path: k for a, k in zip(loaded.articles, keys)}
+    return stories, body_keys, total
 
 
 def story_from(article: Article, rb: Any) -> Story:
-    keys = list(dict.fromkeys([m.key for m in rb.mentions]
-                              + [f"people/{p}" for p in article.people]
-                              + [f"countries/{c}" for c in article.countries]))
-    return Story(article, rb.html, rb.text, article.summary or rb.summary, rb.mentions, rb.word_count, keys)
+    return Story(article, rb.html, rb.text, article.summary or rb.summary, rb.mentions, rb.word_count,
+                 rb.entity_keys)
 
 
-def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, extra_head: str = "") -> None:
-    problems = Problems()
-    total = len(pages)
-    for i, page in enumerate(pages, 1):
+# -- pages ----------------------------------------------------------------------
+
+def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem]]:
+    pages: list[Page] = _WORK["pages"]
+    theme: Theme = _WORK["theme"]
+    staging: Staging = _WORK["staging"]
+    extra_head: str = _WORK["extra_head"]
+    before_w, before_k = staging.stats.written, staging.stats.kept
+    changed: list[str] = []
+    problems: list[Problem] = []
+    for i in indices:
+        page = pages[i]
         ctx = dict(page.context, extra_head=extra_head)
         try:
             html = theme.render(page.template, ctx, page.url)
         except TemplateFailure as exc:
-            problems.add(exc.problem)
-            if len(problems.items) >= 20:
+            problems.append(exc.problem)
+            if len(problems) >= 20:
                 break
             continue
-        staging.write(page.output, html)
-        progress.update("writing pages", i, total)
+        if staging.write(page.output, html):
+            changed.append(page.output)
+    return changed, staging.stats.written - before_w, staging.stats.kept - before_k, problems
+
+
+def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
+                 jobs: int = 0, fingerprints: dict[str, str] | None = None,
+                 previous: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """Render pages whose fingerprint changed; link the others from the published site."""
+    todo: list[int] = []
+    for i, page in enumerate(pages):
+        fp = fingerprints.get(page.output) if fingerprints else None
+        if fp is not None and previous and previous.get(page.output) == fp and staging.reuse(page.output):
+            continue
+        todo.append(i)
+    _WORK.clear()
+    _WORK.update(pages=pages, theme=theme, staging=staging, extra_head=extra_head)
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    n = jobs_for(jobs, len(chunks))
+    problems = Problems()
+    changed: list[str] = []
+    done = 0
+    pool = None
+    try:
+        if n == 1:
+            results = map(_render_pages, chunks)
+        else:
+            pool = _pool(n)
+            results = pool.imap_unordered(_render_pages, chunks)
+        for ch, written, kept, probs in results:
+            changed.extend(ch)
+            if pool is not None:  # the parent's Staging did not see the workers' writes
+                staging.stats.written += written
+                staging.stats.kept += kept
+            for p in probs:
+                problems.add(p)
+            done += CHUNK
+            progress.update("writing pages", min(done, len(todo)), len(todo))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        _WORK.clear()
+    for page in pages:
+        staging.paths.add(page.output)
     problems.raise_if_errors()
+    return len(todo), changed
+
+
+# -- the whole build -------------------------------------------------------------
+
+def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions) -> str:
+    """File stats of every input plus the options: equal means nothing to do."""
+    parts: list[str] = [__version__, repr((opts.base_url, opts.drafts, opts.search, opts.extra_head))]
+    for base in [root / "content", *theme_dirs]:
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                p = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(p)
+                except OSError:
+                    continue
+                parts.append(f"{p}\x1f{st.st_mtime_ns}\x1f{st.st_size}\x1f{st.st_ino}")
+    for p in (root / "archive.yaml",):
+        if p.exists():
+            st = p.stat()
+            parts.append(f"{p}\x1f{st.st_mtime_ns}\x1f{st.st_size}")
+    return digest(*parts)
+
+
+def _published_id(out: Path) -> str | None:
+    try:
+        text = (out / MARKER).read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("build: "):
+            return line[7:].strip()
+    return None
 
 
 def build(opts: BuildOptions) -> BuildResult:
@@ -146,37 +311,64 @@ def build(opts: BuildOptions) -> BuildResult:
     root = opts.root
     out = opts.out or root / "site"
     progress = Progress(opts.progress)
+    cache = Cache(root, enabled=not opts.clean)
 
     def mark(stage: str, since: float) -> float:
         now = time.perf_counter()
         timings[stage] = timings.get(stage, 0.0) + now - since
         return now
 
+    from .output import recover
+    recover(out)
+    from .theme import theme_dirs
+    inputs = inputs_fingerprint(root, theme_dirs(root), opts)
+    last = cache.read("last-build.json", "last-build")
+    if (not opts.clean and last and last.get("inputs") == inputs and last.get("out") == str(out.resolve())
+            and _published_id(out) == last.get("id")):
+        files = int(last.get("files", 0))
+        return BuildResult(pages=int(last.get("pages", 0)), files=files, written=0, kept=files, removed=0,
+                           seconds=time.perf_counter() - t0, out=out, up_to_date=True)
+
     t = time.perf_counter()
     loaded = load(root, base_url=opts.base_url, drafts=opts.drafts)
     t = mark("load", t)
     check_out_dir(out, root, opts.clean)
-    stories = render_stories(loaded, progress, opts.jobs)
+    stories, body_keys, rendered_bodies = render_stories(loaded, progress, opts.jobs, cache)
     t = mark("render bodies", t)
     model = build_model(loaded.config, stories, loaded.registry)
     pages = plan(model)
+    salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
+    fp = Fingerprinter(salt, body_keys)
+    fingerprints = {p.output: fp.page(p.template, p.context) for p in pages}
     t = mark("plan", t)
+    published = _published_id(out)
+    page_cache = cache.read("pages.json", "pages") or {}
+    previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
     staging = Staging(out)
     try:
-        render_pages(pages, loaded.theme, staging, progress, opts.extra_head)
+        rendered_pages, changed = render_pages(pages, loaded.theme, staging, progress, extra_head=opts.extra_head,
+                                               jobs=opts.jobs, fingerprints=fingerprints, previous=previous)
         for rel, src in loaded.theme.static_files().items():
-            staging.copy(rel, src)
+            if staging.write(rel, src.read_bytes()):
+                changed.append(rel)
         t = mark("write pages", t)
         for stage, fn in _late_stages():
             fn(model, loaded, staging, opts)
             t = mark(stage, t)
-        stats = staging.commit()
+        build_id = digest(inputs, time.time_ns())
+        stats = staging.commit(build_id=build_id)
+        t = mark("swap", t)
     except BaseException:
         staging.abort()
         raise
-    return BuildResult(pages=len(pages), files=len(staging.paths) + 1, written=stats.written, kept=stats.kept,
+    files = len(staging.paths) + 1
+    cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
+    cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
+                                                  "files": files, "pages": len(pages)})
+    return BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
                        removed=stats.removed, seconds=time.perf_counter() - t0, warnings=loaded.problems.warnings,
-                       timings=timings, out=out)
+                       timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
+                       changed=sorted(set(changed) | set(staging.changed)))
 
 
 def _late_stages() -> list[tuple[str, Callable[..., None]]]:

@@ -96,13 +96,32 @@ class Staging:
             raise OutputError(f"refusing to write outside the output folder: {rel!r}")
         return self.dir.joinpath(*p.parts)
 
-    def write(self, rel: str, data: bytes | str) -> None:
+    def reuse(self, rel: str) -> bool:
+        """Take a published file unchanged (hard link); False when there is none."""
+        published = self.out.joinpath(*PurePosixPath(rel).parts)
+        dest = self.target(rel)
         try:
-            self._write(rel, data)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(published, dest)
+        except FileExistsError:
+            return True
+        except OSError:
+            try:
+                shutil.copy2(published, dest)
+            except OSError:
+                return False
+        self.paths.add(rel)
+        self.stats.kept += 1
+        return True
+
+    def write(self, rel: str, data: bytes | str) -> bool:
+        """Stage a file; True when its bytes differ from the published file."""
+        try:
+            return self._write(rel, data)
         except OSError as exc:
             raise WriteFailed(self.out, exc, f"write {rel}") from None
 
-    def _write(self, rel: str, data: bytes | str) -> None:
+    def _write(self, rel: str, data: bytes | str) -> bool:
         if isinstance(data, str):
             data = data.encode("utf-8")
         dest = self.target(rel)
@@ -144,7 +163,7 @@ class Staging:
                 else:
                     self.stats.written += 1
 
-    def commit(self) -> WriteStats:
+    def commit(self, build_id: str = "") -> WriteStats:
         """Swap the staged site in; the old one is removed afterwards.
 
         On Linux the two folders trade places in one atomic ``renameat2``
@@ -153,7 +172,8 @@ class Staging:
         if the build is killed in it.
         """
         try:
-            (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n")
+            (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n"
+                                           f"build: {build_id}\n")
             if self.out.exists():
                 old_files = {p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()}
                 self.stats.removed = len(old_files - self.paths - {MARKER})

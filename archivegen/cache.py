@@ -1,0 +1,207 @@
+"""The build cache in ``.cache/``: what a rebuild may reuse, and proof of it.
+
+Three kinds of entry, each keyed by everything that determines it:
+
+* rendered bodies (HTML, text, mentions), keyed by the article's bytes, the
+  registry, the link settings and markup, and the archivegen version;
+* page fingerprints: a hash of each output page's template inputs, so a page
+  whose inputs did not change is taken from the published site unrendered;
+* the inputs fingerprint of the last build, so a build with nothing changed
+  ends at once.
+
+Entries are JSON (never pickle: a cache copied from another machine must not
+be able to run code), written to a temporary file and renamed into place,
+and carry a SHA-256 of their payload. An entry that is truncated, corrupt,
+from another version or for another key is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+FORMAT = 1
+
+
+def digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _seal(key: str, payload: Any) -> bytes:
+    body = json.dumps({"format": FORMAT, "version": __version__, "key": key, "data": payload},
+                      ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    return hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body
+
+
+def _unseal(raw: bytes, key: str) -> Any | None:
+    head, sep, body = raw.partition(b"\n")
+    if not sep or hashlib.sha256(body).hexdigest().encode("ascii") != head:
+        return None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != __version__ \
+            or doc.get("key") != key:
+        return None
+    return doc.get("data")
+
+
+class Cache:
+    """The ``.cache/`` folder of one archive (``enabled=False``: a clean build)."""
+
+    def __init__(self, root: Path, enabled: bool = True):
+        self.dir = root / ".cache"
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+
+    # -- generic sealed entries --------------------------------------------
+    def read(self, name: str, key: str) -> Any | None:
+        if not self.enabled:
+            return None
+        try:
+            raw = (self.dir / name).read_bytes()
+        except OSError:
+            return None
+        return _unseal(raw, key)
+
+    def write(self, name: str, key: str, payload: Any) -> None:
+        try:
+            atomic_write(self.dir / name, _seal(key, payload))
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    # -- rendered bodies -----------------------------------------------------
+    def body_path(self, key: str) -> str:
+        return f"bodies/{key[:2]}/{key}.json"
+
+    def get_body(self, key: str) -> Any | None:
+        data = self.read(self.body_path(key), key)
+        if data is None:
+            self.misses += 1
+            return None
+        try:
+            body = body_from_json(data)
+        except (TypeError, KeyError, ValueError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return body
+
+    def put_body(self, key: str, body: Any) -> None:
+        self.write(self.body_path(key), key, body_to_json(body))
+
+
+def body_to_json(rb: Any) -> dict[str, Any]:
+    return {
+        "html": rb.html, "text": rb.text, "summary": rb.summary, "word_count": rb.word_count,
+        "attached": list(rb.attached),
+        "mentions": [asdict(m) for m in rb.mentions],
+        "declined": [asdict(d) for d in rb.declined],
+    }
+
+
+def body_from_json(data: dict[str, Any]) -> Any:
+    from .render import Declined, Mention, RenderedBody
+
+    def build(cls, d):
+        names = {f.name for f in fields(cls)}
+        if set(d) - names:
+            raise ValueError("unknown field")
+        return cls(**d)
+
+    return RenderedBody(
+        html=str(data["html"]), text=str(data["text"]), summary=str(data["summary"]),
+        word_count=int(data["word_count"]), attached=[str(x) for x in data["attached"]],
+        mentions=[build(Mention, m) for m in data["mentions"]],
+        declined=[build(Declined, d) for d in data["declined"]],
+    )
+
+
+class Fingerprinter:
+    """Stable hashes of page contexts, so unchanged pages are not re-rendered.
+
+    Stories, entities and groups are reduced to what identifies their
+    content; anything unknown falls back to ``repr``, which at worst makes a
+    page look changed (slower, never wrong).
+    """
+
+    def __init__(self, salt: str, body_keys: dict[str, str]):
+        self.salt = salt
+        self.body_keys = body_keys  # story url_path -> body cache key
+        self._memo: dict[int, str] = {}
+
+    def page(self, template: str, context: dict[str, Any]) -> str:
+        return digest(self.salt, template, self._fp(context))
+
+    def _fp(self, v: Any) -> str:
+        from markupsafe import Markup
+
+        from .content import Article
+        from .entities import Entity
+        from .model import Appearance, EntityStats, Group, Story
+
+        if v is None or isinstance(v, (bool, int, float)):
+            return repr(v)
+        if isinstance(v, Markup):
+            return "M" + hashlib.sha256(str(v).encode()).hexdigest()
+        if isinstance(v, str):
+            return repr(v)
+        if isinstance(v, (datetime, date)):
+            return v.isoformat()
+        memo = self._memo.get(id(v))
+        if memo is not None:
+            return memo
+        if isinstance(v, Story):
+            out = "S" + digest(v.url_path, v.article.digest, self.body_keys.get(v.url_path, ""))
+        elif isinstance(v, Article):
+            out = "A" + v.digest
+        elif isinstance(v, Entity):
+            out = "E" + digest(json.dumps(asdict(v), sort_keys=True, default=str))
+        elif isinstance(v, EntityStats):
+            out = "ES" + digest(self._fp(v.entity), v.mentions, self._fp(v.appearances), self._fp(v.related))
+        elif isinstance(v, Appearance):
+            out = "AP" + digest(self._fp(v.story), v.count, v.sentence)
+        elif isinstance(v, Group):
+            out = "G" + digest(v.slug, v.name, self._fp(v.stories))
+        elif isinstance(v, dict):
+            out = "{" + ",".join(f"{self._fp(k)}:{self._fp(x)}" for k, x in v.items()) + "}"
+        elif isinstance(v, (list, tuple)):
+            out = "[" + ",".join(self._fp(x) for x in v) + "]"
+            if len(out) > 256:
+                out = "L" + hashlib.sha256(out.encode()).hexdigest()
+        elif is_dataclass(v):
+            out = type(v).__name__ + self._fp(asdict(v))
+        else:
+            out = repr(v)
+        if isinstance(v, (Story, Article, Entity, EntityStats, Appearance, Group)):
+            self._memo[id(v)] = out  # these live as long as the build; containers may not
+        return out
