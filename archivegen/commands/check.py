@@ -1,0 +1,96 @@
+"""``archivegen check``: validate the archive and every internal link, write nothing.
+
+Runs everything ``build`` validates (front matter, settings, registry ids,
+templates), then builds the site into a temporary folder (without the
+search index) and checks that every internal link and ``#anchor`` of every
+page resolves. Also lists the mentions the linker left unlinked because
+they were ambiguous, so an editor can settle them in front matter.
+
+Exit status: 0 when everything resolves, 1 with each problem on its own
+line (``page:line: broken link URL (reason)``), 2 on usage errors. Quiet
+on success apart from one summary line: suitable as a CI step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..cli import add_root_option, print_problems
+from ..errors import BuildFailed
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("check", help="validate content and internal links (writes nothing)",
+                       description="Validate the archive, build it into a temporary folder and check that every "
+                                   "internal link and #anchor resolves. Exit status 1 on any error.")
+    add_root_option(p)
+    p.add_argument("--base-url", metavar="URL", help="check the site as built for this base_url")
+    p.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    p.add_argument("--no-declined", dest="declined", action="store_false",
+                   help="do not list ambiguous mentions the linker left unlinked")
+    return p
+
+
+def declined_mentions(loaded: Any) -> list[str]:
+    """'path: note: ...' for every ambiguous mention the linker declined to link."""
+    try:
+        from ..render import BodyRenderer
+    except ImportError:  # pragma: no cover - the linker is part of the package
+        return []
+    renderer = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
+    lines = []
+    for a in loaded.articles:
+        rb = renderer.render(a)
+        for d in getattr(rb, "declined", None) or []:
+            cands = ", ".join(getattr(d, "candidates", []) or [])
+            reason = getattr(d, "reason", "") or "ambiguous"
+            lines.append(f"{a.path}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..build import BuildOptions, build, load
+    from ..linkcheck import check_site
+    from ..output import OutputError
+
+    root: Path = args.root
+    try:
+        loaded = load(root, base_url=args.base_url, drafts=args.drafts)
+    except BuildFailed as exc:
+        print_problems(exc.problems)
+        n = len(exc.problems)
+        print(f"archivegen check: {n} content error{'s' if n != 1 else ''}", file=sys.stderr)
+        return 1
+    print_problems(loaded.problems.warnings)
+    if args.declined:
+        for line in declined_mentions(loaded):
+            print(line, file=sys.stderr)
+
+    config = loaded.config
+    with tempfile.TemporaryDirectory(prefix="archivegen-check-") as tmp:
+        out = Path(tmp) / "site"
+        try:
+            result = build(BuildOptions(root=root, out=out, base_url=args.base_url, drafts=args.drafts,
+                                        search=False, progress=False))
+        except BuildFailed as exc:
+            print_problems(exc.problems)
+            n = len(exc.problems)
+            print(f"archivegen check: {n} error{'s' if n != 1 else ''} while building", file=sys.stderr)
+            return 1
+        except OutputError as exc:
+            print(f"archivegen check: {exc}", file=sys.stderr)
+            return 2
+        broken = check_site(out, config.base_path, config.site_url, skip_prefixes=("pagefind/",))
+        pages = sum(1 for p in out.rglob("*.html"))
+    for b in broken:
+        print(b.format(), file=sys.stderr)
+    if broken:
+        n = len(broken)
+        print(f"archivegen check: {n} broken link{'s' if n != 1 else ''} in {pages:,} pages", file=sys.stderr)
+        return 1
+    print(f"archivegen check: {len(loaded.articles):,} articles, {result.pages:,} pages, every internal link resolves")
+    return 0
