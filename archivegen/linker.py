@@ -467,7 +467,12 @@ class Linker:
 
 
 def _neutral(word: str) -> bool:
-    """A capitalised word that does not glue onto a following name."""
+    """A capitalised word that does not glue onto a following name.
+
+    Function words and titles, and a word ending a sentence ("France. Russia").
+    """
+    if word.endswith(".") and len(word) > 2:
+        return True
     w = word.lower().strip(".'")
     return w in FUNCTION_WORDS or w in TITLES
 

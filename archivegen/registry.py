@@ -46,6 +46,7 @@ class Registry:
     """All known entities, keyed by ``entity.key`` (``people/john-kerry``)."""
 
     entities: dict[str, Entity] = field(default_factory=dict)
+    lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)  # key -> front matter key lines
     _matcher: Any = field(default=None, repr=False, compare=False)
     _fingerprint: str | None = field(default=None, repr=False, compare=False)
 
@@ -105,7 +106,7 @@ class Registry:
 
     def __getstate__(self) -> dict[str, Any]:
         # The automaton is rebuilt on first use in the receiving process.
-        return {"entities": self.entities, "_matcher": None, "_fingerprint": self._fingerprint}
+        return {"entities": self.entities, "lines": self.lines, "_matcher": None, "_fingerprint": self._fingerprint}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -161,9 +162,8 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
     registry = Registry()
     for e in builtin:
         registry.entities[e.key] = _copy(e)
-    claims: dict[str, tuple[str, str]] = {}  # folded alias -> (entity key, file) of explicit aliases
     for path in _files(root / "content" / "people"):
-        person = _load_person(root, path, problems, claims)
+        person = _load_person(root, path, problems, registry)
         if person is not None:
             registry.entities[person.key] = person
     for path in _files(root / "content" / "countries"):
@@ -279,7 +279,7 @@ def _check_id(rel: str, ident: str, problems: Problems) -> bool:
     return True
 
 
-def _load_person(root: Path, path: Path, problems: Problems, claims: dict) -> Entity | None:
+def _load_person(root: Path, path: Path, problems: Problems, registry: Registry) -> Entity | None:
     rel = _rel(root, path)
     ident = path.stem
     if not _check_id(rel, ident, problems):
@@ -300,6 +300,7 @@ def _load_person(root: Path, path: Path, problems: Problems, claims: dict) -> En
         problems.error(rel, f.line("image"), f"'image' must be a path or a mapping, not {_kind(image)}",
                        "e.g. image: {src: /media/kerry.jpg, alt: \"John Kerry\"}")
         image = None
+    registry.lines[f"people/{ident}"] = doc.key_lines
     return Entity(
         id=ident, kind="person", name=name, aliases=f.text_list("aliases"),
         description=f.text("description") or "", wikidata=f.wikidata(), image=image,
@@ -318,6 +319,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         return
     f = _Fields(rel, doc, problems)
     key = f"countries/{ident}"
+    registry.lines[key] = doc.key_lines
     existing = registry.entities.get(key)
     aliases, demonyms = f.text_list("aliases"), f.text_list("demonyms")
     extra = f.unknown(COUNTRY_FIELDS)
@@ -385,16 +387,15 @@ def _check_aliases(registry: Registry, problems: Problems) -> None:
                     continue  # a file adding a built-in ambiguous form (e.g. "Congo") is allowed
                 if e.kind == "country" and other.kind == "person" and other.source is not None:
                     continue  # reported from the person's side
+                if what == "alias" and other.source is not None and other.kind == e.kind and other.key < e.key:
+                    continue  # two files claiming one alias: reported once, from the first
                 where = other.source or "the built-in country list"
                 what_kind = "country" if other.kind == "country" else "person"
-                problems.error(e.source, _alias_line(registry, e), f"alias '{alias}' is also the {what} of the {what_kind} "
-                               f"'{other.name}' ({where})",
+                problems.error(e.source, _alias_line(registry, e), f"alias '{alias}' of '{e.name}' is also the {what} of the "
+                               f"{what_kind} '{other.name}' ({where})",
                                "an alias must name one entity; remove it from one of the files")
                 break
 
 
 def _alias_line(registry: Registry, e: Entity) -> int | None:
-    # key_lines are not kept on entities; re-reading is cheap and rare (errors only).
-    if e.source is None:
-        return None
-    return e.extra.get("__aliases_line__")
+    return registry.lines.get(e.key, {}).get("aliases")

@@ -1,0 +1,393 @@
+"""The linker: one test per rule of DESIGN "Entity linking", plus properties.
+
+Registries here are small and made up; they never read ../shared.
+"""
+
+from __future__ import annotations
+
+import html
+import pickle
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archivegen.config import Config
+from archivegen.entities import Entity
+from archivegen.linker import fold, person_partials
+from archivegen.registry import Registry
+from archivegen.render import BodyRenderer
+
+
+def person(ident, name, **kw):
+    return Entity(id=ident, kind="person", name=name, **kw)
+
+
+def country(ident, name, **kw):
+    return Entity(id=ident, kind="country", name=name, **kw)
+
+
+ENTITIES = [
+    person("john-kerry", "John Kerry", wikidata="Q22316"),
+    person("sergei-lavrov", "Sergei Lavrov"),
+    person("barack-obama", "Barack Obama"),
+    person("carlos-belo", "Carlos Filipe Ximenes Belo"),
+    person("vaclav-havel", "Václav Havel"),
+    person("michael-jordan", "Michael Jordan"),
+    person("ed-miliband", "Ed Miliband"),
+    person("david-miliband", "David Miliband"),
+    person("bashar-al-assad", "Bashar al-Assad", aliases=["Bashar Assad"]),
+    country("russia", "Russia", demonyms=["Russian", "Russians"], iso2="RU"),
+    country("france", "France", demonyms=["French"], iso2="FR"),
+    country("china", "China", demonyms=["Chinese"], iso2="CN"),
+    country("japan", "Japan", demonyms=["Japanese"], iso2="JP"),
+    country("mexico", "Mexico", demonyms=["Mexican"], iso2="MX"),
+    country("united-kingdom", "United Kingdom", aliases=["Britain", "UK"], demonyms=["British", "Briton"], iso2="GB"),
+    country("united-states", "United States", aliases=["US", "U.S.", "USA", "America"],
+            demonyms=["American", "Americans"], iso2="US"),
+    country("guinea", "Guinea", demonyms=["Guinean"], iso2="GN"),
+    country("guinea-bissau", "Guinea-Bissau", iso2="GW"),
+    country("south-africa", "South Africa", iso2="ZA"),
+    country("democratic-republic-of-the-congo", "Democratic Republic of the Congo", aliases=["Congo"], iso2="CD"),
+    country("republic-of-the-congo", "Republic of the Congo", aliases=["Congo"], iso2="CG"),
+    country("jordan", "Jordan", demonyms=["Jordanian"], iso2="JO", extra={"ambiguous": ["Jordan"]}),
+    country("georgia", "Georgia", demonyms=["Georgian"], iso2="GE", extra={"ambiguous": ["Georgia", "Georgian"]}),
+    country("chad", "Chad", iso2="TD", extra={"ambiguous": ["Chad"]}),
+    country("czech-republic", "Czech Republic", iso2="CZ"),
+]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry({e.key: e for e in ENTITIES})
+
+
+@pytest.fixture(scope="module")
+def renderer(registry):
+    return BodyRenderer(registry, Config())
+
+
+def found(rb, kind=None):
+    return [(m.text, m.key) for m in rb.mentions if kind is None or m.kind == kind]
+
+
+def keys(rb):
+    return [m.key for m in rb.mentions]
+
+
+def linked(rb):
+    return [(m.text, m.key) for m in rb.mentions if m.linked]
+
+
+# ---------------------------------------------------------------- where
+
+
+def test_never_links_inside_code_pre_script_style(renderer):
+    rb = renderer.render(body="`Russia` code\n\n    Russia in pre\n\n<script>var Russia;</script>\n\nfrance")
+    assert keys(rb) == []
+    assert 'href="/countries/russia/"' not in rb.html
+
+
+def test_text_of_an_existing_link_is_counted_not_linked(renderer):
+    rb = renderer.render(body="See [Russia](https://example.org/ru) and Russia again.")
+    assert [(m.text, m.linked) for m in rb.mentions] == [("Russia", False), ("Russia", True)]
+    assert rb.html.count('class="entity') == 1
+
+
+def test_headings_are_counted_but_not_linked(renderer):
+    rb = renderer.render(body="# Russia talks\n\nRussia said.")
+    assert [(m.text, m.linked) for m in rb.mentions] == [("Russia", False), ("Russia", True)]
+    assert "<h1>Russia talks</h1>" in rb.html
+
+
+def test_link_headings_option(registry):
+    r = BodyRenderer(registry, Config(link_headings=True))
+    rb = r.render(body="## Russia talks\n\nRussia said.")
+    assert [m.linked for m in rb.mentions] == [True, False]
+
+
+# ---------------------------------------------------------------- how names match
+
+
+def test_case_sensitive(renderer):
+    assert keys(renderer.render(body="the russia question and a french fry")) == []
+
+
+def test_word_boundaries(renderer):
+    rb = renderer.render(body="Prussia and Russiagate and Frenchman; but Russia, (France) and China.")
+    assert keys(rb) == ["countries/russia", "countries/france", "countries/china"]
+
+
+def test_longest_match_first(renderer):
+    rb = renderer.render(body="Fighting in the Democratic Republic of the Congo. Sergei Lavrov spoke.")
+    assert found(rb) == [("Democratic Republic of the Congo", "countries/democratic-republic-of-the-congo"),
+                         ("Sergei Lavrov", "people/sergei-lavrov")]
+
+
+def test_all_caps_headlines_and_datelines_match(renderer):
+    rb = renderer.render(body="RUSSIA SAYS FRENCH PLAN FAILED\n\nMOSCOW, MEXICO CITY - nothing else")
+    assert keys(rb)[:2] == ["countries/russia", "countries/france"]
+
+
+def test_all_caps_word_in_prose_does_not_match(renderer):
+    rb = renderer.render(body="The MEXICO team code and the word RUSSIA in a sentence.")
+    assert keys(rb) == []
+
+
+def test_us_in_a_caps_headline_is_the_pronoun(renderer):
+    rb = renderer.render(body="# LET US GO\n\nThe US and U.S. forces.")
+    assert found(rb) == [("US", "countries/united-states"), ("U.S.", "countries/united-states")]
+
+
+def test_accents_are_folded(renderer):
+    rb = renderer.render(body="Vaclav Havel met Václav Havel.")
+    assert found(rb) == [("Vaclav Havel", "people/vaclav-havel"), ("Václav Havel", "people/vaclav-havel")]
+
+
+def test_apostrophe_styles_and_possessives(renderer):
+    rb = renderer.render(body="Russia's army, Russia’s navy and Kerry. John Kerry’s plan; Kerry's aides.")
+    assert found(rb) == [("Russia", "countries/russia"), ("Russia", "countries/russia"),
+                         ("John Kerry", "people/john-kerry"), ("Kerry", "people/john-kerry")]
+    assert "Russia</a>'s" in rb.html
+
+
+def test_demonyms_link_to_the_country(renderer):
+    rb = renderer.render(body="Russian officials met Russians and the British.")
+    assert keys(rb) == ["countries/russia", "countries/russia", "countries/united-kingdom"]
+
+
+def test_cities_are_not_countries(renderer):
+    assert keys(renderer.render(body="Moscow and Washington talked.")) == []
+
+
+# ---------------------------------------------------------------- later references
+
+
+def test_surname_needs_the_full_name_first(renderer):
+    rb = renderer.render(body="Kerry arrived. Then John Kerry spoke, and Kerry left.")
+    assert found(rb) == [("John Kerry", "people/john-kerry"), ("Kerry", "people/john-kerry")]
+
+
+def test_title_and_surname(renderer):
+    rb = renderer.render(body="Barack Obama and Sergei Lavrov met. President Obama and Foreign Minister Lavrov "
+                              "agreed; Mr Lavrov smiled.")
+    assert [m.text for m in rb.mentions] == ["Barack Obama", "Sergei Lavrov", "Obama", "Lavrov", "Lavrov"]
+
+
+def test_first_and_last_name_of_a_longer_name(renderer):
+    rb = renderer.render(body="Carlos Belo first. Carlos Filipe Ximenes Belo won; Carlos Belo and Belo thanked them.")
+    assert [m.text for m in rb.mentions] == ["Carlos Filipe Ximenes Belo", "Carlos Belo", "Belo"]
+
+
+def test_particle_surnames():
+    assert ("Assad", "surname") in person_partials("Bashar al-Assad")
+    assert ("van Bommel", "surname") in person_partials("Mark van Bommel")
+    assert ("King", "surname") in person_partials("Martin Luther King Jr.")
+    assert person_partials("Ronaldo") == []
+
+
+def test_shared_surname_is_declined(renderer):
+    rb = renderer.render(body="Ed Miliband and David Miliband spoke. Miliband said no.")
+    assert [m.text for m in rb.mentions] == ["Ed Miliband", "David Miliband"]
+    assert [(d.text, sorted(d.candidates)) for d in rb.declined] == [
+        ("Miliband", ["people/david-miliband", "people/ed-miliband"])]
+
+
+def test_surname_after_another_first_name_is_someone_else(renderer):
+    rb = renderer.render(body="John Kerry spoke. Later Ring Kerry and Kerry Packer came.")
+    assert [m.text for m in rb.mentions] == ["John Kerry"]
+
+
+# ---------------------------------------------------------------- longer proper names
+
+
+def test_names_inside_longer_proper_names(renderer):
+    rb = renderer.render(body="Air France, the China Daily, New Mexico, Guinea-Bissau, the Bank of Japan "
+                              "and British Airways; Guinea, South Africa.")
+    assert found(rb) == [("Guinea-Bissau", "countries/guinea-bissau"), ("Guinea", "countries/guinea"),
+                         ("South Africa", "countries/south-africa")]
+
+
+def test_capitalised_function_words_do_not_glue(renderer):
+    rb = renderer.render(body="In France it rained. Both China and Japan said. On Tuesday Mexico agreed.")
+    assert keys(rb) == ["countries/france", "countries/china", "countries/japan", "countries/mexico"]
+
+
+def test_adjectival_forms_before_titles_and_people(renderer):
+    rb = renderer.render(body="Russian Foreign Minister Sergei Lavrov and U.S. President Barack Obama; "
+                              "the U.S. Open and British Airways.")
+    assert found(rb) == [("Russian", "countries/russia"), ("Sergei Lavrov", "people/sergei-lavrov"),
+                         ("U.S.", "countries/united-states"), ("Barack Obama", "people/barack-obama")]
+
+
+# ---------------------------------------------------------------- ambiguity
+
+
+def test_ambiguous_form_is_declined_without_evidence(renderer):
+    rb = renderer.render(body="Talks in Jordan and Georgia; the Congo river.")
+    assert keys(rb) == []
+    assert [d.text for d in rb.declined] == ["Jordan", "Georgia", "Congo"]
+    assert sorted(rb.declined[2].candidates) == ["countries/democratic-republic-of-the-congo",
+                                                 "countries/republic-of-the-congo"]
+
+
+def test_ambiguous_form_decided_by_earlier_mention(renderer):
+    rb = renderer.render(body="Jordanian troops moved. Jordan said. The Democratic Republic of the Congo "
+                              "and Congo.")
+    assert keys(rb) == ["countries/jordan", "countries/jordan", "countries/democratic-republic-of-the-congo",
+                        "countries/democratic-republic-of-the-congo"]
+
+
+def test_ambiguous_form_decided_by_front_matter(renderer):
+    rb = renderer.render(body="Talks in Georgia.", countries=["georgia"])
+    assert keys(rb) == ["countries/georgia"]
+    assert rb.entity_keys == ["countries/georgia"]
+
+
+def test_following_surname_makes_a_person_not_a_country(renderer):
+    rb = renderer.render(body="Michael Jordan scored. Jordan won; Chad Smith played.", countries=["chad"])
+    assert found(rb) == [("Michael Jordan", "people/michael-jordan"), ("Jordan", "people/michael-jordan")]
+
+
+# ---------------------------------------------------------------- front matter and policy
+
+
+def test_front_matter_people_are_attached_and_allow_surnames(renderer):
+    rb = renderer.render(body="Lavrov spoke.", people=["sergei-lavrov", "john-kerry"])
+    assert found(rb) == [("Lavrov", "people/sergei-lavrov")]
+    assert rb.entity_keys == ["people/sergei-lavrov", "people/john-kerry"]
+    assert rb.attached == ["people/sergei-lavrov", "people/john-kerry"]
+
+
+def test_no_link_is_counted_but_never_linked(renderer):
+    rb = renderer.render(body="Russia and France. Russia.", no_link=["countries/russia"])
+    assert [(m.text, m.linked) for m in rb.mentions] == [("Russia", False), ("France", True), ("Russia", False)]
+    assert 'href="/countries/russia/"' not in rb.html
+    rb = renderer.render(body="Russia.", no_link=["russia"])
+    assert [m.linked for m in rb.mentions] == [False]
+
+
+@pytest.mark.parametrize("policy,expected", [
+    ("first", [True, False, True]), ("all", [True, True, True]), ("none", [False, False, False])])
+def test_link_policy(registry, policy, expected):
+    rb = BodyRenderer(registry, Config(link=policy)).render(body="Russia, Russia and France.")
+    assert [m.linked for m in rb.mentions] == expected
+    assert rb.html.count("<a ") == sum(expected)
+
+
+def test_policy_per_article_overrides_config(renderer):
+    rb = renderer.render(body="Russia, Russia.", policy="all")
+    assert [m.linked for m in rb.mentions] == [True, True]
+
+
+def test_link_markup_from_a_callable(registry):
+    calls = []
+
+    def make_link(entity, text):
+        calls.append((entity.key, text))
+        return f'<a href="/x/{entity.id}/" data-kind="{entity.kind}">{html.escape(text)}</a>'
+
+    rb = BodyRenderer(registry, Config(), make_link=make_link).render(body="Russia & John Kerry.")
+    assert calls == [("countries/russia", "Russia"), ("people/john-kerry", "John Kerry")]
+    assert '<a href="/x/russia/" data-kind="country">Russia</a> &amp; <a href="/x/john-kerry/"' in rb.html
+
+
+def test_default_link_honours_the_prefix(registry):
+    rb = BodyRenderer(registry, Config(base_url="https://example.org/archive/")).render(body="Russia.")
+    assert '<a class="entity entity-country" href="/archive/countries/russia/">Russia</a>' in rb.html
+    rb = BodyRenderer(registry, Config(), link_prefix="../../").render(body="Russia.")
+    assert 'href="../../countries/russia/"' in rb.html
+
+
+# ---------------------------------------------------------------- the rendered body
+
+
+def test_offsets_text_sentence_summary(renderer):
+    rb = renderer.render(body="First *para* about AT&amp;T and Russia.\n\nSecond: Mr. Smith met John Kerry. Then more.")
+    for m in rb.mentions:
+        assert rb.text[m.start:m.end] == m.text
+    assert "AT&T" in rb.text
+    assert rb.summary == "First para about AT&T and Russia."
+    kerry = [m for m in rb.mentions if m.key == "people/john-kerry"][0]
+    assert kerry.sentence == "Second: Mr. Smith met John Kerry."
+    assert rb.word_count == len(rb.text.split())
+
+
+def test_long_sentence_is_trimmed_around_the_mention(renderer):
+    body = "word " * 200 + "Russia " + "word " * 200 + "."
+    m = renderer.render(body=body).mentions[0]
+    assert len(m.sentence) <= 300 and "Russia" in m.sentence
+
+
+def test_one_markdown_instance_is_reset_between_articles(renderer):
+    a = renderer.render(body="John Kerry spoke.[^1]\n\n[^1]: A note.")
+    b = renderer.render(body="Kerry spoke.")
+    assert keys(a) == ["people/john-kerry"] and keys(b) == []
+    assert "fn:1" not in b.html
+
+
+def test_fold_keeps_length():
+    s = "Václav Havel’s Ångström — Łódź"
+    assert len(fold(s)) == len(s)
+    assert fold("Václav Havel’s") == "Vaclav Havel's"
+
+
+def test_matcher_survives_pickling(registry):
+    again = pickle.loads(pickle.dumps(registry))
+    rb = BodyRenderer(again, Config()).render(body="John Kerry in Russia.")
+    assert keys(rb) == ["people/john-kerry", "countries/russia"]
+    matcher = pickle.loads(pickle.dumps(registry.matcher()))
+    assert matcher.candidates("in Russia")
+
+
+# ---------------------------------------------------------------- properties
+
+
+class _Visible(HTMLParser):
+    VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text, self.stack, self.ok = [], [], True
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.ok = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def visible(markup):
+    p = _Visible()
+    p.feed(markup)
+    p.close()
+    return "".join(p.text), p.ok and not p.stack
+
+
+WORDS = ["Russia", "Russia's", "John", "Kerry", "John Kerry", "Mr", "Lavrov", "Sergei", "Air", "France",
+         "Guinea-Bissau", "Guinea", "U.S.", "US", "RUSSIA", "Jordan", "Congo", "Václav", "Havel", "the", "and",
+         "said", "&", "<", ">", "&amp;", "*", "_", "`", "[", "]", "(", ")", "#", "-", ".", ",", "’", "'", "\n", "\n\n",
+         "é", "Ünïcode", "&#39;", "<b>", "</b>", "x"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(WORDS), max_size=40), st.sampled_from(["first", "all", "none"]))
+def test_linking_never_changes_visible_text_and_html_stays_well_formed(registry, tokens, policy):
+    body = " ".join(tokens)
+    linked_r = BodyRenderer(registry, Config(link=policy))
+    plain_r = BodyRenderer(None, Config())
+    a = linked_r.render(body=body)
+    b = plain_r.render(body=body)
+    text_a, ok_a = visible(a.html)
+    text_b, ok_b = visible(b.html)
+    assert text_a == text_b
+    if ok_b:
+        assert ok_a
+    for m in a.mentions:
+        assert a.text[m.start:m.end] == m.text
