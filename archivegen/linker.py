@@ -151,7 +151,7 @@ def _bare(word: str) -> str:
 # ---------------------------------------------------------------- the matcher
 
 # Roles of a form for an entity.
-NAME, ADJ, SURNAME, FIRSTLAST = "name", "adj", "surname", "firstlast"
+NAME, ADJ, SURNAME, FIRSTLAST, BLOCK = "name", "adj", "surname", "firstlast", "block"
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,8 @@ class Matcher:
             forms.setdefault(k, {})[entry] = None
             originals.setdefault(k, form)
 
+        weak = {fold(f): keys for f, (keys, evidence) in getattr(registry, "ambiguous", {}).items() if evidence}
+        claimed: set[str] = set()
         for e in self.entities.values():
             if e.kind == "person":
                 names = [e.name, *e.aliases]
@@ -238,13 +240,26 @@ class Matcher:
                         if fold(form) not in {fold(x) for x in names}:
                             add(form, Entry(e.key, "person", role))
             else:
-                amb = {fold(f) for f in _entity_ambiguous_forms(e)}
+                amb = {fold(f) for f in _entity_ambiguous_forms(e)} | {f for f, ks in weak.items() if e.key in ks}
                 names = [e.name, *e.aliases] + ([e.official_name] if e.official_name else [])
                 for n in names:
                     role = ADJ if _is_abbreviation(n) else NAME
                     add(n, Entry(e.key, "country", role, fold(n) in amb))
+                    claimed.add(fold(n))
                 for d in e.demonyms:
                     add(d, Entry(e.key, "country", ADJ, fold(d) in amb))
+                    claimed.add(fold(d))
+        # Ambiguous forms no country claims ("Congo", "Korean") mean any of theirs.
+        for form, (keys, evidence) in getattr(registry, "ambiguous", {}).items():
+            if fold(form) in claimed:
+                continue
+            role = ADJ if form.endswith(("an", "ans", "ese", "ish")) else NAME
+            for k in keys:
+                if k in self.entities:
+                    add(form, Entry(k, "country", role, True))
+        # Longer forms that are not the entity inside them ("New Mexico"): matched, linked to nothing.
+        for form in getattr(registry, "not_entities", ()):
+            add(form, Entry("", "none", BLOCK))
         # A person's full name beats another person's later-reference form of
         # the same text only by context; keep all entries, ordered.
         self.forms = {k: tuple(v) for k, v in forms.items()}
@@ -345,6 +360,7 @@ class ArticleState:
 
 
 _SENT_END = re.compile(r"[.!?]$")
+BLOCKED = Declined(0, 0, "", [], "not an entity")  # sentinel: a longer name that is no entity
 
 
 class Linker:
@@ -373,6 +389,8 @@ class Linker:
             if result is None:
                 continue
             pos = end
+            if result is BLOCKED:
+                continue
             surface = text[start:end]
             if isinstance(result, Declined):
                 state.declined.append(Declined(start + offset, end + offset, surface, result.candidates, result.reason))
@@ -406,6 +424,8 @@ class Linker:
                     continue
             in_caps = bool(caps) and _is_caps_word(text[start:end])
             for en in entries:
+                if en.role == BLOCK:
+                    return BLOCKED
                 if in_caps and not upper and en.role == ADJ and _bare(text[start:end]) in FUNCTION_WORDS:
                     continue  # "US" in "LET US GO"
                 if not in_caps and not self._fits_context(text, start, end, en, person_starts):

@@ -46,6 +46,9 @@ class Registry:
     """All known entities, keyed by ``entity.key`` (``people/john-kerry``)."""
 
     entities: dict[str, Entity] = field(default_factory=dict)
+    # form -> (country keys it may mean, whether it needs evidence from the article)
+    ambiguous: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
+    not_entities: tuple[str, ...] = ()  # longer forms that contain a name but are not it ("New Mexico")
     lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)  # key -> front matter key lines
     _matcher: Any = field(default=None, repr=False, compare=False)
     _fingerprint: str | None = field(default=None, repr=False, compare=False)
@@ -101,12 +104,15 @@ class Registry:
                 data.pop("source", None)
                 h.update(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
                 h.update(b"\n")
+            h.update(json.dumps([sorted(self.ambiguous.items()), list(self.not_entities)]).encode("utf-8"))
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 
     def __getstate__(self) -> dict[str, Any]:
         # The automaton is rebuilt on first use in the receiving process.
-        return {"entities": self.entities, "lines": self.lines, "_matcher": None, "_fingerprint": self._fingerprint}
+        state = dict(self.__dict__)
+        state["_matcher"] = None
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -155,11 +161,15 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
     ``builtin`` replaces ``countries.builtin_countries()`` (tests use a small
     list); the built-in list is copied, never changed in place.
     """
-    if builtin is None:
-        from .countries import builtin_countries
-
-        builtin = builtin_countries()
     registry = Registry()
+    if builtin is None:
+        from . import countries
+
+        builtin = countries.builtin_countries()
+        registry.ambiguous = {
+            form: (tuple(f"countries/{c}" for c in amb.countries), _needs_evidence(amb.countries, amb.other))
+            for form, amb in countries.AMBIGUITIES.items()}
+        registry.not_entities = tuple(countries.NOT_COUNTRIES)
     for e in builtin:
         registry.entities[e.key] = _copy(e)
     for path in _files(root / "content" / "people"):
@@ -170,6 +180,17 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
         _load_country(root, path, problems, registry)
     _check_aliases(registry, problems)
     return registry
+
+
+# Other meanings that capitalisation and neighbouring words cannot rule out:
+# such a form links only when the article names the country otherwise too.
+# ("organization", "common-word", "language", "period" are left to the
+# longer-name and ALL-CAPS rules: "China Daily", "US" in "LET US GO".)
+NEEDS_EVIDENCE = frozenset({"us-state", "given-name", "person", "region", "river", "historical-state", "country"})
+
+
+def _needs_evidence(countries: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    return len(countries) > 1 or bool(NEEDS_EVIDENCE & set(other))
 
 
 def _copy(e: Entity) -> Entity:
