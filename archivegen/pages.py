@@ -37,7 +37,9 @@ class Page:
 
 def plan(model: SiteModel) -> list[Page]:
     pages: list[Page] = []
-    nav = sorted(model.sections.values(), key=lambda g: (-len(g.stories), g.name))[:8]
+    # plain names only: a Group would tie every page to every story of its section
+    nav = [{"slug": g.slug, "name": g.name}
+           for g in sorted(model.sections.values(), key=lambda g: (-len(g.stories), g.name))[:8]]
     common = {"nav_sections": nav}
     pages.append(_home(model))
     pages.extend(_articles(model))

@@ -1,0 +1,177 @@
+"""The core build: the sample archive's pages, links, dates, sub-paths, init."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from archivegen.build import BuildOptions, build
+from conftest import REPO, article, run_cli
+
+SEED_URL = "2013/08/09/us-russia-have-shared-interests-despite-gaps-kerry/"
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.h1 = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "h1":
+            self.h1 += 1
+        for name in ("href", "src", "action"):
+            if a.get(name):
+                self.hrefs.append(a[name])
+
+
+def parse(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text())
+    return p
+
+
+def internal_targets(site: Path, prefix: str):
+    """(page, href, target path) for every link that stays inside the site."""
+    for page in site.rglob("*.html"):
+        for href in parse(page).hrefs:
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+                continue
+            assert parts.path.startswith(prefix), f"{page}: {href} ignores the base path {prefix}"
+            rel = unquote(parts.path[len(prefix):])
+            target = site / rel
+            if rel == "" or rel.endswith("/"):
+                target = target / "index.html"
+            yield page, href, target
+
+
+def test_sample_has_every_page_of_the_url_table(sample_site: Path):
+    for rel in ["index.html", f"{SEED_URL}index.html", "2013/index.html", "2013/08/index.html",
+                "sections/world/index.html", "tags/diplomacy/index.html", "404.html", "static/style.css",
+                "people/index.html", "countries/index.html", "people/john-kerry/index.html",
+                "countries/russia/index.html", "search/index.html"]:
+        assert (sample_site / rel).is_file(), rel
+
+
+def test_every_internal_link_resolves(sample_site: Path):
+    broken = [(str(p.relative_to(sample_site)), h) for p, h, t in internal_targets(sample_site, "/") if not t.exists()
+              and not h.startswith("/pagefind/")]
+    assert broken == []
+
+
+def test_article_page_shows_headline_date_byline_and_caption(sample_site: Path):
+    html = (sample_site / SEED_URL / "index.html").read_text()
+    assert "<h1" in html and "US, Russia have shared interests despite gaps: Kerry</h1>" in html
+    assert '<time datetime="2013-08-09T00:00:00+00:00">9 August 2013</time>' in html
+    assert "AFP" in html and "The Straits Times" in html
+    assert html.count("said on Friday that the United States still has") == 2  # caption once + body once
+    assert "Telegram" not in html
+    assert parse(sample_site / SEED_URL / "index.html").h1 == 1
+
+
+def test_front_page_lists_latest_first(sample_site: Path):
+    html = (sample_site / "index.html").read_text()
+    dates = re.findall(r'<time datetime="(\d{4}-\d{2}-\d{2})', html)
+    assert dates and dates == sorted(dates, reverse=True)
+
+
+def test_month_archive_lists_only_its_month(sample_site: Path):
+    html = (sample_site / "2013/08/index.html").read_text()
+    assert set(re.findall(r'<time datetime="(\d{4}-\d{2})', html)) == {"2013-08"}
+
+
+def test_title_with_script_is_escaped(make_archive, tmp_path):
+    root = make_archive({"articles/x.md": article(title="<script>alert(1)</script> & co", slug="xss")})
+    assert run_cli("build", "--root", root, "--out", tmp_path / "out", "--no-search", "-q") == 0
+    for page in (tmp_path / "out").rglob("*.html"):
+        assert "<script>alert(1)" not in page.read_text(), page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in (tmp_path / "out/2013/08/09/xss/index.html").read_text()
+
+
+def test_sub_path_build_prefixes_every_internal_link(tmp_path):
+    out = tmp_path / "site"
+    result = build(BuildOptions(root=REPO, out=out, base_url="https://example.org/archive/", search=False,
+                                progress=False))
+    assert result.pages > 20
+    links = list(internal_targets(out, "/archive/"))
+    assert links
+    assert [h for p, h, t in links if not t.exists()] == []
+
+
+def test_failed_build_leaves_site_untouched(make_archive, tmp_path):
+    root = make_archive({"articles/a.md": article()})
+    out = tmp_path / "out"
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "-q") == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (root / "content/articles/b.md").write_text("---\ntitle: Kerry: talks\ndate: 2013-08-10\n---\nx\n")
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "-q") == 1
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_bad_input_lists_every_problem(make_archive, tmp_path, capsys):
+    root = make_archive({
+        "articles/a.md": "---\ntitle: Kerry: talks\ndate: 2013-08-10\n---\nx\n",
+        "articles/b.md": "---\ntitle: [1, 2]\ndate: 2013-02-30\n---\nx\n",
+        "articles/c.md": "---\ntitle: A\ndate: 2013-01-01\nslug: a/../b\n---\nx\n",
+        "articles/d.md": "---\ntitle: Same\ndate: 2013-01-01\n---\nx\n",
+        "articles/e.md": "---\ntitle: Same\ndate: 2013-01-01\n---\nx\n",
+    })
+    assert run_cli("build", "--root", root, "--out", tmp_path / "o") == 1
+    err = capsys.readouterr().err
+    assert "content/articles/a.md:2: error: invalid YAML" in err and "must be quoted" in err
+    assert "content/articles/b.md:2: error: 'title' must be text, not a list" in err
+    assert "content/articles/b.md:3: error: '2013-02-30' is not a real date" in err
+    assert "content/articles/c.md:4: error: slug 'a/../b'" in err
+    assert "same URL /2013/01/01/same/ as content/articles/d.md" in err
+    assert "Traceback" not in err
+
+
+def test_drafts_are_skipped_unless_asked(make_archive, tmp_path):
+    root = make_archive({"articles/d.md": article(title="Secret", draft="true", slug="secret"),
+                         "articles/p.md": article(title="Public", slug="public")})
+    assert run_cli("build", "--root", root, "--out", tmp_path / "a", "--no-search", "-q") == 0
+    assert not (tmp_path / "a/2013/08/09/secret").exists()
+    assert run_cli("build", "--root", root, "--out", tmp_path / "b", "--no-search", "--drafts", "-q") == 0
+    assert (tmp_path / "b/2013/08/09/secret/index.html").exists()
+
+
+def test_unknown_field_warns_with_nearest(make_archive, tmp_path, capsys):
+    root = make_archive({"articles/a.md": article(titel="oops")})
+    assert run_cli("build", "--root", root, "--out", tmp_path / "o", "--no-search") == 0
+    captured = capsys.readouterr()
+    assert "unknown field 'titel'" in captured.err + captured.out and "did you mean 'title'" in captured.err + captured.out
+
+
+def test_init_creates_an_archive_that_builds(tmp_path, capsys):
+    root = tmp_path / "new"
+    assert run_cli("init", root) == 0
+    assert (root / "archive.yaml").read_text().count("# ") > 10
+    assert list((root / "content/articles").rglob("*.md")) and (root / "content/people").is_dir()
+    assert run_cli("build", "--root", root, "--no-search", "-q") == 0
+    assert (root / "site/index.html").exists()
+    assert run_cli("init", root) == 1
+
+
+def test_own_template_overrides_default_file(make_archive, tmp_path):
+    root = make_archive({"articles/a.md": article(), "templates/404.html": "<!doctype html><title>x</title><p>Our own 404</p>"})
+    assert run_cli("build", "--root", root, "--out", tmp_path / "o", "--no-search", "-q") == 0
+    assert "Our own 404" in (tmp_path / "o/404.html").read_text()
+    assert "Skip to content" in (tmp_path / "o/index.html").read_text()
+
+
+def test_missing_content_folder(tmp_path, capsys):
+    assert run_cli("build", "--root", tmp_path, "--out", tmp_path / "o") == 1
+    assert "no content/ folder" in capsys.readouterr().err
+
+
+def test_python_dash_m_works(tmp_path):
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "archivegen", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("archivegen ")

@@ -1,0 +1,169 @@
+"""Incremental builds produce exactly what a clean build produces.
+
+Random sequences of edits (add, edit, rename, delete articles and people,
+edit a template) are applied to an archive; after each, the incremental
+build's output must be byte-identical to a clean build of the same input.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from archivegen.build import BuildOptions, build
+from archivegen.output import MARKER
+
+PEOPLE = {
+    "anna-berg": ("Anna Berg", "Finance minister"),
+    "tomas-novak": ("Tomas Novak", "Central bank governor"),
+    "lea-fischer": ("Lea Fischer", "Opposition leader"),
+}
+WORDS = ("budget talks resumed after a long pause while markets waited for news from the capital "
+         "and analysts expected further changes to the plan before the summer recess").split()
+
+
+def person_file(name: str, desc: str) -> str:
+    return f"---\nname: {name}\ndescription: {desc}\n---\n{name} is a fictional person for tests.\n"
+
+
+def article_text(rng: random.Random, n: int) -> str:
+    people = rng.sample(list(PEOPLE.values()), k=rng.randint(0, 2))
+    countries = rng.sample(["France", "Germany", "Poland", "Japan", "Brazil"], k=rng.randint(0, 2))
+    names = [p[0] for p in people] + countries
+    body = " ".join(rng.choice(WORDS) for _ in range(40))
+    para2 = " ".join(f"{x} said it would help." for x in names) or "No one commented."
+    month = rng.randint(1, 12)
+    section = rng.choice(["Economy", "Politics", "World"])
+    tags = rng.sample(["budget", "banks", "elections", "trade"], k=rng.randint(0, 2))
+    return (f"---\ntitle: \"Story {n}: {rng.choice(WORDS)} {rng.choice(WORDS)}\"\n"
+            f"date: {rng.choice([2019, 2020, 2021])}-{month:02d}-{rng.randint(1, 28):02d}\n"
+            f"section: {section}\ntags: [{', '.join(tags)}]\n---\n{body}.\n\n{para2}\n")
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != MARKER}
+
+
+def make(root: Path, rng: random.Random, n: int) -> None:
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir(parents=True)
+    for pid, (name, desc) in list(PEOPLE.items())[:2]:
+        (root / f"content/people/{pid}.md").write_text(person_file(name, desc))
+    for i in range(n):
+        (root / f"content/articles/a{i}.md").write_text(article_text(rng, i))
+    (root / "archive.yaml").write_text("title: Test Archive\nbase_url: https://example.org/\n")
+
+
+def edit(root: Path, rng: random.Random, step: int) -> str:
+    arts = sorted((root / "content/articles").glob("*.md"))
+    action = rng.choice(["add", "edit", "rename", "delete", "person-add", "person-edit", "person-delete", "template"])
+    if action == "add" or not arts:
+        (root / f"content/articles/n{step}.md").write_text(article_text(rng, 1000 + step))
+    elif action == "edit":
+        p = rng.choice(arts)
+        p.write_text(p.read_text().replace("\n---\n", f"\n---\nEdited at step {step}. ", 1))
+    elif action == "rename":
+        p = rng.choice(arts)
+        p.rename(p.with_name(f"r{step}-{p.name}"))
+    elif action == "delete" and len(arts) > 2:
+        rng.choice(arts).unlink()
+    elif action == "person-add":
+        pid = rng.choice(list(PEOPLE))
+        (root / f"content/people/{pid}.md").write_text(person_file(*PEOPLE[pid]))
+    elif action == "person-edit":
+        people = sorted((root / "content/people").glob("*.md"))
+        if people:
+            p = rng.choice(people)
+            p.write_text(p.read_text().replace("description: ", f"description: (rev {step}) ", 1))
+    elif action == "person-delete":
+        people = sorted((root / "content/people").glob("*.md"))
+        if people:
+            rng.choice(people).unlink()
+    elif action == "template":
+        t = root / "templates/partials/entity_link.html"
+        t.parent.mkdir(parents=True, exist_ok=True)
+        t.write_text(f'<a class="entity v{step}" href="{{{{ href }}}}">{{{{ text }}}}</a>\n')
+    return action
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_equals_clean(tmp_path: Path, seed: int):
+    rng = random.Random(seed)
+    root = tmp_path / "archive"
+    make(root, rng, 12)
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, jobs=1, progress=False))
+    for step in range(8):
+        action = edit(root, rng, step)
+        inc = build(BuildOptions(root=root, out=out, search=False, jobs=2, progress=False))
+        clean_out = tmp_path / f"clean{step}"
+        build(BuildOptions(root=root, out=clean_out, search=False, jobs=1, clean=True, progress=False))
+        a, b = snapshot(out), snapshot(clean_out)
+        assert sorted(a) == sorted(b), f"step {step} ({action}): different files"
+        diff = [k for k in a if a[k] != b[k]]
+        assert diff == [], f"step {step} ({action}): {diff[:5]}"
+        assert inc.removed >= 0
+        shutil.rmtree(clean_out)
+
+
+def test_one_edit_renders_few_pages(tmp_path: Path):
+    rng = random.Random(7)
+    root = tmp_path / "archive"
+    make(root, rng, 30)
+    out = tmp_path / "site"
+    first = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    again = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert again.up_to_date and again.written == 0
+    p = root / "content/articles/a3.md"
+    p.write_text(p.read_text() + "\nOne more sentence.\n")
+    inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert inc.rendered_bodies == 1
+    assert 0 < inc.rendered_pages < first.rendered_pages / 2
+    assert inc.written < first.written / 2
+
+
+def test_jobs_do_not_change_output(tmp_path: Path):
+    rng = random.Random(11)
+    root = tmp_path / "archive"
+    make(root, rng, 20)
+    build(BuildOptions(root=root, out=tmp_path / "one", search=False, jobs=1, clean=True, progress=False))
+    build(BuildOptions(root=root, out=tmp_path / "two", search=False, jobs=2, clean=True, progress=False))
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+
+
+def test_corrupt_cache_entries_are_rebuilt(tmp_path: Path):
+    rng = random.Random(5)
+    root = tmp_path / "archive"
+    make(root, rng, 5)
+    build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
+    for entry in (root / ".cache").rglob("*.json"):
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2])  # truncated
+    p = root / "content/articles/a1.md"
+    p.write_text(p.read_text() + "\nMore.\n")
+    result = build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
+    assert result.rendered_bodies == 5  # nothing trusted
+    build(BuildOptions(root=root, out=tmp_path / "b", search=False, clean=True, progress=False))
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_foreign_cache_entry_is_not_trusted(tmp_path: Path):
+    """An entry whose checksum is valid but which was stored for another key."""
+    from archivegen.cache import Cache
+
+    rng = random.Random(6)
+    root = tmp_path / "archive"
+    make(root, rng, 3)
+    build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
+    bodies = sorted((root / ".cache/bodies").rglob("*.json"))
+    assert len(bodies) == 3
+    # swap two entries' files: each is sealed, but for the other key
+    a, b = bodies[0].read_bytes(), bodies[1].read_bytes()
+    bodies[0].write_bytes(b)
+    bodies[1].write_bytes(a)
+    cache = Cache(root)
+    assert cache.get_body(bodies[0].stem) is None and cache.get_body(bodies[1].stem) is None
