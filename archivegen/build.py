@@ -280,6 +280,8 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions) -
     for base in [root / "content", *theme_dirs]:
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
+            # folders too: a new symlinked folder (not walked) must still count
+            parts.extend(f"{os.path.join(dirpath, n)}/\x1f{os.path.realpath(os.path.join(dirpath, n))}" for n in dirnames)
             for name in sorted(filenames):
                 p = os.path.join(dirpath, name)
                 try:
