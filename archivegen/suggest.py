@@ -1,0 +1,802 @@
+"""Discover people the articles name who are not in the registry yet.
+
+``archivegen entities suggest`` reads every article and proposes person
+entries. No model and no gazetteer of names: the evidence is the way news
+English introduces a person, which holds across archives.
+
+- A **title or role** before the name: "Foreign Minister Sergei Lavrov",
+  "President Bashar al-Assad", "ex-contractor Edward Snowden", "Sunderland
+  forward Niall Quinn", "20-year-old Tiger Woods", "Mr Kerry".
+- A **speech verb** after it: "Viktor Chernomyrdin said", "... told".
+- **Apposition**: "Edward Snowden, the former contractor,", "X, who ...",
+  "X, 45,".
+- Weaker hints that add up: a demonym before ("Australian Rodney Eyles"),
+  a parenthesised country or a number after, as in results and scorer
+  lists ("Jansher Khan (Pakistan)", "Ian Harte (19th)"), and being listed
+  beside names that are people.
+
+Against that: countries and demonyms (the registry), organisation words
+("Inc", "Party", "Council", "United", "FC" ...), place cues ("in X", "at
+X"), month and day names, and the capitalised first word of a sentence when
+the same word is written in lower case elsewhere. Names must have two words
+or more; once a name is a person anywhere, every article that names it in
+full counts, and its surname alone counts as a mention in those articles.
+
+Variants of one person are joined: accents and apostrophes folded
+("Václav"/"Vaclav"), a middle name or initial dropped ("Miguel Angel
+Martin"/"Miguel Martin"), an initial for the first name ("S. Waugh").
+Candidates are ranked by the number of articles that name them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .linker import FUNCTION_WORDS, TITLES, fold
+from .slugs import slugify
+
+# ---------------------------------------------------------------- word lists
+
+# Capitalised words that stand before a name as its title ("President",
+# "Foreign Minister"). The linker's list plus ranks and offices it leaves out.
+TITLE_WORDS = frozenset(TITLES | set("""
+mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah
+secretary-general under-secretary attorney-general solicitor-general governor-general
+vice chief-of-staff commissioner ombudsman patriarch metropolitan rabbi dalai lama
+crown grand duke duchess count countess baron baroness earl
+""".split()) - {"state", "party", "field", "head", "star", "player", "champion", "driver",
+                "rider", "officer", "keeper", "chair"})
+
+# Lower-case nouns and adjectives that introduce a person directly before the
+# name ("coach Glenn Hoddle", "peacemaker Alexander Lebed"). Words ending in an
+# agent suffix (-er, -or, -ist, -ee, -man ...) count too; see _is_role_word.
+ROLE_WORDS = frozenset("""
+president minister secretary chancellor premier governor mayor senator ambassador envoy
+spokesman spokeswoman spokesperson leader chief head chairman chairwoman director boss
+coach manager captain skipper champion rival countryman countrywoman compatriot teammate
+colleague partner wife husband son daughter brother sister father mother widow uncle aunt
+cousin nephew niece friend aide adviser advisor deputy candidate nominee incumbent
+billionaire millionaire magnate tycoon businessman businesswoman entrepreneur
+star veteran rookie novice teenager youngster hero legend idol
+judge lawyer attorney prosecutor counsel barrister solicitor
+general colonel major captain lieutenant sergeant commander admiral marshal
+king queen prince princess emperor sheikh cleric imam priest bishop cardinal pope rabbi
+actor actress singer writer author novelist poet artist director producer composer
+economist analyst strategist scientist professor historian journalist reporter correspondent
+editor columnist photographer
+midfielder striker forward defender goalkeeper keeper winger fullback full-back halfback
+fly-half scrum-half hooker flanker centre center lock prop wing
+batsman batsmen bowler spinner seamer all-rounder opener wicketkeeper wicket-keeper
+pitcher catcher shortstop quarterback linebacker guard
+player golfer sprinter runner swimmer cyclist rider driver jockey boxer wrestler
+skater skier gymnast athlete hurdler jumper thrower
+dissident activist campaigner protester militant rebel separatist guerrilla warlord
+official officer agent diplomat negotiator mediator peacemaker
+contractor whistleblower founder co-founder owner chief-executive ceo cfo
+nationalist conservative liberal socialist communist democrat republican
+opponent challenger holder titleholder favourite favorite seed qualifier winner loser
+newcomer absentee debutant substitute champ playmaker
+""".split())
+
+# Agent suffixes that make an unknown lower-case word a likely role.
+_ROLE_SUFFIXES = ("er", "or", "ist", "ee", "man", "woman", "ent", "ant", "ian", "aire", "ier")
+# Lower-case words ending like roles that are not roles.
+_NOT_ROLES = frozenset("""
+after over under other another rather either neither whether ever never however later latter
+former further together per-cent percent government parliament agreement statement department
+movement management development investment settlement treatment payment element moment
+event component environment comment argument equipment point border order number member
+water winter summer quarter chapter letter matter paper power tower river corner character
+center minor major error factor sector motor monitor doctor floor door mirror
+debt recent current present different independent sent spent went meant want front
+cent percent talent client patient sufficient efficient consistent frequent urgent
+giant plant grant constant important significant relevant restaurant
+ian median guardian civilian
+dossier soldier premier frontier barrier carrier cashier
+""".split()) - {"premier", "member"}
+
+# A person's quoted speech or reported act directly after the name.
+SPEECH_VERBS = frozenset("""
+said says told tells added adds stated announced asked argued insisted explained warned wrote
+replied admitted denied noted urged claimed commented declared conceded recalled testified
+agreed acknowledged confirmed suggested predicted complained vowed pledged promised
+""".split())
+
+# Acts that sports and news reports give to people rather than to teams or
+# firms, after the name ("Tiger Woods shot 67"): weaker than speech verbs.
+ACT_VERBS = frozenset("""
+shot fired carded scored kicked struck netted headed smashed served sank equalled equaled clocked
+resigned died married retired testified pleaded
+""".split())
+
+KIN_WORDS = frozenset("wife husband son daughter brother sister father mother widow family lawyer spokesman".split())
+
+# Last words of organisations, events, places and works: a sequence ending
+# in one of them is not a person.
+ORG_WORDS = frozenset("""
+inc inc. corp corp. co co. ltd ltd. plc llc ag sa nv gmbh bhd pty spa
+party council ministry united fc city club bank group association union committee
+airlines airways agency university college institute school academy court times post news
+press herald journal tribune gazette telegraph reserve exchange fund organisation organization
+federation league cup open championship championships games olympics trophy prix series classic
+tournament masters stadium arena street road avenue square park hall house centre center
+hospital airport port bay river lake sea ocean island islands mountain mountains valley county
+province state states republic kingdom empire army navy force forces police guard government
+assembly parliament congress senate commission authority service services department office
+board trust foundation church cathedral mosque temple museum theatre theater motors industries
+holdings securities partners capital energy oil gas telecom communications systems technologies
+electric international corporation company companies enterprises brothers associates
+rovers wanderers athletic athletico atletico town villa albion hotspur county united
+network channel radio television tv magazine review daily weekly agency
+front movement alliance coalition bloc council cabinet court tribunal
+index market markets stocks bonds treasury budget
+airport station bridge tower palace castle square
+north south east west northern southern eastern western central
+""".split())
+
+# First words of organisations and places ("Air France", "Radio Free Europe").
+ORG_FIRST = frozenset("""
+air radio bank banco club royal national federal supreme central real sporting racing
+new san santa los las st st. saint fort port mount lake cape
+""".split())
+
+# Prepositions that put a place, not a person, after them.
+PLACE_PREPS = frozenset("in at near outside inside across throughout around via".split())
+
+# Particles inside names ("Joost van der Westhuizen", "Aravinda de Silva").
+PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el".split())
+
+_SENT_ABBREV = frozenset("mr mrs ms dr st jr sr gen lt col sen rep gov prof no vs mt ft capt maj sgt".split())
+
+_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|\w+(?:[-'’]\w+)*|[^\w\s]")
+_POSSESSIVE = re.compile(r"^(.*\w)['’][sS]$")
+_AGE = re.compile(r"^\d{1,3}$")
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)?$")
+_YEAR_OLD = re.compile(r"^\d+-year-old$", re.I)
+
+
+# ---------------------------------------------------------------- data
+
+
+@dataclass
+class Document:
+    """One article's plain text, as the suggester reads it."""
+
+    key: str  # article path, or any id
+    text: str
+
+
+@dataclass
+class Candidate:
+    """A suggested person: the name, where it was seen and why."""
+
+    name: str
+    articles: int
+    mentions: int
+    roles: list[str]
+    example: str
+    score: float = 0.0
+    variants: list[str] = field(default_factory=list)
+    article_keys: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return slugify(self.name) or "person"
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "articles": self.articles, "mentions": self.mentions,
+                "roles": self.roles, "example": self.example}
+
+
+@dataclass
+class _Tok:
+    text: str
+    start: int
+    end: int
+    initial: bool = False  # first word of a sentence or of a quotation
+
+
+@dataclass
+class _Occ:
+    """One occurrence of a candidate name in a document."""
+
+    doc: int
+    start: int  # char offsets in the document text
+    end: int
+    sentence: tuple[int, int]
+    role: str = ""  # role phrase seen with it, if any
+
+
+# Evidence kinds. A strong kind alone makes a person; otherwise two different
+# weak kinds are needed (one pattern repeated, such as a name followed by a
+# country in brackets, also fits sports teams: "Red Star (Yugoslavia)").
+STRONG_KINDS = frozenset("title role speech who age apposition kin".split())
+
+
+@dataclass
+class _Evidence:
+    kinds: Counter = field(default_factory=Counter)
+    against: int = 0
+    occs: list[_Occ] = field(default_factory=list)
+    roles: Counter = field(default_factory=Counter)
+    forms: Counter = field(default_factory=Counter)
+    list_ids: set = field(default_factory=set)
+
+    def add(self, kind: str) -> None:
+        self.kinds[kind] += 1
+
+    @property
+    def strong(self) -> int:
+        return sum(n for k, n in self.kinds.items() if k in STRONG_KINDS)
+
+    @property
+    def weak(self) -> int:
+        return sum(n for k, n in self.kinds.items() if k not in STRONG_KINDS)
+
+    @property
+    def weak_kinds(self) -> int:
+        return sum(1 for k in self.kinds if k not in STRONG_KINDS)
+
+    @property
+    def score(self) -> float:
+        return 2 * self.strong + self.weak
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def tokenize(text: str) -> list[_Tok]:
+    """Words and punctuation with offsets; possessive 's split off.
+
+    Works on ordinary prose ("Russia's") and on pre-tokenised text ("Russia
+    's"). A word is sentence-initial after . ? ! (not after an abbreviation
+    or an initial), after an opening quote, or at a line start.
+    """
+    toks: list[_Tok] = []
+    for m in _TOKEN.finditer(text):
+        w, s = m.group(), m.start()
+        pm = _POSSESSIVE.match(w)
+        if pm and "'" not in pm.group(1) and "’" not in pm.group(1):
+            cut = s + len(pm.group(1))
+            toks.append(_Tok(pm.group(1), s, cut))
+            toks.append(_Tok(text[cut:m.end()], cut, m.end()))
+        elif w in ("s", "S") and toks and toks[-1].text in ("'", "’") and toks[-1].start == s - 1:
+            toks[-1] = _Tok(toks[-1].text + w, toks[-1].start, m.end())
+        else:
+            toks.append(_Tok(w, s, m.end()))
+    initial = True
+    for i, t in enumerate(toks):
+        if t.text[0].isalnum():
+            t.initial = initial
+            initial = False
+            # a newline before a word starts a new paragraph
+        if t.text in (".", "?", "!", ":", ";") or t.text in ('"', "“", "”", "‘", "«"):
+            prev = toks[i - 1].text if i else ""
+            if t.text == "." and (prev.lower() in _SENT_ABBREV or (len(prev) == 1 and prev.isupper())):
+                continue
+            if t.text in (":", ";"):
+                continue
+            initial = True
+        if i + 1 < len(toks) and "\n" in text[t.end:toks[i + 1].start]:
+            initial = True
+    return toks
+
+
+def _is_caps(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _is_name_word(word: str) -> bool:
+    """Title case ("Lavrov", "al-Assad", "O'Neill", "McCarthy"), not ALL CAPS."""
+    if not word or not word[0].isalpha():
+        return False
+    if word[0].isupper():
+        return not _is_caps(word) or len(word) <= 2
+    # lower-case prefixes of a capitalised name: al-Assad, bin-Laden, d'Estaing
+    m = re.match(r"^(?:al|el|ad|as|an|ash|at|ar|bin|ibn|abu|d|de|di|da|van)[-'’]([A-Z])", word)
+    return bool(m)
+
+
+def _is_initial(word: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z]\.?", word))
+
+
+def _is_role_word(word: str) -> bool:
+    w = word.lower()
+    if w in ROLE_WORDS:
+        return True
+    if w.startswith(("ex-", "former-", "then-", "co-", "vice-", "deputy-", "acting-")):
+        return _is_role_word(w.split("-", 1)[1])
+    if w.endswith("-born") or _YEAR_OLD.match(w):
+        return True
+    if w in FUNCTION_WORDS or w in _NOT_ROLES or len(w) < 5 or not w.isalpha() and "-" not in w:
+        return False
+    return w.endswith(_ROLE_SUFFIXES)
+
+
+# ---------------------------------------------------------------- scanning
+
+
+class _Scanner:
+    """Collects evidence for capitalised sequences across all documents."""
+
+    def __init__(self, exclude: set[str], demonyms: set[str], lower_vocab: set[str]):
+        self.exclude = exclude  # folded forms that are never people (countries, registered names)
+        self.demonyms = demonyms  # folded country names and demonyms
+        self.demonyms_lower = {x.lower() for x in demonyms}
+        self.lower = lower_vocab  # words seen in lower case: common words
+        self.ev: dict[str, _Evidence] = defaultdict(_Evidence)
+        self.singles: dict[int, Counter] = defaultdict(Counter)  # doc -> surname-like single words
+        self.single_pos: dict[tuple[int, str], list[int]] = defaultdict(list)  # (doc, word) -> offsets
+        self.first_in_doc: dict[tuple[int, str], int] = {}  # (doc, key) -> offset of first full mention
+        self.docs: list[Document] = []
+        self._list_seq = 0
+
+    # -- runs of capitalised words
+    def _runs(self, toks: list[_Tok]) -> list[tuple[int, int]]:
+        runs, i, n = [], 0, len(toks)
+        while i < n:
+            if not (_is_name_word(toks[i].text) or _is_initial(toks[i].text)):
+                i += 1
+                continue
+            j = i
+            while j < n:
+                w = toks[j].text
+                if _is_name_word(w) or _is_initial(w):
+                    if w.lower() in FUNCTION_WORDS and j > i:
+                        break
+                    if j > i and toks[j].initial:
+                        break
+                    j += 1
+                    if j < n and toks[j].text == "." and _is_initial(w) and toks[j].start == toks[j - 1].end:
+                        j += 1  # "S." initial with its point
+                    continue
+                if w.lower() in PARTICLES and j > i and j + 1 < n and _is_name_word(toks[j + 1].text):
+                    j += 1
+                    continue
+                break
+            runs.append((i, j))
+            i = max(j, i + 1)
+        return runs
+
+    def scan(self, doc_index: int, text: str) -> None:
+        toks = tokenize(text)
+        sentences = _sentence_bounds(text, toks)
+        runs = self._runs(toks)
+        # lists: runs separated by "," / "and" with nothing else between
+        list_of: dict[int, int] = {}
+        prev_end, cur = None, None
+        for r_i, (i, j) in enumerate(runs):
+            sep = [t.text for t in toks[prev_end:i]] if prev_end is not None else None
+            if sep is not None and sep in ([","], ["and"], [",", "and"]):
+                if cur is None:
+                    self._list_seq += 1
+                    cur = self._list_seq
+                    list_of[r_i - 1] = cur
+                list_of[r_i] = cur
+            else:
+                cur = None
+            prev_end = j
+        for r_i, (i, j) in enumerate(runs):
+            self._run(doc_index, text, toks, i, j, sentences, list_of.get(r_i))
+
+    def _run(self, d: int, text: str, toks: list[_Tok], i: int, j: int, sentences, list_id) -> None:
+        words = [t.text for t in toks[i:j]]
+        # drop a sentence-initial common word ("Police", "Trailing", "The")
+        if toks[i].initial and (words[0].lower() in self.lower or words[0].lower() in FUNCTION_WORDS):
+            i += 1
+            words = words[1:]
+        while words and words[0].lower() in FUNCTION_WORDS:
+            i += 1
+            words = words[1:]
+        if not words:
+            return
+        # leading title / demonym words form the role phrase
+        role_words: list[str] = []
+        demonym_before = False
+        k = 0
+        while k < len(words) - 1:
+            w = words[k]
+            fw = fold(w)
+            if w.lower() in TITLE_WORDS or w.lower().rstrip(".") in TITLE_WORDS or w.lower() in ("former", "ex", "acting"):
+                role_words.append(w)
+                k += 1
+                continue
+            if fw in self.demonyms or (fw.endswith("-born") and fw[:-5] in self.demonyms):
+                role_words.append(w)
+                demonym_before = True
+                k += 1
+                continue
+            break
+        # a title inside the run with at least two words after it:
+        # "Federal Reserve Governor Lawrence Lindsey"
+        for m in range(len(words) - 3, k - 1, -1):
+            if words[m].lower() in TITLE_WORDS and m >= k:
+                role_words = words[: m + 1]
+                k = m + 1
+                break
+        name_words = words[k:]
+        start_tok = i + k
+        end_tok = start_tok + len(name_words)
+        while name_words and name_words[-1].lower() in PARTICLES:
+            name_words.pop()
+            end_tok -= 1
+        if not name_words:
+            return
+        has_title = any(w.lower().rstrip(".") in TITLE_WORDS for w in role_words)
+        if len([w for w in name_words if not _is_initial(w.rstrip("."))]) < 1:
+            return
+        if len(name_words) == 1:
+            w = fold(name_words[0])
+            self.singles[d][w] += 1
+            before = toks[start_tok - 1].text.lower() if start_tok > 0 else ""
+            if before not in PLACE_PREPS:
+                self.single_pos[(d, w.lower())].append(toks[start_tok].start)
+            return
+        name = _join(name_words)
+        key = fold(name).lower()
+        ev = self.ev[key]
+        s_off, e_off = toks[start_tok].start, toks[end_tok - 1].end
+        sent = _sentence_of(sentences, s_off)
+        occ = _Occ(d, s_off, e_off, sent)
+        ev.forms[name] += 1
+        if list_id is not None:
+            ev.list_ids.add(list_id)
+        # ---- evidence before the name
+        before = toks[i - 1].text if i > 0 else ""
+        role_phrase = ""
+        if has_title:
+            ev.add("title")
+            role_phrase = " ".join(role_words)
+        elif before and _is_role_word(before) and not before[0].isupper():
+            ev.add("role")
+            role_phrase = _role_phrase(toks, i, self.demonyms)
+        elif demonym_before:
+            ev.add("demonym")
+            role_phrase = " ".join(role_words)
+        elif i >= 2 and toks[i - 1].text in (".", "-") and toks[i - 2].text.isdigit():
+            ev.add("rank")  # results lists: "1. Dennis Mitchell", "4 - Peter Nicol"
+        if before.lower() in PLACE_PREPS:
+            ev.against += 1
+        # ---- evidence after the name
+        after = [t.text for t in toks[end_tok:end_tok + 6]]
+        a0 = after[0] if after else ""
+        if a0.lower() in SPEECH_VERBS:
+            ev.add("speech")
+        elif a0 == "," and len(after) > 1:
+            a1 = after[1].lower()
+            if a1 == "who":
+                ev.add("who")
+            elif _AGE.match(after[1]) and len(after) > 2 and after[2] in (",", ")", "--") and 10 <= int(after[1]) <= 110:
+                ev.add("age")
+            elif a1 in ("the", "a", "an") and len(after) > 2:
+                # "Edward Snowden, the former contractor," / ", a spokesman for"
+                phrase = []
+                for w in after[2:]:
+                    if w in (",", ".", ";") or w.lower() in ("of", "for", "at", "in", "who", "which", "to", "from"):
+                        break
+                    phrase.append(w)
+                if phrase and _is_role_word(phrase[-1]) and not phrase[-1][0].isupper():
+                    ev.add("apposition")
+                    role_phrase = role_phrase or " ".join(phrase)
+            elif a1 in SPEECH_VERBS:
+                ev.add("speech")
+        elif a0.lower() in ACT_VERBS:
+            ev.add("act")
+        elif a0 == "(" and ")" in after[2:5]:
+            inner = after[1:after.index(")", 2)]
+            if len(inner) == 1 and inner[0].islower() and _is_role_word(inner[0]):
+                ev.add("role")  # "Wasim Akram (captain)"
+            elif len(inner) == 1 and _ORDINAL.match(inner[0]):
+                ev.add("paren")  # scorers: "Ian Harte (19th)"
+            elif all(_is_name_word(w) for w in inner):
+                ev.add("paren")  # "Jansher Khan (Pakistan)"
+        elif a0 in ("'s", "’s") and len(after) > 1 and after[1].lower() in KIN_WORDS:
+            ev.add("kin")
+        self.first_in_doc.setdefault((d, key), s_off)
+        occ.role = role_phrase
+        if role_phrase:
+            ev.roles[role_phrase] += 1
+        ev.occs.append(occ)
+
+    def add_document_evidence(self) -> None:
+        """Evidence that needs the whole document: the surname alone, later.
+
+        News names a person in full once and by surname after that; a place
+        or an organisation is seldom cut down to its last word.
+        """
+        for (d, key), first in self.first_in_doc.items():
+            surname = _surname(key)
+            if " " in surname or surname in self.lower or surname in self.demonyms_lower:
+                continue
+            if any(pos > first for pos in self.single_pos.get((d, surname), ())):
+                self.ev[key].add("surname")
+
+    def add_given_names(self, people: set[str]) -> None:
+        """A first word that starts names known to be people starts people's names.
+
+        Learnt from this archive: the given names of candidates with a title,
+        role or speech verb of their own (strong evidence).
+        """
+        given = Counter(k.split()[0] for k in people if self.ev[k].strong and len(k.split()[0]) > 2)
+        for key, ev in self.ev.items():
+            first = key.split()[0]
+            if given.get(first, 0) - (1 if key in people and ev.strong else 0) >= 1:
+                ev.kinds["given"] = 1
+
+    def _propagate_lists(self, people: set[str]) -> None:
+        """A name listed beside people ("A, B and C") is likely one too."""
+        members: dict[int, list[str]] = defaultdict(list)
+        for key, ev in self.ev.items():
+            for lid in ev.list_ids:
+                members[lid].append(key)
+        for lid, keys in members.items():
+            if len(keys) < 2:
+                continue
+            known = sum(1 for k in keys if k in people)
+            if known * 2 >= len(keys) and known >= 1:
+                for k in keys:
+                    if k not in people:
+                        self.ev[k].kinds["list"] = 1
+
+
+def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
+    """Words before position i that describe the person: "Chechen separatist military leader"."""
+    out: list[str] = []
+    k = i - 1
+    while k >= 0 and len(out) < 5:
+        w = toks[k].text
+        lw = w.lower()
+        if not w[0].isalnum() or lw in FUNCTION_WORDS and lw not in ("former",):
+            break
+        if w[0].isupper() and not (fold(w) in demonyms or _is_name_word(w)):
+            break
+        if w[0].isdigit() and not _YEAR_OLD.match(w) and not re.match(r"^\d+$", w):
+            break
+        if toks[k].initial and w[0].isupper() and lw not in demonyms:
+            out.append(w)
+            break
+        out.append(w)
+        k -= 1
+    out.reverse()
+    while out and (out[0][0].isdigit() and not _YEAR_OLD.match(out[0])):
+        out.pop(0)
+    return " ".join(out)
+
+
+def _join(words: list[str]) -> str:
+    out = ""
+    for w in words:
+        if w == ".":
+            out += "."
+        else:
+            out += (" " if out else "") + w
+    return out
+
+
+def _sentence_bounds(text: str, toks: list[_Tok]) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if nxt is not None and nxt.initial and t.text in (".", "?", "!"):
+            bounds.append((start, t.end))
+            start = nxt.start
+        elif nxt is not None and "\n" in text[t.end:nxt.start]:
+            bounds.append((start, t.end))
+            start = nxt.start
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def _sentence_of(bounds: list[tuple[int, int]], offset: int) -> tuple[int, int]:
+    lo, hi = 0, len(bounds) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if bounds[mid][0] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return bounds[lo]
+
+
+# ---------------------------------------------------------------- deciding
+
+
+def _not_a_person_shape(name: str, lower: set[str], demonyms: set[str]) -> bool:
+    words = name.split()
+    plain = [w.lower().rstrip(".") for w in words]
+    if plain[-1] in ORG_WORDS or plain[0] in ORG_FIRST:
+        return True
+    if any(fold(w) in demonyms for w in words) and len(words) <= 2 and fold(words[0]) in demonyms:
+        return True
+    if fold(name) in demonyms:
+        return True
+    # every word is an ordinary English word in lower case elsewhere: "Grand Prix", "World Cup"
+    content = [w for w in plain if w not in PARTICLES]
+    if content and all(w in lower or w in FUNCTION_WORDS for w in content):
+        return True
+    if any(w in ("&", "and") for w in plain):
+        return True
+    if any(_is_caps(w) and len(w) > 2 for w in words):
+        return True
+    return False
+
+
+def _surname(name: str) -> str:
+    words = name.split()
+    k = len(words) - 1
+    while k > 0 and words[k - 1].lower() in PARTICLES:
+        k -= 1
+    return " ".join(words[k:])
+
+
+def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demonyms: Iterable[str] = (),
+            min_articles: int = 2) -> list[Candidate]:
+    """Person candidates from ``documents``, most articles first.
+
+    ``exclude`` holds names never to suggest (registered people and their
+    aliases, every country form); ``demonyms`` the country names and
+    demonyms that may stand before a name ("Russian", "U.S.").
+    """
+    docs = list(documents)
+    exclude_set = {fold(x).lower() for x in exclude}
+    lower_vocab = _lower_vocabulary(docs)
+    sc = _Scanner(exclude_set, {fold(x) for x in demonyms}, lower_vocab)
+    sc.docs = docs
+    for d, doc in enumerate(docs):
+        sc.scan(d, doc.text)
+
+    def accepted() -> set[str]:
+        out = set()
+        for key, ev in sc.ev.items():
+            name = ev.forms.most_common(1)[0][0]
+            if key in exclude_set or _not_a_person_shape(name, lower_vocab, sc.demonyms):
+                continue
+            positive = ev.strong + ev.weak
+            if ev.against > positive:
+                continue
+            if ev.strong >= 1 or ev.weak_kinds >= 2:
+                out.add(key)
+        return out
+
+    sc.add_document_evidence()
+    people = accepted()
+    sc.add_given_names(people)
+    people = accepted()
+    for _ in range(3):
+        before = len(people)
+        sc._propagate_lists(people)
+        people = accepted()
+        if len(people) == before:
+            break
+    people -= _registered_variants(people, exclude_set)
+    groups = _join_variants(people, sc.ev)
+    out: list[Candidate] = []
+    for canon, members in groups.items():
+        occs = [o for m in members for o in sc.ev[m].occs]
+        forms = Counter()
+        roles = Counter()
+        for m in members:
+            forms.update(sc.ev[m].forms)
+            roles.update(sc.ev[m].roles)
+        doc_ids = sorted({o.doc for o in occs})
+        if len(doc_ids) < min_articles:
+            continue
+        name = _display_name(forms)
+        surname = fold(_surname(name))
+        mentions = len(occs) + sum(sc.singles[d].get(surname, 0) for d in doc_ids)
+        example_occ = next((o for o in occs if o.role), occs[0])
+        s, e = example_occ.sentence
+        example = " ".join(docs[example_occ.doc].text[s:e].split())
+        score = sum(sc.ev[m].score for m in members)
+        out.append(Candidate(name=name, articles=len(doc_ids), mentions=mentions,
+                             roles=[r for r, _ in roles.most_common(5)], example=example, score=score,
+                             variants=sorted(f for f in forms if f != name),
+                             article_keys=[docs[d].key for d in doc_ids]))
+    out.sort(key=lambda c: (-c.articles, -c.mentions, c.name.casefold()))
+    return out
+
+
+def _lower_vocabulary(docs: list[Document]) -> set[str]:
+    """Words the archive writes in lower case: ordinary words, not names."""
+    seen: Counter = Counter()
+    for doc in docs:
+        for m in re.finditer(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z](?![\w'’-])", doc.text):
+            seen[m.group()] += 1
+    return {w for w, c in seen.items() if c >= 1} | set(FUNCTION_WORDS)
+
+
+def _registered_variants(people: set[str], exclude: set[str]) -> set[str]:
+    """Candidates that are a registered name with or without a middle name."""
+    if not exclude:
+        return set()
+    short = {(_first_last(x)) for x in exclude if len(x.split()) >= 2}
+    return {p for p in people if _first_last(p) in short}
+
+
+def _first_last(key: str) -> tuple[str, str]:
+    words = key.split()
+    return (words[0], _surname(key).lower())
+
+
+def _join_variants(people: set[str], ev: dict[str, _Evidence]) -> dict[str, list[str]]:
+    """Group keys that name one person: middle names and initials dropped.
+
+    "miguel angel martin" and "miguel martin" share first and last name; "s.
+    waugh" is joined to the one "s..." with surname "waugh" when exactly one
+    exists. A short form that fits two longer names stays apart.
+    """
+    by_fl: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for p in people:
+        by_fl[_first_last(p)].append(p)
+    parent: dict[str, str] = {p: p for p in people}
+    for fl, keys in by_fl.items():
+        if len(keys) > 1:
+            head = max(keys, key=lambda k: sum(ev[k].forms.values()))
+            for k in keys:
+                parent[k] = head
+    # initials: "s. waugh" -> "steve waugh"
+    by_surname: dict[str, list[str]] = defaultdict(list)
+    for p in people:
+        first = p.split()[0]
+        if not _is_initial(first.upper().rstrip(".")) and parent[p] == p:
+            by_surname[_surname(p).lower()].append(p)
+    for p in people:
+        first = p.split()[0].rstrip(".")
+        if len(first) == 1 and len(p.split()) == 2:
+            fits = [q for q in by_surname.get(_surname(p).lower(), []) if q[0] == first]
+            if len(fits) == 1:
+                parent[p] = fits[0]
+    groups: dict[str, list[str]] = defaultdict(list)
+    for p in people:
+        root = parent[p]
+        while parent[root] != root:
+            root = parent[root]
+        groups[root].append(p)
+    return groups
+
+
+def _display_name(forms: Counter) -> str:
+    """The most frequent full form, preferring accents and more words on ties."""
+    def rank(item):
+        form, n = item
+        first = form.split()[0].rstrip(".")
+        return (len(first) > 1, n, form != fold(form), len(form.split()))
+    return max(forms.items(), key=rank)[0]
+
+
+# ---------------------------------------------------------------- archive glue
+
+
+def registry_forms(registry) -> tuple[list[str], list[str]]:
+    """(names never to suggest, country names and demonyms) of a registry."""
+    exclude: list[str] = []
+    demonyms: list[str] = []
+    for e in registry.entities.values():
+        forms = [e.name, *e.aliases]
+        if e.kind == "country":
+            forms += list(e.demonyms) + ([e.official_name] if e.official_name else [])
+            demonyms += forms
+        exclude += forms
+    return exclude, demonyms
+
+
+def stub_text(c: Candidate) -> str:
+    """Front matter of a new people file for ``c``."""
+    import json
+
+    lines = ["---", f"name: {json.dumps(c.name, ensure_ascii=False)}"]
+    if c.roles:
+        lines.append(f"description: {json.dumps(_describe(c.roles[0]), ensure_ascii=False)}")
+    lines.append("---")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _describe(role: str) -> str:
+    role = role.strip()
+    return role[:1].upper() + role[1:] if role else role

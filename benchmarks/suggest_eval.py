@@ -1,0 +1,122 @@
+"""Measure ``entities suggest`` on the AIDA-CoNLL dev split (no people registered).
+
+    python benchmarks/suggest_eval.py [../shared/corpora/aida-conll-dev.jsonl] [--errors]
+
+Precision: of the names suggested for two or more documents, the share that
+name a gold person (folded, equal to the gold label's name or to the surface
+form of a gold person mention, or the full form of such a surface form that
+ends in the same surname).
+Recall: of the gold people named in full (two words or more) in two or more
+documents, the share suggested (for two or more documents). The corpus is
+research data: it is read here, never copied into the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from archivegen.linker import fold  # noqa: E402
+from archivegen.suggest import Document, suggest  # noqa: E402
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "aida-conll-dev.jsonl"
+PERSON_TYPES = {"Q215627", "Q5"}
+
+
+def _key(name: str) -> str:
+    return " ".join(fold(name).lower().replace(" .", ".").split())
+
+
+def _countries():
+    try:
+        from archivegen.countries import builtin_countries
+        from archivegen.registry import Registry
+        from archivegen.suggest import registry_forms
+
+        reg = Registry()
+        for e in builtin_countries():
+            reg.entities[e.key] = e
+        return registry_forms(reg)
+    except ImportError:
+        return [], []
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--errors", action="store_true", help="list false positives and misses")
+    args = ap.parse_args(argv)
+    rows = [json.loads(line) for line in args.corpus.open(encoding="utf-8")]
+    docs = [Document(str(r.get("id", i)), r["text"]) for i, r in enumerate(rows)]
+
+    gold_docs: dict[str, set[int]] = defaultdict(set)  # entity -> docs naming it in full
+    gold_names: dict[str, set[str]] = defaultdict(set)  # entity -> folded names / surface forms
+    person_forms: dict[str, str] = {}  # folded form -> entity
+    for i, r in enumerate(rows):
+        for lab in r["labels"]:
+            if not PERSON_TYPES & set(lab["type"].split("|")):
+                continue
+            s, e = lab["span"]
+            surface = r["text"][s:e]
+            ent = lab["entity_id"] if lab["entity_id"] != "<NIL>" else "NIL:" + _key(surface)
+            for form in (surface, lab.get("name") or ""):
+                if form:
+                    gold_names[ent].add(_key(form))
+                    person_forms.setdefault(_key(form), ent)
+            if len(surface.split()) >= 2:
+                gold_docs[ent].add(i)
+    targets = {ent for ent, ds in gold_docs.items() if len(ds) >= 2}
+
+    exclude, demonyms = _countries()
+    t0 = time.perf_counter()
+    cands = suggest(docs, exclude=exclude, demonyms=demonyms, min_articles=2)
+    elapsed = time.perf_counter() - t0
+
+    def gold_of(name: str) -> str | None:
+        k = _key(name)
+        if k in person_forms:
+            return person_forms[k]
+        # a fuller form of a gold surface: "Miguel Angel Martin" for "Miguel Martin"
+        words = k.split()
+        for form, ent in person_forms.items():
+            fw = form.split()
+            if len(fw) >= 2 and fw[-1] == words[-1] and fw[0] == words[0]:
+                return ent
+            if len(fw) >= 2 and fw[0].endswith(".") and fw[-1] == words[-1] and words[0].startswith(fw[0][:-1]):
+                return ent
+        return None
+
+    hits, fps, found = 0, [], set()
+    for c in cands:
+        ents = {gold_of(n) for n in [c.name, *c.variants]} - {None}
+        if ents:
+            hits += 1
+            found |= ents
+        else:
+            fps.append(c)
+    misses = sorted(targets - found, key=lambda e: sorted(gold_names[e]))
+    precision = hits / len(cands) if cands else 0.0
+    recall = len(targets & found) / len(targets) if targets else 0.0
+    print(f"documents: {len(docs)}; suggestion time {elapsed:.2f}s")
+    print(f"suggested (>=2 articles): {len(cands)}; gold people among them: {hits}")
+    print(f"precision: {precision:.3f} ({hits}/{len(cands)})")
+    print(f"gold people named in full in >=2 documents: {len(targets)}; suggested: {len(targets & found)}")
+    print(f"recall: {recall:.3f} ({len(targets & found)}/{len(targets)})")
+    if args.errors:
+        print("\nfalse positives:")
+        for c in fps:
+            print(f"  {c.name} ({c.articles} articles; roles {c.roles[:2]})")
+        print("\nmissed:")
+        for ent in misses:
+            print(f"  {ent} {sorted(gold_names[ent])} in {len(gold_docs[ent])} documents")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
