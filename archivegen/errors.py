@@ -35,6 +35,10 @@ class ContentError(Exception):
         super().__init__(message)
         self.problem = Problem(path, line, message, hint)
 
+    def __reduce__(self):  # picklable, so it crosses from a worker process intact
+        p = self.problem
+        return (ContentError, (p.path, p.line, p.message, p.hint))
+
 
 class BuildFailed(Exception):
     """The build stopped on content errors; ``problems`` lists them all."""
@@ -42,6 +46,9 @@ class BuildFailed(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(f"{len(problems)} error(s)")
         self.problems = problems
+
+    def __reduce__(self):
+        return (BuildFailed, (self.problems,))
 
 
 @dataclass
