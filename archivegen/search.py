@@ -1,0 +1,304 @@
+"""The search index: Pagefind, in shards, indexed in parallel, reused when unchanged.
+
+Why shards. Pagefind holds a whole index in memory while it builds, and
+its peak grows faster than the page count (measured with pagefind 1.5.2:
+1,000 pages 93 MB, 5,000 pages 430 MB, 10,000 pages 1.7 GB). So articles
+are split by date into shards of at most ``MAX_SHARD_PAGES`` pages (one per
+year; a bigger year splits into months, a bigger month into runs of days),
+plus one shard for the entity pages. A 100,000-article archive then indexes
+in a few hundred megabytes per process, ``MAX_PARALLEL`` processes at a time.
+
+Why dates. Shards are date ranges that do not overlap, which is what makes
+a date sort across them possible at all: Pagefind precomputes sort order per
+index, so the browser (``static/search.js``) asks each shard for its own
+date-sorted results and concatenates shards in date order, instead of
+letting ``mergeIndex`` interleave them by per-shard rank. Entity pages have
+no date (Pagefind drops pages without a sort value from a sorted search),
+so they live in their own shard, which is searched by relevance and shown
+above the dated articles.
+
+Why a content hash. A shard is rebuilt only when the indexed part
+(``<main>``) of one of its pages changed, or its page set did; otherwise its
+files are hard-linked from the published site. The hash of each shard is
+kept per output folder in ``.cache/search/shards.json``.
+
+The indexer is the binary from ``pagefind-bin`` run on a folder of hard
+links to the shard's pages (the Python API's per-file calls manage about
+ten pages a second). Only the shard that the page loads first (the
+"primary") keeps Pagefind's JavaScript and WebAssembly; the others keep
+only their index, which ``mergeIndex`` needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import BuildFailed, Problem
+
+BUNDLE = "pagefind"  # site folder of the index
+MANIFEST = "archive.json"  # shard list and filter values, read by static/search.js
+SCHEME = "1"  # bump when the markup or the shard layout changes meaning
+MAX_SHARD_PAGES = 2500  # ≈ 230 MB peak per pagefind process
+MAX_PARALLEL = 3  # pagefind processes at once: bounded memory (≈ 0.7 GB)
+ENTITY_WEIGHT = 2.0  # mergeIndex indexWeight of the entity shard: "Lavrov" finds his page first
+FILTERS = ("person", "country", "section", "year")
+# Files every bundle gets but a merged (non-primary) shard never loads; the
+# primary keeps pagefind.js, its worker and the WebAssembly.
+UI_ASSETS = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+             "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+ENGINE_ASSETS = ("pagefind.js", "pagefind-worker.js")
+
+
+@dataclass
+class Shard:
+    """One Pagefind index: a date range of articles, or the entity pages."""
+
+    name: str  # folder below pagefind/: '2013', '2013-08', '2013-08-01', 'entities'
+    kind: str  # 'articles' or 'entities'
+    pages: list[str] = field(default_factory=list)  # site-relative files, e.g. '2013/08/09/x/index.html'
+    start: str = ""  # first and last date (ISO) of the articles it holds
+    end: str = ""
+    weight: float = 1.0
+
+    @property
+    def path(self) -> str:
+        return f"{self.name}/"
+
+
+def pagefind_binary() -> Path:
+    """The indexer shipped by ``pagefind-bin`` (pinned with ``pagefind``)."""
+    import pagefind_bin
+
+    return Path(pagefind_bin.get_executable())
+
+
+def pagefind_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pagefind-bin")
+    except Exception:  # pragma: no cover - metadata missing in odd installs
+        return "unknown"
+
+
+# -- planning --------------------------------------------------------------------
+
+def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES) -> list[Shard]:
+    """Entity shard first, then article shards from newest to oldest.
+
+    ``mode`` 'single' puts all articles in one shard (small archives);
+    'year' (the default) splits by date as described in the module doc.
+    """
+    shards: list[Shard] = []
+    entity_pages = [st.entity.url_path + "index.html" for st in model.entities.values()]
+    for i in range(0, len(entity_pages), max_pages):
+        name = "entities" if i == 0 else f"entities-{i // max_pages + 1}"
+        shards.append(Shard(name, "entities", entity_pages[i:i + max_pages], weight=ENTITY_WEIGHT))
+    stories = list(model.stories)  # newest first
+    if mode == "single":
+        if stories:
+            shards.append(_article_shard("articles", stories))
+        return shards
+    for year, ys in groupby(stories, key=lambda s: s.date.year):
+        ys = list(ys)
+        if len(ys) <= max_pages:
+            shards.append(_article_shard(f"{year:04d}", ys))
+            continue
+        for month, ms in groupby(ys, key=lambda s: s.date.month):
+            ms = list(ms)
+            if len(ms) <= max_pages:
+                shards.append(_article_shard(f"{year:04d}-{month:02d}", ms))
+                continue
+            # runs of whole days, oldest first so earlier runs keep their names as a month fills up
+            days = [list(g) for _, g in groupby(reversed(ms), key=lambda s: s.date.day)]
+            runs: list[list[Any]] = []
+            for day in days:
+                if runs and len(runs[-1]) + len(day) <= max_pages:
+                    runs[-1].extend(day)
+                else:
+                    runs.append(list(day))
+            for run in reversed(runs):
+                run.reverse()
+                first = run[-1].date
+                shards.append(_article_shard(f"{first:%Y-%m-%d}", run))
+    return shards
+
+
+def _article_shard(name: str, stories: list[Any]) -> Shard:
+    return Shard(name, "articles", [s.url_path + "index.html" for s in stories],
+                 start=stories[-1].date.date().isoformat(), end=stories[0].date.date().isoformat())
+
+
+def filter_values(model: Any) -> dict[str, list[list[Any]]]:
+    """Every filter's values with article counts, for the search page's menus.
+
+    Written into the manifest so the page never has to load every shard's
+    filter index (1.3 MB at 100,000 articles) just to fill its menus.
+    """
+    def ranked(counts: Iterable[tuple[str, int]]) -> list[list[Any]]:
+        return [[name, n] for name, n in sorted(counts, key=lambda t: (-t[1], t[0].casefold()))]
+
+    years = Counter(str(s.date.year) for s in model.stories)
+    return {
+        "person": ranked((st.entity.name, st.count) for st in model.people()),
+        "country": ranked((st.entity.name, st.count) for st in model.countries()),
+        "section": ranked((g.name, len(g.stories)) for g in model.sections.values()),
+        "year": [[y, n] for y, n in sorted(years.items(), reverse=True)],
+    }
+
+
+# -- hashing ---------------------------------------------------------------------
+
+def indexed_region(html: bytes) -> bytes:
+    """The part of a page Pagefind reads: <main>. Navigation elsewhere may change freely."""
+    start = html.find(b"<main")
+    end = html.rfind(b"</main>")
+    if start < 0 or end < start:
+        return html
+    return html[start:end]
+
+
+def shard_digest(shard: Shard, site: Path, primary: bool) -> str:
+    h = hashlib.sha256()
+    h.update(f"{SCHEME}\x1f{pagefind_version()}\x1f{shard.name}\x1f{shard.kind}\x1f{primary}\n".encode())
+    for rel in sorted(shard.pages):
+        h.update(rel.encode("utf-8") + b"\x1f")
+        try:
+            h.update(hashlib.sha256(indexed_region((site / rel).read_bytes())).digest())
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()
+
+
+# -- the build stage -------------------------------------------------------------
+
+@dataclass
+class IndexReport:
+    shards: int = 0
+    rebuilt: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    files: int = 0
+    pages: int = 0
+
+
+def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport | None:
+    """Late build stage: index the staged pages into ``pagefind/``."""
+    config = loaded.config
+    if not getattr(opts, "search", True) or not getattr(config, "search", True):
+        return None
+    mode = getattr(config, "search_shard", "year")
+    shards = [s for s in plan_shards(model, mode) if s.pages]
+    if not shards:
+        return None
+    site: Path = staging.dir
+    out: Path = staging.out
+    state_path = Path(opts.root) / ".cache" / "search" / "shards.json"
+    state = _read_state(state_path)
+    out_key = str(Path(out).resolve())
+    previous: dict[str, str] = {} if getattr(opts, "clean", False) else state.get(out_key, {})
+    primary = shards[0].name
+    digests = {s.name: shard_digest(s, site, s.name == primary) for s in shards}
+
+    report = IndexReport(shards=len(shards), pages=sum(len(s.pages) for s in shards))
+    todo: list[Shard] = []
+    for s in shards:
+        published = Path(out) / BUNDLE / s.name
+        if previous.get(s.name) == digests[s.name] and (published / "pagefind-entry.json").is_file():
+            for path in sorted(published.rglob("*")):
+                if path.is_file():
+                    staging.reuse(path.relative_to(out).as_posix())
+            report.reused.append(s.name)
+        else:
+            todo.append(s)
+
+    if todo:
+        jobs = getattr(opts, "jobs", 0) or os.cpu_count() or 1
+        workers = max(1, min(jobs, MAX_PARALLEL, len(todo)))
+        farm_root = site / ".search-src"
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                failures = [f for f in pool.map(lambda s: _index_shard(s, site, farm_root, s.name == primary), todo) if f]
+        finally:
+            shutil.rmtree(farm_root, ignore_errors=True)
+        if failures:
+            raise BuildFailed([Problem(f"{BUNDLE}/{name}", None, f"pagefind failed to index shard '{name}': {msg}",
+                                       "build again with --no-search to skip the index, and report the message")
+                               for name, msg in failures])
+        for s in todo:
+            staging.adopt_tree(f"{BUNDLE}/{s.name}")
+        report.rebuilt = [s.name for s in todo]
+
+    manifest = {
+        "version": 1,
+        "pagefind": pagefind_version(),
+        "primary": primary,
+        "shards": [{"name": s.name, "path": s.path, "kind": s.kind, "start": s.start, "end": s.end,
+                    "pages": len(s.pages), "weight": s.weight} for s in shards],
+        "filters": filter_values(model),
+    }
+    staging.write(f"{BUNDLE}/{MANIFEST}",
+                  json.dumps(manifest, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+    state[out_key] = digests
+    _write_state(state_path, state)
+    report.files = sum(1 for p in staging.paths if p.startswith(f"{BUNDLE}/"))
+    return report
+
+
+def _index_shard(shard: Shard, site: Path, farm_root: Path, primary: bool) -> tuple[str, str] | None:
+    """Run pagefind on hard links to exactly this shard's pages."""
+    farm = farm_root / shard.name
+    shutil.rmtree(farm, ignore_errors=True)
+    for rel in shard.pages:
+        src = site / rel
+        dest = farm / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copyfile(src, dest)
+    bundle = site / BUNDLE / shard.name
+    shutil.rmtree(bundle, ignore_errors=True)
+    cmd = [str(pagefind_binary()), "--site", str(farm), "--output-path", str(bundle), "--silent"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return shard.name, str(exc)
+    finally:
+        shutil.rmtree(farm, ignore_errors=True)
+    if proc.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+        return shard.name, (proc.stderr or proc.stdout or f"exit status {proc.returncode}").strip()[-2000:]
+    drop = UI_ASSETS if primary else UI_ASSETS + ENGINE_ASSETS
+    for name in drop:
+        (bundle / name).unlink(missing_ok=True)
+    if not primary:
+        for wasm in bundle.glob("wasm.*.pagefind"):
+            wasm.unlink()
+    return None
+
+
+def _read_state(path: Path) -> dict[str, dict[str, str]]:
+    """Shard hashes per output folder; anything unreadable means 'rebuild all'."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    outs = data.get("outs") if isinstance(data, dict) and data.get("scheme") == SCHEME else None
+    if not isinstance(outs, dict):
+        return {}
+    return {k: v for k, v in outs.items() if isinstance(v, dict)}
+
+
+def _write_state(path: Path, outs: dict[str, dict[str, str]]) -> None:
+    from .cache import atomic_write
+
+    atomic_write(path, json.dumps({"scheme": SCHEME, "outs": outs}, indent=1, sort_keys=True).encode("utf-8"))
