@@ -213,7 +213,7 @@ class _Occ:
 # Evidence kinds. A strong kind alone makes a person; otherwise two different
 # weak kinds are needed (one pattern repeated, such as a name followed by a
 # country in brackets, also fits sports teams: "Red Star (Yugoslavia)").
-STRONG_KINDS = frozenset("title role speech who age apposition kin".split())
+STRONG_KINDS = frozenset("title role speech who age apposition kin list+".split())
 
 
 @dataclass
@@ -355,9 +355,13 @@ class _Scanner:
                     if j < n and toks[j].text == "." and _is_initial(w) and toks[j].start == toks[j - 1].end:
                         j += 1  # "S." initial with its point
                     continue
-                if w.lower() in PARTICLES and j > i and j + 1 < n and _is_name_word(toks[j + 1].text):
-                    j += 1
-                    continue
+                if w.lower() in PARTICLES and j > i:
+                    q = j
+                    while q < n and toks[q].text.lower() in PARTICLES and q - j < 3:
+                        q += 1
+                    if q < n and _is_name_word(toks[q].text):
+                        j = q
+                        continue
                 break
             runs.append((i, j))
             i = max(j, i + 1)
@@ -371,8 +375,8 @@ class _Scanner:
         list_of: dict[int, int] = {}
         prev_end, cur = None, None
         for r_i, (i, j) in enumerate(runs):
-            sep = [t.text for t in toks[prev_end:i]] if prev_end is not None else None
-            if sep is not None and sep in ([","], ["and"], [",", "and"]):
+            sep = _drop_brackets([t.text for t in toks[prev_end:i]]) if prev_end is not None else None
+            if sep is not None and sep in ([","], ["and"], [",", "and"], [";"]):
                 if cur is None:
                     self._list_seq += 1
                     cur = self._list_seq
@@ -387,7 +391,8 @@ class _Scanner:
     def _run(self, d: int, text: str, toks: list[_Tok], i: int, j: int, sentences, list_id) -> None:
         words = [t.text for t in toks[i:j]]
         # drop a sentence-initial common word ("Police", "Trailing", "The")
-        if toks[i].initial and (words[0].lower() in self.lower or words[0].lower() in FUNCTION_WORDS):
+        if toks[i].initial and words[0].lower() not in TITLE_WORDS and (
+                words[0].lower() in self.lower or words[0].lower() in FUNCTION_WORDS):
             i += 1
             words = words[1:]
         while words and words[0].lower() in FUNCTION_WORDS:
@@ -493,7 +498,7 @@ class _Scanner:
                 ev.add("role")  # "Wasim Akram (captain)"
             elif len(inner) == 1 and _ORDINAL.match(inner[0]):
                 ev.add("paren")  # scorers: "Ian Harte (19th)"
-            elif all(_is_name_word(w) for w in inner):
+            elif fold(" ".join(inner)) in self.demonyms or all(_is_name_word(w) for w in inner):
                 ev.add("paren")  # "Jansher Khan (Pakistan)"
         elif a0 in ("'s", "’s") and len(after) > 1 and after[1].lower() in KIN_WORDS:
             ev.add("kin")
@@ -528,6 +533,10 @@ class _Scanner:
             if given.get(first, 0) - (1 if key in people and ev.strong else 0) >= 1:
                 ev.kinds["given"] = 1
 
+    def _not_person(self, key: str) -> bool:
+        ev = self.ev[key]
+        return _not_a_person_shape(ev.forms.most_common(1)[0][0], self.lower, self.demonyms) or key in self.exclude
+
     def _propagate_lists(self, people: set[str]) -> None:
         """A name listed beside people ("A, B and C") is likely one too."""
         members: dict[int, list[str]] = defaultdict(list)
@@ -538,33 +547,71 @@ class _Scanner:
             if len(keys) < 2:
                 continue
             known = sum(1 for k in keys if k in people)
-            if known * 2 >= len(keys) and known >= 1:
+            if any(self._not_person(k) for k in keys):
+                continue
+            # two listed people make the list a list of people; one is a hint
+            kind = "list+" if known >= 2 and known * 3 >= len(keys) else "list" if known >= 1 else ""
+            if kind:
                 for k in keys:
                     if k not in people:
-                        self.ev[k].kinds["list"] = 1
+                        self.ev[k].kinds[kind] = 1
+
+
+def _drop_brackets(words: list[str]) -> list[str]:
+    """Separator words without a bracketed aside: ") ," after "Ian Harte ( 19th".
+
+    The aside belongs to the previous list item ("Wasim Akram (captain),").
+    """
+    out, depth = [], 0
+    for w in words:
+        if w == "(":
+            depth += 1
+        elif w == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(w)
+    return out if depth == 0 else words
+
+
+_MODIFIER_SUFFIXES = ("al", "ic", "an", "ive", "ern", "ary", "ory", "ish", "ese", "ent", "ant", "ous",
+                      "ful", "less", "ior", "ist")
+_COMMON_CAPS = frozenset("the a an but and when after as in on at".split())
+_MODIFIERS = frozenset("new former top veteran senior junior chief deputy then ex acting defending reigning "
+                       "world olympic interim elected".split())
 
 
 def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
-    """Words before position i that describe the person: "Chechen separatist military leader"."""
-    out: list[str] = []
-    k = i - 1
-    while k >= 0 and len(out) < 5:
+    """Words before position i that describe the person: "Chechen separatist military leader".
+
+    The head (the word right before the name) is a role word. Before it, only
+    modifiers: role words ("rebel"), capitalised words (demonyms, places,
+    teams), hyphenated words ("ex-Milan", "20-year-old"), adjective-like
+    words ("military", "former"), and one plain noun right before the head
+    ("security chief"); never a verb ("gave", "detains") or a plural.
+    """
+    head = toks[i - 1].text
+    out: list[str] = [head]
+    k = i - 2
+    while k >= 0 and len(out) < 4:
         w = toks[k].text
         lw = w.lower()
-        if not w[0].isalnum() or lw in FUNCTION_WORDS and lw not in ("former",):
+        if not w[0].isalpha() or (lw in FUNCTION_WORDS and lw not in _MODIFIERS):
             break
-        if w[0].isupper() and not (fold(w) in demonyms or _is_name_word(w)):
-            break
-        if w[0].isdigit() and not _YEAR_OLD.match(w) and not re.match(r"^\d+$", w):
-            break
-        if toks[k].initial and w[0].isupper() and lw not in demonyms:
-            out.append(w)
+        if w[0].isupper():
+            if toks[k].initial and fold(w) not in demonyms and lw in _COMMON_CAPS:
+                break
+            ok = True
+        elif lw in _MODIFIERS or _is_role_word(w) and not lw.endswith("s") or "-" in w:
+            ok = True
+        elif lw.endswith(_MODIFIER_SUFFIXES) and not lw.endswith(("ing", "ed", "s")):
+            ok = True
+        else:
+            ok = len(out) == 1 and not lw.endswith(("ing", "ed", "s", "ly")) and len(lw) > 2
+        if not ok:
             break
         out.append(w)
         k -= 1
     out.reverse()
-    while out and (out[0][0].isdigit() and not _YEAR_OLD.match(out[0])):
-        out.pop(0)
     return " ".join(out)
 
 
@@ -675,6 +722,7 @@ def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demon
             break
     people -= _registered_variants(people, exclude_set)
     groups = _join_variants(people, sc.ev)
+    _attach_variants(groups, people, sc.ev, exclude_set)
     out: list[Candidate] = []
     for canon, members in groups.items():
         occs = [o for m in members for o in sc.ev[m].occs]
@@ -758,6 +806,33 @@ def _join_variants(people: set[str], ev: dict[str, _Evidence]) -> dict[str, list
             root = parent[root]
         groups[root].append(p)
     return groups
+
+
+def _attach_variants(groups: dict[str, list[str]], people: set[str], ev: dict[str, _Evidence],
+                     exclude: set[str]) -> None:
+    """Add forms without evidence of their own that can only mean one accepted person.
+
+    "S. Waugh" in a scorecard joins "Steve Waugh"; "Miguel Martin" joins
+    "Miguel Angel Martin". A form that fits two accepted people joins none.
+    """
+    root_of = {m: root for root, members in groups.items() for m in members}
+    by_initial: dict[tuple[str, str], set[str]] = defaultdict(set)
+    by_fl: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for p in people:
+        words = p.split()
+        by_initial[(words[0][0], _surname(p).lower())].add(root_of[p])
+        by_fl[_first_last(p)].add(root_of[p])
+    for key in ev:
+        if key in people or key in exclude:
+            continue
+        words = key.split()
+        first = words[0].rstrip(".")
+        if len(first) == 1 and len(words) >= 2:
+            roots = by_initial.get((first, _surname(key).lower()), set())
+        else:
+            roots = by_fl.get(_first_last(key), set())
+        if len(roots) == 1:
+            groups[next(iter(roots))].append(key)
 
 
 def _display_name(forms: Counter) -> str:
