@@ -77,6 +77,8 @@ def _fold_table() -> dict[int, str]:
         table[ord(c)] = "'"
     for c in _HYPHENS:
         table[ord(c)] = "-"
+    for a, b in zip("øØłŁđĐħĦıŀĿ", "oOlLdDhHilL"):
+        table[ord(a)] = b
     table[0xA0] = " "
     table[0x2007] = " "
     table[0x202F] = " "
@@ -104,6 +106,8 @@ this that these those it its he him his she her hers they them their we us our i
 which what why how there here then now thus hence meanwhile however moreover still yesterday today tonight
 tomorrow earlier later last next first second third new-found like unlike despite including says said
 is was are were be been has have had will would shall should can could may might must do does did
+one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand
+million billion dozen half
 monday tuesday wednesday thursday friday saturday sunday
 january february march april june july august september october november december
 mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec
@@ -123,6 +127,20 @@ commissioner inspector superintendent detective constable officer coach manager 
 defender goalkeeper keeper skipper captain batsman bowler champion player star rider driver
 speaker deputy acting former foreign defence defense interior finance economy trade health justice
 prime state opposition party parliamentary presidential
+""".split())
+
+# Head nouns of organisations, events and places: "U.S. Open", "British
+# Airways", "Bank of Japan", "Gulf of Mexico" are not the country.
+ORG_HEADS = frozenset("""
+airways airlines airline air airport open cup masters championship championships classic trophy tour games
+grand prix rally marathon derby series league party congress department ministry treasury treasuries army navy
+force forces guard police bank banks exchange fund federation union association council committee commission
+agency authority board institute institution university college school academy church cathedral mosque
+museum hospital court parliament assembly senate corporation corp company co inc ltd plc group holdings
+industries motors telecom telecommunications radio television tv broadcasting news times post daily journal
+herald tribune press gazette review railways railway post office service services front movement alliance
+organisation organization society foundation centre center gulf sea bay coast river lake islands island
+peninsula basin mountains valley delta strait channel ocean province state region city
 """.split())
 
 _PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el st".split())
@@ -152,6 +170,8 @@ def _bare(word: str) -> str:
 
 # Roles of a form for an entity.
 NAME, ADJ, SURNAME, FIRSTLAST, BLOCK = "name", "adj", "surname", "firstlast", "block"
+VARIANT, INITIAL = "variant", "initial"  # a full name spelt otherwise; "S. Waugh"
+FULL = frozenset({NAME, VARIANT, INITIAL})
 
 
 @dataclass(frozen=True)
@@ -197,6 +217,75 @@ def person_partials(name: str) -> list[tuple[str, str]]:
     return out
 
 
+# Short forms of English given names: "Andy Caddick" is Andrew Caddick.
+HYPOCORISMS = {
+    "Andrew": ["Andy"], "Michael": ["Mike"], "William": ["Bill", "Will", "Billy"], "Robert": ["Bob", "Rob", "Bobby"],
+    "James": ["Jim", "Jimmy"], "Richard": ["Rick", "Dick"], "Thomas": ["Tom", "Tommy"], "Anthony": ["Tony"],
+    "Antony": ["Tony"], "Stephen": ["Steve"], "Steven": ["Steve"], "Christopher": ["Chris"], "Nicholas": ["Nick"],
+    "Daniel": ["Dan", "Danny"], "David": ["Dave"], "Edward": ["Ed", "Ted", "Eddie"], "Joseph": ["Joe"],
+    "Kenneth": ["Ken", "Kenny"], "Matthew": ["Matt"], "Patrick": ["Pat"], "Peter": ["Pete"], "Samuel": ["Sam"],
+    "Timothy": ["Tim"], "Benjamin": ["Ben"], "Charles": ["Charlie", "Chuck"], "Donald": ["Don"],
+    "Frederick": ["Fred"], "Gerald": ["Gerry"], "Gregory": ["Greg"], "Jonathan": ["Jon"], "Lawrence": ["Larry"],
+    "Leonard": ["Len"], "Philip": ["Phil"], "Phillip": ["Phil"], "Raymond": ["Ray"], "Ronald": ["Ron", "Ronnie"],
+    "Theodore": ["Ted"], "Vincent": ["Vince"], "Alexander": ["Alex"], "Elizabeth": ["Liz"], "Katherine": ["Kate"],
+    "Catherine": ["Kate", "Cathy"], "Margaret": ["Maggie"], "Susan": ["Sue"], "Jennifer": ["Jenny"],
+    "Nathaniel": ["Nate"], "Nathan": ["Nate"], "Zachary": ["Zach"], "Douglas": ["Doug"], "Jeffrey": ["Jeff"],
+    "Geoffrey": ["Geoff"], "Alfred": ["Alf", "Alfie"], "Albert": ["Al"], "Alan": ["Al"], "Harold": ["Harry"],
+    "Henry": ["Harry", "Hank"], "John": ["Jack", "Johnny"], "Francis": ["Frank"], "Walter": ["Walt"],
+}
+_UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+_PATRONYMIC = re.compile(r"^\w+(?:ovich|evich|ovna|evna|yevich|ich|ogly|oglu|ovitch)$")
+
+
+def name_variants(name: str) -> list[str]:
+    """Other spellings of a full name that still name the person outright.
+
+    German umlauts written out ("Juergen" for "Jürgen"), middle initials,
+    patronymics and Jr./Sr. left out ("Lawrence Lindsey" for "Lawrence B.
+    Lindsey", "Alexander Volkov" for "Alexander Vladimirovich Volkov"), the
+    first part of a double-barrelled surname ("Mary Onyali" for "Mary
+    Onyali-Omagbemi"), the common short form of an English given name ("Andy
+    Caddick"), and -ei/-ey transliterations ("Sergey"/"Sergei").
+    """
+    out: list[str] = []
+    if any(c in name for c in _UMLAUTS):
+        out.append("".join(_UMLAUTS.get(c, c) for c in name))
+    tokens = name.replace(",", " ").split()
+    core = [t for t in tokens if t.lower() not in _SUFFIXES]
+    if len(core) != len(tokens) and len(core) >= 2:
+        out.append(" ".join(core))
+    if len(core) >= 3:
+        middle = core[1:-1]
+        if all(re.fullmatch(r"(?:[A-Z]\.)+|[A-Z]", t) or _PATRONYMIC.match(t) for t in middle):
+            out.append(f"{core[0]} {core[-1]}")
+    if len(core) == 2 and "-" in core[1] and core[1][0].isupper():
+        first_part = core[1].split("-")[0]
+        if len(first_part) >= 3 and first_part[0].isupper():
+            out.append(f"{core[0]} {first_part}")
+    if len(core) >= 2:
+        for short in HYPOCORISMS.get(core[0], ()):
+            out.append(" ".join([short, *core[1:]]))
+            if len(core) >= 3 and f"{core[0]} {core[-1]}" in out:
+                out.append(f"{short} {core[-1]}")
+        first = core[0]
+        if first.endswith("ei"):
+            out.append(" ".join([first[:-1] + "y", *core[1:]]))
+        elif first.endswith("ey"):
+            out.append(" ".join([first[:-1] + "i", *core[1:]]))
+    return [v for v in dict.fromkeys(out) if v != name]
+
+
+def initial_forms(name: str) -> list[str]:
+    """"S. Waugh" for Steve Waugh: scorecards and result lists name people so."""
+    tokens = [t for t in name.replace(",", " ").split() if t.lower() not in _SUFFIXES]
+    if len(tokens) < 2 or not tokens[0][0].isalpha() or not tokens[0][0].isupper() or len(tokens[0]) < 2:
+        return []
+    i = len(tokens) - 1
+    while i > 1 and tokens[i - 1].lower() in _PARTICLES:
+        i -= 1
+    return [f"{tokens[0][0]}. {' '.join(tokens[i:])}"]
+
+
 def _is_abbreviation(form: str) -> bool:
     return bool(re.fullmatch(r"(?:[A-Z]\.){1,4}|[A-Z]{2,4}", form))
 
@@ -233,11 +322,22 @@ class Matcher:
         for e in self.entities.values():
             if e.kind == "person":
                 names = [e.name, *e.aliases]
+                taken = {fold(x) for x in names}
                 for n in names:
                     add(n, Entry(e.key, "person", NAME))
                 for n in names:
+                    for v in name_variants(n):
+                        if fold(v) not in taken:
+                            taken.add(fold(v))
+                            add(v, Entry(e.key, "person", VARIANT))
+                for n in names:
+                    for form in initial_forms(n):
+                        if fold(form) not in taken:
+                            taken.add(fold(form))
+                            add(form, Entry(e.key, "person", INITIAL))
+                for n in names:
                     for form, role in person_partials(n):
-                        if fold(form) not in {fold(x) for x in names}:
+                        if fold(form) not in taken:
                             add(form, Entry(e.key, "person", role))
             else:
                 amb = {fold(f) for f in _entity_ambiguous_forms(e)} | {f for f, ks in weak.items() if e.key in ks}
@@ -350,16 +450,26 @@ class ArticleState:
     attached: set[str] = field(default_factory=set)  # front matter people + countries
     no_link: set[str] = field(default_factory=set)
     introduced: set[str] = field(default_factory=set)  # people whose full name appeared
+    named_anywhere: set[str] = field(default_factory=set)  # people named in full anywhere in the article
     mentioned: set[str] = field(default_factory=set)
     linked: set[str] = field(default_factory=set)
     mentions: list[Mention] = field(default_factory=list)
     declined: list[Declined] = field(default_factory=list)
+    text: str = ""  # the article's plain text (for capitalisation evidence)
+    _midcaps: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self.introduced |= {k for k in self.attached if k.startswith("people/")}
 
+    @property
+    def midcaps(self) -> frozenset[str]:
+        """Words the article capitalises inside a sentence: names, not sentence starts."""
+        if self._midcaps is None:
+            self._midcaps = frozenset(_MIDCAPS.findall(self.text))
+        return self._midcaps
 
-_SENT_END = re.compile(r"[.!?]$")
+
+_MIDCAPS = re.compile(r"(?<=[a-z,;] )([A-Z][\w'-]*)")
 BLOCKED = Declined(0, 0, "", [], "not an entity")  # sentinel: a longer name that is no entity
 
 
@@ -369,23 +479,42 @@ class Linker:
     def __init__(self, matcher: Matcher):
         self.matcher = matcher
 
-    def scan(self, text: str, offset: int, state: ArticleState, *, linkable: bool) -> list[tuple[int, int, str, bool]]:
-        """Mentions in ``text`` (recorded in ``state``); returns the ones to link.
+    def prepare(self, texts: list[str], state: ArticleState) -> list[list]:
+        """Candidates of every text piece of an article, and who it names in full.
+
+        Headlines refer forward: "SHEARER NAMED CAPTAIN" above "Alan Shearer
+        was named ...". So a surname in a heading or ALL-CAPS text may
+        resolve to a person the article names in full anywhere.
+        """
+        found = [self.matcher.candidates(t) for t in texts]
+        for cands in found:
+            for start, end, meanings in cands:
+                for entries, upper in meanings:
+                    people = {en.key for en in entries if en.kind == "person" and en.role in FULL}
+                    if len(people) == 1 and not upper:
+                        state.named_anywhere |= people
+        state.text = "".join(texts)
+        return found
+
+    def scan(self, text: str, offset: int, state: ArticleState, *, linkable: bool,
+             found: list | None = None, heading: bool = False) -> list[tuple[int, int, str, bool]]:
+        """Mentions in ``text`` (recorded in ``state``); returns where they are.
 
         ``offset`` is where ``text`` starts in the article's plain text.
         Returns ``[(start, end, key, link)]`` relative to ``text``.
         """
-        found = self.matcher.candidates(text)
+        if found is None:
+            found = self.matcher.candidates(text)
         if not found:
             return []
         out = []
         pos = 0
         person_starts = {s for s, e, meanings in found
-                         if any(en.kind == "person" and en.role == NAME for entries, up in meanings for en in entries)}
+                         if any(en.kind == "person" and en.role in FULL for entries, up in meanings for en in entries)}
         for start, end, meanings in found:
             if start < pos:
                 continue
-            result = self._resolve(text, start, end, meanings, state, person_starts)
+            result = self._resolve(text, start, end, meanings, state, person_starts, heading)
             if result is None:
                 continue
             pos = end
@@ -411,79 +540,103 @@ class Linker:
     # -- deciding one match
 
     def _resolve(self, text: str, start: int, end: int, meanings: tuple, state: ArticleState,
-                 person_starts: set[int]) -> str | Declined | None:
+                 person_starts: set[int], heading: bool) -> str | Declined | None:
         caps = None
         valid: list[Entry] = []
-        ambiguous_outside = False
-        considered: list[str] = []
+        surface = text[start:end]
+        caps_surface = _is_caps_word(surface)
         for entries, upper in meanings:
-            if upper or _is_caps_word(text[start:end]):
+            if upper or caps_surface:
                 if caps is None:
                     caps = _caps_context(text, start, end)
                 if upper and not caps:
                     continue
-            in_caps = bool(caps) and _is_caps_word(text[start:end])
+            in_caps = bool(caps) and caps_surface
             for en in entries:
                 if en.role == BLOCK:
                     return BLOCKED
-                if in_caps and not upper and en.role == ADJ and _bare(text[start:end]) in FUNCTION_WORDS:
+                if in_caps and not upper and en.role == ADJ and _bare(surface) in FUNCTION_WORDS:
                     continue  # "US" in "LET US GO"
-                if not in_caps and not self._fits_context(text, start, end, en, person_starts):
+                if not in_caps and not self._fits_context(text, start, end, en, person_starts, state):
                     continue
                 if en.kind == "person" and en.role in (SURNAME, FIRSTLAST) and en.key not in state.introduced:
-                    continue
-                considered.append(en.key)
-                if en.ambiguous:
-                    ambiguous_outside = True
+                    if not ((heading or in_caps) and en.key in state.named_anywhere):
+                        continue
                 valid.append(en)
-        keys = list(dict.fromkeys(en.key for en in valid))
-        if not keys:
+        if not valid:
             return None
-        known = state.attached | state.mentioned
-        if len(keys) == 1 and not ambiguous_outside:
+        # A full name (or its spelling variant) beats a later-reference form of the same text.
+        if any(en.kind == "person" and en.role in FULL for en in valid):
+            valid = [en for en in valid if en.kind != "person" or en.role in FULL]
+        exact = [en for en in valid if en.role != VARIANT]
+        if exact and len(exact) < len(valid):
+            valid = exact
+        keys = list(dict.fromkeys(en.key for en in valid))
+        needs_evidence = any(en.ambiguous for en in valid)
+        if len(keys) == 1 and not needs_evidence:
             return keys[0]
+        known = state.attached | state.mentioned
         preferred = [k for k in keys if k in known]
         if len(preferred) == 1:
             return preferred[0]
-        # Several people sharing a later-reference form: prefer a full-name match.
-        full = [en.key for en in valid if en.role == NAME and not en.ambiguous]
-        if len(set(full)) == 1 and len(keys) > 1 and not any(
-                en.role in (SURNAME, FIRSTLAST) for en in valid):
-            return full[0]
         reason = "several entities" if len(keys) > 1 else "the form has other meanings"
-        return Declined(start, end, text[start:end], keys, reason)
+        return Declined(start, end, surface, keys, reason)
 
-    def _fits_context(self, text: str, start: int, end: int, en: Entry, person_starts: set[int]) -> bool:
+    def _fits_context(self, text: str, start: int, end: int, en: Entry, person_starts: set[int],
+                      state: ArticleState) -> bool:
         """Whether the neighbouring words leave the match a name of its own."""
         surface = text[start:end]
         single = " " not in surface
         if en.kind == "person":
-            if en.role == NAME and not single:
+            if en.role in FULL and not single:
                 return True
-            prev = _prev_word(text, start)
-            if prev and _is_cap(prev) and not _neutral(prev) and fold(prev) not in self.matcher.demonym_forms \
-                    and not _ends_sentence(text, start):
+            if self._glued_before(text, start, state):
                 return False  # "Gene Simmons" is not Phil Simmons
             nxt = _next_word(text, end)
             if nxt and _is_cap(nxt) and not _neutral(nxt):
                 return False  # "Lewis Hamilton" is not Chris Lewis
             return True
         # countries
-        prev = _prev_word(text, start)
-        if prev and _is_cap(prev) and not _neutral(prev) and fold(prev) not in self.matcher.demonym_forms \
-                and not _ends_sentence(text, start):
+        if self._glued_before(text, start, state):
             return False  # "Air France", "New Mexico", "Northern Ireland"
-        if prev and prev.lower() == "of":
-            before = _prev_word(text, start - len(prev) - 1)
-            if before and _is_cap(before) and not _neutral(before) and before.lower() not in TITLES:
+        prev = _prev_word(text, start)
+        if prev == "of":
+            before = _prev_word(text, start - 3)
+            if before and before.lower() in ORG_HEADS:
                 return False  # "Bank of Japan", "Gulf of Mexico"
         nxt = _next_word(text, end)
-        if nxt and _is_cap(nxt) and not _neutral(nxt):
-            if en.role != ADJ:
-                return False  # "China Daily", "Israel Radio"
-            if not _title_follows(text, end) and (end + 1) not in person_starts:
-                return False  # "British Airways", "U.S. Open"
+        if nxt and _is_cap(nxt) and not _neutral(nxt) and not _is_caps_word(nxt):
+            run = _cap_run(text, end)
+            if any(w.lower().strip(".") in ORG_HEADS for w in run):
+                return False  # "British Airways", "U.S. Open", "China Daily"
+            if en.role != ADJ and (end + 1) not in person_starts and not any(
+                    w.lower() in TITLES for w in run):
+                return False  # "Israel Radio": a country name glued to a following name
         return True
+
+    def _glued_before(self, text: str, start: int, state: ArticleState) -> bool:
+        """A capitalised word right before the match that makes it part of a longer name."""
+        prev = _prev_word(text, start)
+        if not prev or not _is_cap(prev) or _neutral(prev) or fold(prev) in self.matcher.demonym_forms:
+            return False
+        if _sentence_initial(text, start - len(prev) - 1):
+            # Capitals at a sentence start say nothing: glue only if the
+            # article capitalises the word inside sentences too ("Air").
+            return prev in state.midcaps or prev.lower() in ORG_HEADS
+        return True
+
+
+def _cap_run(text: str, end: int, limit: int = 4) -> list[str]:
+    """The capitalised words right after ``end``."""
+    run = []
+    j = end
+    while len(run) < limit:
+        w = _next_word(text, j)
+        if not w or not _is_cap(w):
+            break
+        run.append(w)
+        j = text.index(w, j) + len(w)
+    return run
 
 
 def _neutral(word: str) -> bool:
@@ -518,47 +671,45 @@ def _next_word(text: str, end: int) -> str | None:
     return text[end + 1:j].rstrip(".")
 
 
-def _ends_sentence(text: str, start: int) -> bool:
-    """Whether the word before ``start`` begins a sentence: 'Yesterday Russia ...'."""
-    prev = _prev_word(text, start)
-    if prev is None:
-        return True
-    i = start - 1 - len(prev) - 1
+def _sentence_initial(text: str, pos: int) -> bool:
+    """Whether the word starting at ``pos`` starts a sentence (or the text)."""
+    i = pos - 1
     while i >= 0 and text[i] == " ":
         i -= 1
-    if i < 0:
-        return _sentence_starter(prev)
-    if text[i] in ".!?:\"“(\n" and _sentence_starter(prev):
-        return True
-    return False
-
-
-def _sentence_starter(word: str) -> bool:
-    w = word.lower()
-    return w in FUNCTION_WORDS or w.endswith(("ing", "ed", "ly"))
-
-
-def _title_follows(text: str, end: int) -> bool:
-    """A run of capitalised words after ``end`` containing a title: "Foreign Minister"."""
-    j = end
-    for _ in range(3):
-        w = _next_word(text, j)
-        if not w or not _is_cap(w):
-            return False
-        if w.lower().strip(".") in TITLES:
-            return True
-        j = text.index(w, j) + len(w)
-    return False
+    return i < 0 or text[i] in ".!?:\"“”(\n-"
 
 
 def _caps_context(text: str, start: int, end: int) -> bool:
-    """Whether the words around a match are ALL CAPS (a headline or dateline)."""
-    before = [w for w in re.findall(r"[^\W\d_]{2,}", text[max(0, start - 40):start])][-2:]
-    after = [w for w in re.findall(r"[^\W\d_]{2,}", text[end:end + 40])][:2]
+    """Whether a match stands in ALL-CAPS text: a headline, or a dateline.
+
+    Caps words on both sides; or a caps run that starts a sentence or line
+    ("GERMANY - Bunds extended", "HONG KONG 1996-08-30").
+    """
+    before = re.findall(r"[^\W\d_]{2,}", text[max(0, start - 40):start])[-2:]
+    after = re.findall(r"[^\W\d_]{2,}", text[end:end + 40])[:2]
     words = before + after
     if not words:
         return not any(c.islower() for c in text)
-    return all(w.isupper() for w in words)
+    if all(w.isupper() for w in words):
+        return True
+    # dateline or section label: the caps run starts a sentence and is followed by a date, dash or comma
+    i = start
+    while True:
+        p = _prev_word(text, i)
+        if not p or not _is_caps_word(p):
+            break
+        i -= len(p) + 1
+    if not _sentence_initial(text, i) and not _dateline_before(text, i):
+        return False
+    rest = text[end:end + 4]
+    return bool(re.match(r"(?: ?[,(-]| \d)", rest))
+
+
+def _dateline_before(text: str, i: int) -> bool:
+    """A byline (Capitalised Name) right before a dateline: "Mishi Saran HONG KONG"."""
+    p = _prev_word(text, i)
+    return bool(p and _is_cap(p) and not _is_caps_word(p) and len(p) > 1 and
+                _prev_word(text, i - len(p) - 1) is not None)
 
 
 # ---------------------------------------------------------------- Markdown extension
@@ -608,16 +759,46 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             return
         linker = self.ext.linker
         stash = self.md.htmlStash.rawHtmlBlocks
+        # Pass 1: the text nodes in reading order, split at stash placeholders.
+        segments: list[tuple[etree.Element, str, str, list[tuple[str, str, str]]]] = []
 
-        def segment(owner: etree.Element, attr: str, mode: str) -> None:
+        def collect(owner: etree.Element, attr: str, mode: str) -> None:
             value = getattr(owner, attr)
-            if not value:
-                return
-            pieces = self._pieces(value, stash)
+            if value:
+                segments.append((owner, attr, mode, self._pieces(value, stash)))
+
+        def walk(el: etree.Element, mode: str, top: bool) -> None:
+            tag = el.tag if isinstance(el.tag, str) else ""
+            child_mode = mode
+            if tag in _SKIP:
+                child_mode = "skip"
+            elif mode in ("link", "heading") and tag in _COUNT_ONLY:
+                child_mode = "count"
+            elif mode == "link" and tag in _HEADINGS:
+                child_mode = "link" if p.link_headings else "heading"
+            first = len(segments)
+            collect(el, "text", child_mode)
+            for child in el:
+                walk(child, child_mode, False)
+            if top and tag == "p" and p.first_paragraph is None and len(segments) > first:
+                p.first_paragraph = (first, len(segments))
+            collect(el, "tail", mode)
+
+        collect(root, "text", "link")
+        for child in root:
+            walk(child, "link", True)
+
+        texts = [piece for _, _, mode, pieces in segments for kind, piece, _ in pieces
+                 if kind == "text" and mode != "skip"]
+        found = iter(linker.prepare(texts, p.state) if linker is not None else [])
+        # Pass 2: plain text and offsets, mentions, links.
+        starts: list[int] = []
+        for owner, attr, mode, pieces in segments:
+            starts.append(p.length)
             if mode == "skip" or linker is None:
                 for kind, piece, _ in pieces:
                     self._add_text(p, piece)
-                return
+                continue
             new: list[str] = []
             changed = False
             for kind, piece, raw in pieces:
@@ -625,7 +806,8 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
                     self._add_text(p, piece)
                     new.append(raw)
                     continue
-                links = linker.scan(piece, p.length, p.state, linkable=(mode == "link"))
+                links = linker.scan(piece, p.length, p.state, linkable=(mode == "link"), found=next(found),
+                                    heading=(mode == "heading"))
                 self._add_text(p, piece)
                 pos = 0
                 for s, e, key, link in links:
@@ -639,25 +821,9 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
                 new.append(piece[pos:])
             if changed:
                 setattr(owner, attr, "".join(new))
-
-        def walk(el: etree.Element, mode: str, top: bool) -> None:
-            tag = el.tag if isinstance(el.tag, str) else ""
-            child_mode = mode
-            if tag in _SKIP:
-                child_mode = "skip"
-            elif mode == "link" and (tag in _COUNT_ONLY or (tag in _HEADINGS and not p.link_headings)):
-                child_mode = "count"
-            para_start = p.length
-            segment(el, "text", child_mode)
-            for child in el:
-                walk(child, child_mode, False)
-            if top and tag == "p" and p.first_paragraph is None and p.length > para_start:
-                p.first_paragraph = (para_start, p.length)
-            segment(el, "tail", mode)
-
-        segment(root, "text", "link")
-        for child in root:
-            walk(child, "link", True)
+        if p.first_paragraph is not None:
+            i, j = p.first_paragraph
+            p.first_paragraph = (starts[i], starts[j] if j < len(starts) else p.length)
 
     @staticmethod
     def _add_text(p: Pass, piece: str) -> None:
