@@ -171,7 +171,8 @@ def _bare(word: str) -> str:
 # Roles of a form for an entity.
 NAME, ADJ, SURNAME, FIRSTLAST, BLOCK = "name", "adj", "surname", "firstlast", "block"
 VARIANT, INITIAL = "variant", "initial"  # a full name spelt otherwise; "S. Waugh"
-FULL = frozenset({NAME, VARIANT, INITIAL})
+FULL = frozenset({NAME, VARIANT})
+LATER = frozenset({SURNAME, FIRSTLAST, INITIAL})  # later references: only after the full name
 
 
 @dataclass(frozen=True)
@@ -559,7 +560,7 @@ class Linker:
                     continue  # "US" in "LET US GO"
                 if not in_caps and not self._fits_context(text, start, end, en, person_starts, state):
                     continue
-                if en.kind == "person" and en.role in (SURNAME, FIRSTLAST) and en.key not in state.introduced:
+                if en.kind == "person" and en.role in LATER and en.key not in state.introduced:
                     if not ((heading or in_caps) and en.key in state.named_anywhere):
                         continue
                 valid.append(en)
