@@ -215,6 +215,8 @@ def person_partials(name: str) -> list[tuple[str, str]]:
     first = tokens[0]
     if i >= 2 and len(first.rstrip(".")) >= 2:
         out.append((f"{first} {surname}", FIRSTLAST))
+    if i >= 2 and len(surname_tokens) == 1 and tokens[i - 1][0].isupper() and not tokens[i - 1].endswith("."):
+        out.append((f"{tokens[i - 1]} {surname}", SURNAME))  # "Suu Kyi", "Ximenes Belo"
     return out
 
 
@@ -560,6 +562,9 @@ class Linker:
                     continue  # "US" in "LET US GO"
                 if not in_caps and not self._fits_context(text, start, end, en, person_starts, state):
                     continue
+                if in_caps and en.kind == "country" and any(
+                        w.lower().strip(".") in ORG_HEADS for w in _cap_run(text, end, 1)):
+                    continue  # "U.S. OPEN", "GERMAN CUP"
                 if en.kind == "person" and en.role in LATER and en.key not in state.introduced:
                     if not ((heading or in_caps) and en.key in state.named_anywhere):
                         continue
@@ -601,8 +606,12 @@ class Linker:
         if self._glued_before(text, start, state):
             return False  # "Air France", "New Mexico", "Northern Ireland"
         prev = _prev_word(text, start)
+        at = start
+        if prev == "the":
+            at -= 4
+            prev = _prev_word(text, at)
         if prev == "of":
-            before = _prev_word(text, start - 3)
+            before = _prev_word(text, at - 3)
             if before and before.lower() in ORG_HEADS:
                 return False  # "Bank of Japan", "Gulf of Mexico"
         nxt = _next_word(text, end)
