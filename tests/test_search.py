@@ -1,0 +1,215 @@
+"""The search index without a browser: shards, markup, manifest, reuse, --no-search."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from archivegen.search import MAX_SHARD_PAGES, indexed_region, plan_shards
+from conftest import REPO, run_cli
+
+SEED = "2013/08/09/us-russia-have-shared-interests-despite-gaps-kerry/index.html"
+
+
+@pytest.fixture(scope="module")
+def searchable(tmp_path_factory) -> Path:
+    """The sample archive built with its search index (its own root, so its own cache)."""
+    base = tmp_path_factory.mktemp("searchable")
+    root = base / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = base / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    return out
+
+
+def manifest(site: Path) -> dict:
+    return json.loads((site / "pagefind" / "archive.json").read_text())
+
+
+def test_shards_are_written_per_year_plus_entities(searchable):
+    m = manifest(searchable)
+    names = [s["name"] for s in m["shards"]]
+    assert names[0] == "entities" and m["primary"] == "entities"
+    years = sorted({p.relative_to(searchable).parts[0] for p in searchable.glob("[12][0-9][0-9][0-9]/*/*/*/index.html")}, reverse=True)
+    assert names[1:] == years  # newest first
+    for s in m["shards"]:
+        folder = searchable / "pagefind" / s["name"]
+        assert (folder / "pagefind-entry.json").is_file()
+        assert list(folder.glob("pagefind.*.pf_meta"))
+        assert list((folder / "fragment").glob("*.pf_fragment"))
+        entry = json.loads((folder / "pagefind-entry.json").read_text())
+        assert sum(lang["page_count"] for lang in entry["languages"].values()) == s["pages"]
+    # only the primary shard carries the engine; nobody carries Pagefind's unused UI bundles
+    assert (searchable / "pagefind/entities/pagefind.js").is_file()
+    assert list((searchable / "pagefind/entities").glob("wasm.*.pagefind"))
+    for s in m["shards"][1:]:
+        assert not (searchable / "pagefind" / s["name"] / "pagefind.js").exists()
+        assert not list((searchable / "pagefind" / s["name"]).glob("wasm.*"))
+    assert not list(searchable.glob("pagefind/**/pagefind-ui.js"))
+    assert not (searchable / ".search-src").exists()
+
+
+def test_entity_and_article_counts_match_the_site(searchable):
+    m = manifest(searchable)
+    by_kind = {k: sum(s["pages"] for s in m["shards"] if s["kind"] == k) for k in ("entities", "articles")}
+    articles = list(searchable.glob("[12][0-9][0-9][0-9]/*/*/*/index.html"))
+    entity_pages = [p for p in list(searchable.glob("people/*/index.html")) + list(searchable.glob("countries/*/index.html"))
+                    if p.parent.name != "by-mentions"]
+    assert by_kind["articles"] == len(articles)
+    assert by_kind["entities"] == len(entity_pages)
+
+
+def test_manifest_filter_values_use_display_names(searchable):
+    f = manifest(searchable)["filters"]
+    assert set(f) == {"person", "country", "section", "year"}
+    people = dict(map(tuple, f["person"]))
+    assert people.get("Sergei Lavrov", 0) >= 1 and people.get("John Kerry", 0) >= 1
+    assert "Russia" in dict(map(tuple, f["country"]))
+    assert "2013" in dict(map(tuple, f["year"]))
+    assert all(isinstance(n, int) and n > 0 for values in f.values() for _, n in values)
+
+
+def test_article_markup_carries_filters_meta_and_sort(searchable):
+    html = (searchable / SEED).read_text()
+    assert re.search(r'<article class="article" data-pagefind-body>', html)
+    assert 'data-pagefind-filter="person">Sergei Lavrov<' in html
+    assert 'data-pagefind-filter="person">John Kerry<' in html
+    assert 'data-pagefind-filter="country">Russia<' in html
+    assert 'data-pagefind-filter="section" data-pagefind-meta="section">World<' in html
+    assert 'data-pagefind-filter="year:2013"' in html
+    assert 'data-pagefind-meta="date[datetime]"' in html
+    assert re.search(r'data-pagefind-sort="date:\d+"', html)
+    # navigation and the entities box are not indexed (their filters still count)
+    assert re.search(r'<aside class="entities-box"[^>]*data-pagefind-ignore', html)
+    assert re.search(r'<footer class="article-footer"[^>]*data-pagefind-ignore', html)
+    assert html.count("data-pagefind-body") == 1
+
+
+def test_entity_page_is_weighted_and_links_to_a_search(searchable):
+    html = (searchable / "people/sergei-lavrov/index.html").read_text()
+    assert "data-pagefind-body" in html
+    assert '<h1 data-pagefind-weight="10">Sergei Lavrov</h1>' in html
+    assert 'data-pagefind-meta="kind">Person<' in html
+    assert 'href="/search/?person=Sergei%20Lavrov"' in html
+    assert manifest(searchable)["shards"][0]["weight"] > 1
+
+
+def test_search_page_has_a_labelled_box_and_the_four_filters(searchable):
+    html = (searchable / "search/index.html").read_text()
+    assert '<label for="search-q">' in html and 'id="search-q"' in html
+    for name in ("person", "country", "section", "year"):
+        assert f'<label for="search-{name}">' in html and f'name="{name}"' in html
+    assert 'data-bundle="/pagefind/"' in html and 'data-base="/"' in html
+    assert (searchable / "static/search.js").is_file()
+
+
+def test_no_search_writes_no_index(tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    assert run_cli("build", "--root", root, "--out", tmp_path / "site", "--no-search", "--quiet") == 0
+    assert not (tmp_path / "site" / "pagefind").exists()
+    assert (tmp_path / "site" / "search" / "index.html").is_file()
+    assert not (root / ".cache" / "search").exists()
+
+
+def test_sub_path_build_points_the_page_at_its_bundle(tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--base-url", "https://example.org/archive/", "--quiet") == 0
+    html = (out / "search/index.html").read_text()
+    assert 'data-bundle="/archive/pagefind/"' in html and 'data-base="/archive/"' in html
+    assert (out / "pagefind/archive.json").is_file()
+
+
+def _inodes(site: Path, shard: str) -> dict[str, int]:
+    folder = site / "pagefind" / shard
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def test_rebuild_reindexes_only_the_changed_shard(tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    shards = [s["name"] for s in manifest(out)["shards"]]
+    before = {s: _inodes(out, s) for s in shards}
+    # a new paragraph in one 2014 article: only the 2014 shard's pages change what Pagefind reads
+    path = next((root / "content/articles/2014").rglob("*.md"))
+    path.write_text(path.read_text() + "\nAn archivist's note mentioning zygomorphic orchids.\n")
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    after = {s: _inodes(out, s) for s in shards}
+    for s in shards:
+        if s == "2014":
+            assert after[s] != before[s]
+        else:
+            assert after[s] == before[s], f"shard {s} was rebuilt"
+    fragments = [p.read_bytes() for p in (out / "pagefind/2014/fragment").glob("*.pf_fragment")]
+    assert fragments  # compressed, so check through the index instead of the bytes
+    state = json.loads((root / ".cache/search/shards.json").read_text())
+    assert str(out.resolve()) in state["outs"]
+
+
+def test_clean_or_missing_cache_rebuilds_everything(tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    before = _inodes(out, "2012")
+    shutil.rmtree(root / ".cache")
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    after = _inodes(out, "2012")
+    # Pagefind's output is not byte-reproducible (filter chunk names differ between runs),
+    # one more reason to reuse unchanged shards instead of re-indexing them
+    assert after and after != before
+    assert (out / "pagefind/2012/pagefind-entry.json").is_file()
+
+
+# -- planning, without Pagefind --------------------------------------------------------
+
+def _model(dates: list[datetime], entities: int = 3):
+    stories = [SimpleNamespace(date=d, url_path=f"{d:%Y/%m/%d}/s{i}/") for i, d in enumerate(dates)]
+    stories.sort(key=lambda s: (s.date, s.url_path), reverse=True)
+    ents = {f"people/p{i}": SimpleNamespace(entity=SimpleNamespace(url_path=f"people/p{i}/")) for i in range(entities)}
+    return SimpleNamespace(stories=stories, entities=ents)
+
+
+def test_plan_splits_big_years_into_months_and_days():
+    utc = timezone.utc
+    dates = [datetime(2001, 5, 1, tzinfo=utc)] * 3  # a small year
+    dates += [datetime(2002, 1, 1, tzinfo=utc) + timedelta(hours=18 * i) for i in range(400)]  # ~40 a month in 2002
+    dates += [datetime(2003, 3, 1 + i % 28, tzinfo=utc) for i in range(700)]  # one heavy month
+    shards = plan_shards(_model(dates), max_pages=100)
+    assert shards[0].kind == "entities" and len(shards[0].pages) == 3
+    names = [s.name for s in shards[1:]]
+    assert names[-1] == "2001"
+    assert all(len(s.pages) <= 100 for s in shards)
+    assert sum(len(s.pages) for s in shards[1:]) == len(dates)
+    assert any(re.fullmatch(r"2002-\d\d", n) for n in names)
+    assert any(re.fullmatch(r"2003-03-\d\d", n) for n in names)
+    # date ranges never overlap and run newest first: the browser's date order depends on it
+    arts = shards[1:]
+    for newer, older in zip(arts, arts[1:]):
+        assert older.end <= newer.start
+    assert len({s.name for s in shards}) == len(shards)
+
+
+def test_plan_single_and_defaults():
+    utc = timezone.utc
+    dates = [datetime(2000 + i % 3, 1, 1, tzinfo=utc) for i in range(9)]
+    assert [s.name for s in plan_shards(_model(dates), "single")] == ["entities", "articles"]
+    assert [s.name for s in plan_shards(_model(dates))] == ["entities", "2002", "2001", "2000"]
+    assert MAX_SHARD_PAGES <= 5000  # peak memory per pagefind process grows faster than pages
+
+
+def test_indexed_region_ignores_everything_outside_main():
+    a = b"<html><nav>Old nav</nav><main id=m>Body</main><footer>x</footer></html>"
+    b = b"<html><nav>New nav item</nav><main id=m>Body</main><footer>y</footer></html>"
+    assert indexed_region(a) == indexed_region(b)
+    assert indexed_region(b"no main here") == b"no main here"
