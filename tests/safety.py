@@ -37,12 +37,17 @@ def write(root: Path, rel: str, data: str | bytes) -> Path:
     return p
 
 
+def day(i: int) -> str:
+    """The date of article ``i`` of ``small_archive``: 2013-08-01, 2013-08-02, ..."""
+    return f"2013-{8 + i // 28:02d}-{i % 28 + 1:02d}"
+
+
 def small_archive(root: Path, articles: int = 3) -> Path:
     """An archive of a few valid articles and one person."""
     write(root, "content/people/john-kerry.md", PERSON)
     for i in range(articles):
         write(root, f"content/articles/2013/article-{i}.md",
-              art(title=f'"Talks, day {i}"', date=f"2013-08-{i + 1:02d}",
+              art(title=f'"Talks, day {i}"', date=day(i),
                   body=f"John Kerry spoke on day {i}.\n\nRussia answered."))
     return root
 
