@@ -43,7 +43,7 @@ from .slugs import slugify
 # Capitalised words that stand before a name as its title ("President",
 # "Foreign Minister"). The linker's list plus ranks and offices it leaves out.
 TITLE_WORDS = frozenset(TITLES | set("""
-mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah
+mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah mp mep msp mla mk
 secretary-general under-secretary attorney-general solicitor-general governor-general
 vice chief-of-staff commissioner ombudsman patriarch metropolitan rabbi dalai lama
 crown grand duke duchess count countess baron baroness earl
@@ -96,6 +96,10 @@ cent percent talent client patient sufficient efficient consistent frequent urge
 giant plant grant constant important significant relevant restaurant
 ian median guardian civilian
 dossier soldier premier frontier barrier carrier cashier
+newspaper computer printer reactor tractor vector indicator elevator container tanker freighter
+trailer thriller bestseller blockbuster poster sticker banner helicopter fighter bomber destroyer
+cruiser trawler steamer liner scooter charger router server browser speaker-phone
+calendar dollar pillar collar cellar bar star
 """.split()) - {"premier", "member"}
 
 # A person's quoted speech or reported act directly after the name.
@@ -213,7 +217,7 @@ class _Occ:
 # Evidence kinds. A strong kind alone makes a person; otherwise two different
 # weak kinds are needed (one pattern repeated, such as a name followed by a
 # country in brackets, also fits sports teams: "Red Star (Yugoslavia)").
-STRONG_KINDS = frozenset("title role speech who age apposition kin list+".split())
+STRONG_KINDS = frozenset("title role age apposition kin list+".split())
 
 
 @dataclass
@@ -498,7 +502,11 @@ class _Scanner:
                 ev.add("role")  # "Wasim Akram (captain)"
             elif len(inner) == 1 and _ORDINAL.match(inner[0]):
                 ev.add("paren")  # scorers: "Ian Harte (19th)"
-            elif fold(" ".join(inner)) in self.demonyms or all(_is_name_word(w) for w in inner):
+            elif fold(" ".join(inner)) in self.demonyms:
+                ev.add("paren")
+            elif len(inner) == 1 and re.fullmatch(r"[A-Z][A-Z0-9&.]{1,7}", inner[0]):
+                ev.against += 1  # an acronym after the name: "Kurdistan Democratic Party (KDP)"
+            elif all(_is_name_word(w) and not _is_caps(w) for w in inner):
                 ev.add("paren")  # "Jansher Khan (Pakistan)"
         elif a0 in ("'s", "’s") and len(after) > 1 and after[1].lower() in KIN_WORDS:
             ev.add("kin")
@@ -550,6 +558,8 @@ class _Scanner:
             if any(self._not_person(k) for k in keys):
                 continue
             # two listed people make the list a list of people; one is a hint
+            if len(keys) < 3:
+                continue  # "A and B" often pairs a person with a party or a team
             kind = "list+" if known >= 2 and known * 3 >= len(keys) else "list" if known >= 1 else ""
             if kind:
                 for k in keys:
@@ -668,8 +678,13 @@ def _not_a_person_shape(name: str, lower: set[str], demonyms: set[str]) -> bool:
         return True
     if any(w in ("&", "and") for w in plain):
         return True
-    if any(_is_caps(w) and len(w) > 2 for w in words):
-        return True
+    if any(_is_caps(w) and w.rstrip(".").upper() not in ("II", "III", "IV", "JR", "SR") for w in words):
+        return True  # "Nintendo DS", "Labour MPs": people's names are not ALL CAPS in prose
+    last = plain[-1]
+    if len(last) > 3 and last.endswith("s") and (last[:-1] in lower or last[:-2] in lower and last.endswith("es")):
+        return True  # a plural: "Liberal Democrats", "Scissor Sisters", "Brit Awards"
+    if plain[0].endswith("ing") and plain[0] in lower:
+        return True  # "Finding Neverland"
     return False
 
 
@@ -681,18 +696,10 @@ def _surname(name: str) -> str:
     return " ".join(words[k:])
 
 
-def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demonyms: Iterable[str] = (),
-            min_articles: int = 2) -> list[Candidate]:
-    """Person candidates from ``documents``, most articles first.
-
-    ``exclude`` holds names never to suggest (registered people and their
-    aliases, every country form); ``demonyms`` the country names and
-    demonyms that may stand before a name ("Russian", "U.S.").
-    """
-    docs = list(documents)
-    exclude_set = {fold(x).lower() for x in exclude}
+def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str]) -> tuple[_Scanner, set[str]]:
+    """Scan ``docs`` and decide which names are people: (scanner, keys)."""
     lower_vocab = _lower_vocabulary(docs)
-    sc = _Scanner(exclude_set, {fold(x) for x in demonyms}, lower_vocab)
+    sc = _Scanner(exclude_set, demonyms, lower_vocab)
     sc.docs = docs
     for d, doc in enumerate(docs):
         sc.scan(d, doc.text)
@@ -703,8 +710,7 @@ def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demon
             name = ev.forms.most_common(1)[0][0]
             if key in exclude_set or _not_a_person_shape(name, lower_vocab, sc.demonyms):
                 continue
-            positive = ev.strong + ev.weak
-            if ev.against > positive:
+            if ev.against > ev.strong + ev.weak:
                 continue
             if ev.strong >= 1 or ev.weak_kinds >= 2:
                 out.add(key)
@@ -720,6 +726,20 @@ def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demon
         people = accepted()
         if len(people) == before:
             break
+    return sc, people
+
+
+def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demonyms: Iterable[str] = (),
+            min_articles: int = 2) -> list[Candidate]:
+    """Person candidates from ``documents``, most articles first.
+
+    ``exclude`` holds names never to suggest (registered people and their
+    aliases, every country form); ``demonyms`` the country names and
+    demonyms that may stand before a name ("Russian", "U.S.").
+    """
+    docs = list(documents)
+    exclude_set = {fold(x).lower() for x in exclude}
+    sc, people = _decide(docs, exclude_set, {fold(x) for x in demonyms})
     people -= _registered_variants(people, exclude_set)
     groups = _join_variants(people, sc.ev)
     _attach_variants(groups, people, sc.ev, exclude_set)
@@ -875,3 +895,46 @@ def stub_text(c: Candidate) -> str:
 def _describe(role: str) -> str:
     role = role.strip()
     return role[:1].upper() + role[1:] if role else role
+
+
+def article_text(body: str) -> str:
+    """The prose of a Markdown body: paragraphs and list items, one a line.
+
+    Headings (often Title Case), code and tables are left out: they carry no
+    sentences to read a person's role from.
+    """
+    import markdown
+    from html.parser import HTMLParser
+
+    html = markdown.markdown(body, extensions=["extra"])
+
+    class _Text(HTMLParser):
+        SKIP = {"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code", "script", "style", "table"}
+        BLOCK = {"p", "li", "blockquote", "div", "br", "dd", "dt", "figcaption"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in self.SKIP:
+                self.skip += 1
+            elif tag in self.BLOCK:
+                self.parts.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag in self.SKIP:
+                self.skip = max(0, self.skip - 1)
+            elif tag in self.BLOCK:
+                self.parts.append("\n")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data.replace("\n", " "))
+
+    p = _Text()
+    p.feed(html)
+    p.close()
+    lines = (" ".join(line.split()) for line in "".join(p.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
