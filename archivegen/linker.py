@@ -794,7 +794,8 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
                 p.first_paragraph = (first, len(segments))
             collect(el, "tail", mode)
 
-        collect(root, "text", "link")
+        if root.text and root.text.strip():  # whitespace here is not in the output (convert strips it)
+            collect(root, "text", "link")
         for child in root:
             walk(child, "link", True)
 

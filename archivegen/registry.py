@@ -408,8 +408,8 @@ def _check_aliases(registry: Registry, problems: Problems) -> None:
                     continue  # a file adding a built-in ambiguous form (e.g. "Congo") is allowed
                 if e.kind == "country" and other.kind == "person" and other.source is not None:
                     continue  # reported from the person's side
-                if what == "alias" and other.source is not None and other.kind == e.kind and other.key < e.key:
-                    continue  # two files claiming one alias: reported once, from the first
+                if what == "alias" and other.source is not None and other.kind == e.kind and other.key > e.key:
+                    continue  # two files claiming one alias: reported once, on the later file
                 where = other.source or "the built-in country list"
                 what_kind = "country" if other.kind == "country" else "person"
                 problems.error(e.source, _alias_line(registry, e), f"alias '{alias}' of '{e.name}' is also the {what} of the "
