@@ -16,6 +16,7 @@ import markdown
 from markupsafe import Markup
 
 from .charts import bar_chart
+from .trends import context as trends_context
 from .model import EntityStats, Group, SiteModel, Story
 
 YEAR_LIMIT = 200  # stories on a year page before it splits into months
@@ -51,6 +52,7 @@ def plan(model: SiteModel) -> list[Page]:
     pages.append(Page("sections/", "groups.html", {"title": "Sections", "groups": list(model.sections.values()), "group_kind": "section"}, "sections"))
     pages.append(Page("tags/", "groups.html", {"title": "Tags", "groups": list(model.tags.values()), "group_kind": "tag"}, "tags"))
     pages.extend(_entities(model))
+    pages.append(Page("trends/", "trends.html", trends_context(model), "trends"))
     pages.append(Page("search/", "search.html", {"title": "Search"}, "search"))
     pages.append(Page("404.html", "404.html", {"title": "Page not found"}, "404"))
     for p in pages:
