@@ -82,6 +82,16 @@ def decode(raw: bytes) -> tuple[str, str, str]:
         raise ImportSkip(f"not UTF-8 (invalid byte at offset {first_bad}) and no other encoding fits")
     encoding = best.encoding
     text = str(best)
+    try:
+        if encoding not in _WESTERN and raw.decode("cp1252") == text:
+            encoding = "cp1252"
+    except UnicodeDecodeError:
+        pass
+    if encoding not in _WESTERN:
+        # Short texts often decode the same in several code pages (cp1250 and
+        # cp1252 agree on quotes and dashes): name the common one.
+        same = [m.encoding for m in matches if m.encoding in _WESTERN and str(m) == text]
+        encoding = same[0] if same else encoding
     # Latin-1 and cp1252 agree on every printable byte except 0x80-0x9F;
     # when the file has none of those, say latin-1, the simpler name.
     if encoding in ("cp1252", "windows_1252") and not re.search(rb"[\x80-\x9f]", raw):
@@ -105,11 +115,14 @@ _CREDIT_RE = re.compile(
 _GLUED_PAREN = re.compile(r"(?<=[A-Za-z])\((?=[a-z])")
 
 _FOOTER_ACTION = re.compile(
-    r"\b(join|follow|subscribe|sign\s+up|signup|download|like\s+us|get\s+the\s+latest|get\s+our|"
-    r"read\s+more|click\s+here|for\s+more\s+(?:news|stories)|share\s+this|register|log\s*in|"
-    r"stay\s+(?:updated|informed))\b",
+    r"^(?:please\s+|also\s+|and\s+|now\s+|you\s+can\s+|don'?t\s+forget\s+to\s+|click\s+here\s+to\s+)?"
+    r"(join|follow|subscribe|sign\s+up|signup|download|like|get|read\s+more|click\s+here|share|register|"
+    r"stay\s+(?:updated|informed|connected)|find\s+us|listen|watch|check\s+out)\b",
     re.I,
 )
+_FOOTER_US = re.compile(r"\b(?:follow|like|join|find)\s+us\b|\bour\s+(?:\w+\s+)?(?:newsletters?|app|channel|"
+                        r"telegram|whatsapp|facebook|twitter|instagram|youtube|podcasts?|e-?paper|website|site)\b",
+                        re.I)
 _FOOTER_CHANNEL = re.compile(
     r"\b(telegram|whatsapp|facebook|twitter|instagram|youtube|linkedin|tiktok|newsletters?|"
     r"channel|app|subscriptions?|subscribers?|premium|breaking\s+news|e-?paper|podcasts?|"
@@ -122,18 +135,21 @@ _COPYRIGHT = re.compile(r"^(?:copyright\b|©|\(c\)\s).{0,150}$|all rights reserv
 def is_footer(paragraph: str) -> bool:
     """A promotional or copyright line scrapers pick up below the story.
 
-    Short, and either a call to action aimed at a channel ("Join ... Telegram
-    channel", "Follow us on Twitter", "Subscribe to our newsletter") or a
-    copyright notice. Reporting that mentions Twitter in a long paragraph is
-    not furniture: the length limit and the need for both halves keep it.
+    Short, and either a copyright notice or a call to action about a channel:
+    a sentence that starts with the action ("Join ST's Telegram channel",
+    "Subscribe to ...", "Download the app") or addresses the reader ("follow
+    us on", "our newsletter"). Reporting ("fans who follow the club on
+    Twitter", "would join forces with Facebook") starts with its subject and
+    does not say "us"/"our", so it stays.
     """
     p = paragraph.strip()
     if len(p) > 220:
         return False
     if _COPYRIGHT.search(p):
         return True
-    action = _FOOTER_ACTION.search(p)
-    return bool(action and action.start() < 40 and _FOOTER_CHANNEL.search(p))
+    if not _FOOTER_CHANNEL.search(p):
+        return False
+    return bool(_FOOTER_ACTION.match(p) or _FOOTER_US.search(p))
 
 
 def split_credit(text: str) -> tuple[str, str]:
@@ -223,8 +239,8 @@ def _short(s: str, n: int = 50) -> str:
 # ---------------------------------------------------------------------------
 # Markdown output
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]])")
-_MD_LINE_START = re.compile(r"^(\s*)(#|>|[-+*](?=\s)|\d+(?=[.)]\s)|=+\s*$|-+\s*$)")
+_MD_INLINE = re.compile(r"([\\`*_\[\]{}])")
+_MD_LINE_START = re.compile(r"^(\s*)(#|>|[-+*](?=\s)|\d+(?=[.)]\s)|[-*_](?:\s*[-*_]){2,}\s*$)")
 
 
 def escape_markdown(paragraph: str) -> str:
