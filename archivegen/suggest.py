@@ -263,7 +263,7 @@ def tokenize(text: str) -> list[_Tok]:
     for m in _TOKEN.finditer(text):
         w, s = m.group(), m.start()
         pm = _POSSESSIVE.match(w)
-        if pm and "'" not in pm.group(1) and "’" not in pm.group(1):
+        if pm:
             cut = s + len(pm.group(1))
             toks.append(_Tok(pm.group(1), s, cut))
             toks.append(_Tok(text[cut:m.end()], cut, m.end()))

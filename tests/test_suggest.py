@@ -1,0 +1,224 @@
+"""``archivegen entities suggest``: person-name discovery on made-up articles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archivegen.suggest import Document, article_text, suggest, tokenize
+
+from conftest import article, run_cli
+
+DEMONYMS = ["Russia", "Russian", "Russians", "France", "French", "Syria", "Syrian", "United States", "U.S.",
+            "American", "Germany", "German", "Britain", "British"]
+
+
+def names(cands):
+    return [c.name for c in cands]
+
+
+def docs(*texts: str) -> list[Document]:
+    return [Document(f"a{i}.md", t) for i, t in enumerate(texts)]
+
+
+# ------------------------------------------------------------ cues
+
+
+def test_title_role_and_speech_cues_find_people():
+    cands = suggest(docs(
+        "Foreign Minister Sergei Lavrov met his counterpart in Geneva. Lavrov said talks went well.",
+        "Sergei Lavrov said on Monday that the plan would fail.",
+        "President Bashar al-Assad spoke on television. Officials in Damascus declined to comment.",
+        "Syrian President Bashar al-Assad rejected the offer.",
+        "The leak came from ex-contractor Edward Snowden, who fled to Hong Kong.",
+        "Edward Snowden, the former contractor, was granted asylum.",
+    ), demonyms=DEMONYMS)
+    assert set(names(cands)) == {"Sergei Lavrov", "Bashar al-Assad", "Edward Snowden"}
+    lavrov = next(c for c in cands if c.name == "Sergei Lavrov")
+    assert lavrov.articles == 2
+    assert lavrov.mentions == 3  # two full names and "Lavrov" after the full name
+    assert "Foreign Minister" in lavrov.roles
+    assert lavrov.example.startswith("Foreign Minister Sergei Lavrov met")
+    snowden = next(c for c in cands if c.name == "Edward Snowden")
+    assert {"ex-contractor", "former contractor"} <= set(snowden.roles)
+
+
+def test_ranked_by_articles_then_mentions():
+    cands = suggest(docs(
+        "Coach Anna Berg said the team was ready.",
+        "Anna Berg said little. Coach Piet Mol said more.",
+        "Anna Berg, the coach, smiled. Piet Mol told reporters nothing.",
+        "Piet Mol said no.",
+        "Coach Lena Roos said yes. Lena Roos added more.",
+        "Lena Roos said it again.",
+    ), min_articles=1)
+    assert names(cands)[:3] == ["Anna Berg", "Piet Mol", "Lena Roos"]
+    assert [c.articles for c in cands[:3]] == [3, 3, 2]
+
+
+def test_min_articles_filters():
+    texts = docs("Senator Ruth Vale said yes.", "Ruth Vale said no.", "Senator Omar Dell said maybe.")
+    assert names(suggest(texts)) == ["Ruth Vale"]
+    assert set(names(suggest(texts, min_articles=1))) == {"Ruth Vale", "Omar Dell"}
+    assert names(suggest(texts, min_articles=3)) == []
+
+
+def test_no_evidence_no_suggestion():
+    # a capitalised pair that is never introduced as a person
+    assert suggest(docs("Grain prices rose at Lake Placid.", "Lake Placid hosted the games.")) == []
+
+
+# ------------------------------------------------------------ leaving things out
+
+
+def test_countries_demonyms_and_registered_people_left_out():
+    texts = docs(
+        "Russian President Vladimir Putin said the United States was wrong.",
+        "Vladimir Putin said so again. Secretary of State John Kerry said no.",
+        "Secretary John Kerry said it twice. John F. Kerry told reporters.",
+    )
+    found = names(suggest(texts, exclude=DEMONYMS + ["John Kerry"], demonyms=DEMONYMS))
+    assert found == ["Vladimir Putin"]
+
+
+def test_organisations_and_places_left_out():
+    texts = docs(
+        "The Socialist Party said it would vote. Acme Widgets Inc said profits fell.",
+        "Socialist Party leaders said nothing. Acme Widgets Inc said sales rose.",
+        "Manchester United said the deal was done. Police in Port Said said calm returned.",
+        "Manchester United said the fee was fair. The Security Council said it would meet.",
+        "The Security Council said so. Officials in Port Said said more.",
+    )
+    assert suggest(texts, min_articles=1) == []
+
+
+def test_months_days_and_sentence_initial_words_are_not_names():
+    texts = docs(
+        "On Monday August Kerr said the vote failed. Tuesday Mayor Lise Holm said it passed.",
+        "Yesterday Mayor Lise Holm said it again.",
+    )
+    found = names(suggest(texts, min_articles=1))
+    assert "Lise Holm" in found
+    assert not any(n.startswith(("Monday", "Tuesday", "Yesterday", "On ")) for n in found)
+
+
+def test_headlines_in_capitals_are_ignored():
+    texts = docs("RUSSIA SAYS TALKS FAIL . MOSCOW 1996-08-30 Envoy Oleg Petrov said talks failed .",
+                 "TALKS RESUME . Oleg Petrov said talks resumed .")
+    assert names(suggest(texts)) == ["Oleg Petrov"]
+
+
+# ------------------------------------------------------------ variants
+
+
+def test_variants_with_accents_middle_names_and_initials_are_joined():
+    cands = suggest(docs(
+        "Former President Václav Havel said the rally was peaceful.",
+        "Vaclav Havel said he was tired.",
+        "Spokesman Miguel Angel Ruiz said no. Miguel Ruiz later agreed.",
+        "Miguel Angel Ruiz said yes.",
+        "Captain Stephen Waugh said the pitch was dry. S. Waugh made 40.",
+        "Stephen Waugh said the team was ready.",
+    ), min_articles=1)
+    by = {c.name: c for c in cands}
+    assert "Václav Havel" in by and by["Václav Havel"].articles == 2  # accents kept in the display name
+    assert "Vaclav Havel" in by["Václav Havel"].variants
+    assert by["Miguel Angel Ruiz"].articles == 2 and "Miguel Ruiz" in by["Miguel Angel Ruiz"].variants
+    assert "S. Waugh" in by["Stephen Waugh"].variants
+    assert not any(n in by for n in ("Vaclav Havel", "Miguel Ruiz", "S. Waugh"))
+
+
+def test_pretokenised_text_and_possessives():
+    toks = [t.text for t in tokenize("Russia 's envoy met Russia's envoy and O'Neill's aide")]
+    assert toks == ["Russia", "'s", "envoy", "met", "Russia", "'s", "envoy", "and", "O'Neill", "'s", "aide"]
+    cands = suggest(docs("Chancellor Helga Brandt 's plan failed .", "Helga Brandt said , \" No . \""))
+    assert names(cands) == ["Helga Brandt"]
+
+
+def test_results_lists_need_two_kinds_of_hint():
+    # bracketed countries after names in a results list, and a later surname alone
+    texts = docs(
+        "Results: 1 - Tomas Berdych (Czech Republic) beat Jan Hajek (Czech Republic). Berdych served well.",
+        "Results: 2 - Tomas Berdych (Czech Republic) lost. Berdych was tired.",
+        "Results: Red Star (Serbia) beat Dinamo (Russia). Red Star (Serbia) lost.",
+        "Red Star (Serbia) won again.",
+    )
+    found = names(suggest(texts))
+    assert "Tomas Berdych" in found
+    assert "Red Star" not in found  # one repeated pattern is not enough
+
+
+# ------------------------------------------------------------ robustness
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("Ab .,'’-()\"\nÉé1sS")), max_size=80), max_size=5))
+def test_any_text_is_safe(texts):
+    for c in suggest(docs(*texts), min_articles=1):
+        assert c.articles >= 1 and c.mentions >= c.articles
+        assert len(c.name.split()) >= 2
+
+
+def test_article_text_drops_headings_and_code():
+    text = article_text("# Big Title Here\n\nMinister Ana Lopes said *yes*.\n\n```\nCode Block Name\n```\n\n- item One\n")
+    assert text.splitlines() == ["Minister Ana Lopes said yes.", "item One"]
+
+
+# ------------------------------------------------------------ the command
+
+
+@pytest.fixture
+def archive(make_archive):
+    return make_archive({
+        "articles/one.md": article("Talks", "2014-01-02", "Foreign Minister Sergei Lavrov said talks failed. "
+                                                          "Secretary of State John Kerry said no."),
+        "articles/two.md": article("More talks", "2014-01-03", "Sergei Lavrov said talks resumed. Lavrov smiled."),
+        "articles/three.md": article("Leak", "2014-01-04", "The leak came from ex-contractor Edward Snowden, "
+                                                           "who fled."),
+        "articles/four.md": article("Asylum", "2014-01-05", "Edward Snowden, the former contractor, "
+                                                            "was granted asylum. John Kerry said so."),
+        "people/john-kerry.md": "---\nname: John Kerry\n---\n",
+    })
+
+
+def test_command_json_lines(archive, capsys):
+    assert run_cli("entities", "suggest", "--json", "--root", archive) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["name"] for r in rows] == ["Sergei Lavrov", "Edward Snowden"]
+    assert set(rows[0]) == {"name", "articles", "mentions", "roles", "example"}
+    assert rows[0]["articles"] == 2 and rows[0]["roles"][0] == "Foreign Minister"
+
+
+def test_command_text_output_and_min_articles(archive, capsys):
+    assert run_cli("entities", "suggest", "--root", archive, "--min-articles", "3") == 0
+    assert "No new people found" in capsys.readouterr().out
+    assert run_cli("entities", "suggest", "--root", archive) == 0
+    out = capsys.readouterr().out
+    assert "Sergei Lavrov" in out and "Foreign Minister" in out and "e.g. " in out
+
+
+def test_command_usage_errors(archive, capsys):
+    assert run_cli("entities", "suggest", "--root", archive, "--min-articles", "0") == 2
+    with pytest.raises(SystemExit) as exc:
+        run_cli("entities")
+    assert exc.value.code == 2
+
+
+def test_write_creates_stubs_and_never_overwrites(archive, capsys):
+    people = archive / "content" / "people"
+    (people / "edward-snowden.md").write_text("---\nname: Edward Snowden\ndescription: Mine\n---\nKept.\n")
+    assert run_cli("entities", "suggest", "--root", archive, "--write", "--min-articles", "1") == 0
+    stub = (people / "sergei-lavrov.md").read_text()
+    assert 'name: "Sergei Lavrov"' in stub and 'description: "Foreign Minister"' in stub
+    assert (people / "edward-snowden.md").read_text().endswith("Kept.\n")
+    # the registry now knows Lavrov: a second run suggests nothing new and writes nothing
+    before = sorted(p.name for p in people.iterdir())
+    capsys.readouterr()
+    assert run_cli("entities", "suggest", "--root", archive, "--write", "--json") == 0
+    assert capsys.readouterr().out == ""
+    assert sorted(p.name for p in people.iterdir()) == before
+    # the stub is a valid people file: the site builds
+    assert run_cli("build", "--root", archive, "--no-search", "--quiet") == 0
