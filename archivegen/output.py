@@ -75,6 +75,8 @@ class Staging:
     """A new site being assembled beside the published one."""
 
     def __init__(self, out: Path):
+        if out.is_symlink():  # site -> /var/www/archive: replace the folder it names, keep the link
+            out = out.resolve()
         self.out = out
         self.dir = out.parent / f".{out.name}.staging"
         self.old = out.parent / f".{out.name}.old"
@@ -83,8 +85,7 @@ class Staging:
         self.changed: list[str] = []  # files whose bytes differ from the published ones
         try:
             recover(out)
-            if self.dir.exists():
-                shutil.rmtree(self.dir)
+            _remove(self.dir)
             self.dir.mkdir(parents=True)
         except OSError as exc:
             raise WriteFailed(out, exc, f"create the staging folder {self.dir}") from None
@@ -175,7 +176,7 @@ class Staging:
             (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n"
                                            f"build: {build_id}\n")
             if self.out.exists():
-                old_files = {p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()}
+                old_files = _tree_files(self.out)
                 self.stats.removed = len(old_files - self.paths - {MARKER})
                 if _exchange(self.dir, self.out):
                     shutil.rmtree(self.dir, ignore_errors=True)  # now the old site
@@ -194,10 +195,32 @@ class Staging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _tree_files(base: Path) -> set[str]:
+    """Site-relative paths of every file below base (os.walk: no stat per file)."""
+    found: set[str] = set()
+    for dirpath, _dirs, files in os.walk(base):
+        rel = os.path.relpath(dirpath, base)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.update(prefix + f for f in files)
+    return found
+
+
+def _remove(path: Path) -> None:
+    """Remove a staging leftover; a symlink or file there is unlinked, never followed."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
 def recover(out: Path) -> None:
     """Undo what a killed build left: restore a swapped-out site, drop staging."""
+    if out.is_symlink():
+        out = out.resolve()
     old = out.parent / f".{out.name}.old"
-    if old.exists():
+    if old.is_symlink():
+        old.unlink()
+    elif old.exists():
         if not out.exists():
             os.rename(old, out)  # killed between the two renames
         else:

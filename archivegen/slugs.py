@@ -18,6 +18,8 @@ def slugify(text: str) -> str:
     slug = _NON_WORD.sub("-", ascii_text.lower()).strip("-")
     if len(slug) > MAX_LEN:
         slug = slug[:MAX_LEN].rsplit("-", 1)[0] or slug[:MAX_LEN]
+    if slug in WINDOWS_RESERVED:  # 'Con', 'Aux': no folder of that name on Windows
+        slug += "-1"
     return slug
 
 
