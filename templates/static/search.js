@@ -293,7 +293,13 @@ more.addEventListener("click", async () => {
   if (!view) return;
   const gen = generation;
   more.disabled = true;
-  try { await show(fromForm(), gen, view.shown + PAGE); } finally { more.disabled = false; }
+  root.setAttribute("aria-busy", "true");
+  try {
+    await show(fromForm(), gen, view.shown + PAGE);
+  } finally {
+    more.disabled = false;
+    if (gen === generation) root.removeAttribute("aria-busy");
+  }
 });
 window.addEventListener("popstate", () => { const s = params(); fill(s); run(s); });
 

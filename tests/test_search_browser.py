@@ -1,0 +1,267 @@
+"""The search page in headless Chromium, against the built sample archive on 127.0.0.1.
+
+Chromium comes from the Debian package (`make test` installs it) and is
+driven by Playwright with ``executable_path``; a missing browser skips these
+tests with the reason, it is never downloaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+from conftest import REPO, run_cli
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SEED_TITLE = "US, Russia have shared interests despite gaps: Kerry"
+SEED_URL = "2013/08/09/us-russia-have-shared-interests-despite-gaps-kerry/"
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    prefix = "/"
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def translate_path(self, path):
+        # serve the site under its prefix (/archive/...) and nothing outside it
+        path = urlsplit(path).path
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "__outside_prefix__")
+        return super().translate_path("/" + path[len(self.prefix):])
+
+
+class Server:
+    def __init__(self, directory: Path, prefix: str = "/", port: int = 0):
+        handler = type("H", (_Handler,), {"prefix": prefix})
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(directory)))
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}{prefix}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium missing: `make test` installs the Debian chromium package")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency: pip install -e '.[test]'")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+def _build(tmp: Path, base_url: str | None = None) -> Path:
+    root = tmp / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp / "site"
+    args = ["build", "--root", root, "--out", out, "--quiet"]
+    if base_url:
+        args += ["--base-url", base_url]
+    assert run_cli(*args) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = _build(tmp_path_factory.mktemp("search-root"))
+    server = Server(out)
+    yield server, out
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def subpath_site(tmp_path_factory):
+    port = _free_port()
+    out = _build(tmp_path_factory.mktemp("search-sub"), f"http://127.0.0.1:{port}/archive/")
+    server = Server(out, "/archive/", port)
+    yield server, out
+    server.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def _titles(page) -> list[str]:
+    return page.locator("#search-results .search-hit-title a").all_inner_texts()
+
+
+def _wait_done(page, timeout=15000):
+    """Results rendered and every shard searched (the status then gives the total)."""
+    page.wait_for_function(
+        "() => { const s = document.getElementById('search-status').textContent;"
+        " return s && !s.includes('searching the rest') && !document.getElementById('search').hasAttribute('aria-busy'); }",
+        timeout=timeout)
+
+
+def _search(page, base: str, query: str) -> list[str]:
+    page.goto(base + "search/" + query)
+    _wait_done(page)
+    return _titles(page)
+
+
+def test_query_finds_the_seed_article(site, page):
+    server, _ = site
+    assert SEED_TITLE in _search(page, server.base, "?q=hockey")
+    assert SEED_TITLE in _search(page, server.base, "?q=Lavrov")
+
+
+def test_entity_page_comes_first_for_its_name(site, page):
+    server, _ = site
+    titles = _search(page, server.base, "?q=Lavrov")
+    assert titles[0] == "Sergei Lavrov"
+    assert page.locator("#search-results .search-hit").first.locator(".search-hit-kind").inner_text().lower() == "person"
+
+
+def test_person_filter_keeps_it_and_an_unmentioned_country_removes_it(site, page):
+    server, out = site
+    assert SEED_TITLE in _search(page, server.base, "?q=hockey")
+    page.select_option("#search-person", "Sergei Lavrov")
+    _wait_done(page)
+    assert SEED_TITLE in _titles(page)
+    assert parse_qs(urlsplit(page.url).query)["person"] == ["Sergei Lavrov"]
+    # a country that has articles, but not this one
+    seed_html = (out / SEED_URL / "index.html").read_text()
+    countries = [c for c, _ in json.loads((out / "pagefind/archive.json").read_text())["filters"]["country"]]
+    other = next(c for c in countries if f'data-pagefind-filter="country">{c}<' not in seed_html)
+    page.select_option("#search-country", other)
+    _wait_done(page)
+    assert SEED_TITLE not in _titles(page)
+    assert "No results" in page.inner_text("#search-status")
+
+
+def test_filter_only_link_from_an_entity_page(site, page):
+    server, _ = site
+    page.goto(server.base + "people/sergei-lavrov/")
+    page.get_by_role("link", name="Search within these articles").click()
+    page.wait_for_url("**/search/?person=*")
+    _wait_done(page)
+    assert page.input_value("#search-person") == "Sergei Lavrov"
+    assert SEED_TITLE in _titles(page)
+
+
+def test_result_link_opens_the_article(site, page):
+    server, _ = site
+    _search(page, server.base, "?q=hockey")
+    page.get_by_role("link", name=SEED_TITLE).click()
+    page.wait_for_url("**/" + SEED_URL)
+    assert page.locator("h1").inner_text() == SEED_TITLE
+
+
+def test_url_query_fills_the_box_and_typing_updates_the_url(site, page):
+    server, _ = site
+    _search(page, server.base, "?q=hockey")
+    assert page.input_value("#search-q") == "hockey"
+    page.fill("#search-q", "Snowden")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'Snowden'", timeout=5000)
+    _wait_done(page)
+    assert any("Snowden" in t for t in _titles(page))
+    assert "Snowden" in page.inner_text("#search-status")
+
+
+def test_the_box_on_every_page_leads_to_search(site, page):
+    server, _ = site
+    page.goto(server.base)
+    page.fill("#site-search-q", "hockey")
+    page.press("#site-search-q", "Enter")
+    page.wait_for_url("**/search/?q=hockey")
+    _wait_done(page)
+    assert SEED_TITLE in _titles(page)
+
+
+def _dates(page) -> list[str]:
+    return page.locator("#search-results .search-hit time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest"])
+def test_date_order_is_global_across_shards(site, page, order):
+    server, out = site
+    _search(page, server.base, f"?q=Obama&sort={order}")
+    while page.locator("#search-more").is_visible():
+        page.click("#search-more")
+        _wait_done(page)
+    dates = [d[:10] for d in _dates(page)]
+    assert len({d[:4] for d in dates}) >= 2, dates  # the results span shards
+    assert dates == sorted(dates, reverse=(order == "newest"))
+    # entity pages have no date: they are kept, listed before the dated articles
+    kinds = page.locator("#search-results .search-hit").evaluate_all(
+        "els => els.map(e => !!e.querySelector('.search-hit-kind'))")
+    assert kinds == sorted(kinds, reverse=True)
+
+
+def test_works_under_a_sub_path(subpath_site, page):
+    server, _ = subpath_site
+    titles = _search(page, server.base, "?q=hockey")
+    assert SEED_TITLE in titles
+    href = page.get_by_role("link", name=SEED_TITLE).get_attribute("href")
+    assert href == "/archive/" + SEED_URL
+    page.get_by_role("link", name=SEED_TITLE).click()
+    page.wait_for_url(server.base + SEED_URL)
+    assert page.locator("h1").inner_text() == SEED_TITLE
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_with_results_shown(site, browser, scheme):
+    if not AXE.exists():
+        pytest.skip(f"{AXE.relative_to(REPO)} missing: run `npm install` (make test does)")
+    server, _ = site
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(server.base + "search/?q=Lavrov&person=Sergei+Lavrov")
+        _wait_done(page)
+        assert _titles(page)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        violations = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                      for v in result["violations"]]
+        assert not violations, "\n".join(violations)
+    finally:
+        context.close()
+
+
+def test_a_site_built_without_search_says_so(tmp_path, browser):
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "--quiet") == 0
+    server = Server(out)
+    try:
+        page = browser.new_page()
+        page.goto(server.base + "search/?q=hockey")
+        page.wait_for_function("() => document.getElementById('search-status').textContent.length > 0")
+        assert "without its search index" in page.inner_text("#search-status")
+        assert unquote(page.input_value("#search-q")) == "hockey"
+        page.close()
+    finally:
+        server.close()
