@@ -158,8 +158,7 @@ def _is_cap(word: str) -> bool:
 
 
 def _is_caps_word(word: str) -> bool:
-    letters = [c for c in word if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    return word.isupper() and sum(c.isalpha() for c in word) >= 2
 
 
 def _bare(word: str) -> str:
@@ -558,6 +557,10 @@ class Linker:
             for en in entries:
                 if en.role == BLOCK:
                     return BLOCKED
+                if en.role in LATER and en.key not in state.introduced:
+                    # cheap test first: most surnames in a text belong to people it never named
+                    if not ((heading or in_caps) and en.key in state.named_anywhere):
+                        continue
                 if in_caps and not upper and en.role == ADJ and _bare(surface) in FUNCTION_WORDS:
                     continue  # "US" in "LET US GO"
                 if not in_caps and not self._fits_context(text, start, end, en, person_starts, state):
@@ -565,9 +568,6 @@ class Linker:
                 if in_caps and en.kind == "country" and any(
                         w.lower().strip(".") in ORG_HEADS for w in _cap_run(text, end, 1)):
                     continue  # "U.S. OPEN", "GERMAN CUP"
-                if en.kind == "person" and en.role in LATER and en.key not in state.introduced:
-                    if not ((heading or in_caps) and en.key in state.named_anywhere):
-                        continue
                 valid.append(en)
         if not valid:
             return None

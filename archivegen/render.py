@@ -7,6 +7,7 @@ either is far slower than rendering one article.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,8 +94,10 @@ class BodyRenderer:
         if sanitize:
             out = sanitize_html(out)
         text = "".join(p.text_parts)
-        for m in state.mentions:
-            m.sentence = sentence_at(text, m.start, m.end)
+        if state.mentions:
+            bounds = sentence_bounds(text)
+            for m in state.mentions:
+                m.sentence = sentence_at(text, m.start, m.end, bounds=bounds)
         summary = ""
         if p.first_paragraph:
             summary = " ".join(text[p.first_paragraph[0]:p.first_paragraph[1]].split())
@@ -127,22 +130,24 @@ _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])|\n+")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gov|Gen|Col|Lt|Capt|Prof|Jr|Sr|No|Mt|vs|etc|Inc|Ltd|Co|Corp)|\b[A-Z])\.$")
 
 
-def sentence_at(text: str, start: int, end: int, limit: int = SENTENCE_MAX) -> str:
+def sentence_bounds(text: str) -> list[int]:
+    """Start offsets of the sentences of ``text`` (0 first), found once per article."""
+    starts = [0]
+    for m in _BOUNDARY.finditer(text):
+        if m.group(0).startswith("\n") or not _ABBREV.search(text[max(0, m.start() - 6):m.start()]):
+            starts.append(m.end())
+    return starts
+
+
+def sentence_at(text: str, start: int, end: int, limit: int = SENTENCE_MAX, bounds: list[int] | None = None) -> str:
     """The sentence around ``text[start:end]``, trimmed to ``limit`` characters."""
-    lo = 0
-    for m in _BOUNDARY.finditer(text, max(0, start - 2000), start):
-        if not _ABBREV.search(text[max(0, m.start() - 6):m.start()]):
-            lo = m.end()
-    hi = len(text)
-    for m in _BOUNDARY.finditer(text, end):
-        if not _ABBREV.search(text[max(0, m.start() - 6):m.start()]):
-            hi = m.start()
-            break
-    lo = max(lo, text.rfind("\n", 0, start) + 1)
-    nl = text.find("\n", end)
-    if nl != -1:
-        hi = min(hi, nl)
-    sentence = text[lo:hi]
+    if bounds is None:
+        bounds = sentence_bounds(text)
+    i = bisect.bisect_right(bounds, start) - 1
+    lo = bounds[i] if i >= 0 else 0
+    j = bisect.bisect_left(bounds, end)
+    hi = bounds[j] if j < len(bounds) else len(text)
+    sentence = text[lo:hi].rstrip()
     if len(sentence) > limit:
         # keep the mention, centred, inside the limit
         rel = start - lo
