@@ -217,7 +217,7 @@ class _Occ:
 # Evidence kinds. A strong kind alone makes a person; otherwise two different
 # weak kinds are needed (one pattern repeated, such as a name followed by a
 # country in brackets, also fits sports teams: "Red Star (Yugoslavia)").
-STRONG_KINDS = frozenset("title role age apposition kin list+".split())
+STRONG_KINDS = frozenset("title role who age apposition kin list+".split())
 
 
 @dataclass

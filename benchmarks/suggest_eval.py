@@ -55,6 +55,12 @@ def main(argv=None) -> int:
     rows = [json.loads(line) for line in args.corpus.open(encoding="utf-8")]
     docs = [Document(str(r.get("id", i)), r["text"]) for i, r in enumerate(rows)]
 
+    label_types: dict[str, set[str]] = defaultdict(set)  # folded surface -> gold types (any kind)
+    for r in rows:
+        for lab in r["labels"]:
+            s, e = lab["span"]
+            t = lab["type"] if lab["entity_id"] != "<NIL>" or lab["type"] != "OTHER" else "NIL, untyped"
+            label_types[_key(r["text"][s:e])].add(t)
     gold_docs: dict[str, set[int]] = defaultdict(set)  # entity -> docs naming it in full
     gold_names: dict[str, set[str]] = defaultdict(set)  # entity -> folded names / surface forms
     person_forms: dict[str, str] = {}  # folded form -> entity
@@ -108,10 +114,21 @@ def main(argv=None) -> int:
     print(f"precision: {precision:.3f} ({hits}/{len(cands)})")
     print(f"gold people named in full in >=2 documents: {len(targets)}; suggested: {len(targets & found)}")
     print(f"recall: {recall:.3f} ({len(targets & found)}/{len(targets)})")
+    kinds = defaultdict(list)
+    for c in fps:
+        types = sorted(set().union(*(label_types.get(_key(n), set()) for n in [c.name, *c.variants]))) or ["no label"]
+        kinds[", ".join(types)].append(c)
+    untyped = len(kinds.get("NIL, untyped", []))
+    if untyped:
+        judged = len(cands) - untyped
+        print(f"precision over suggestions the gold types (leaving out {untyped} whose only labels are NIL and "
+              f"untyped): {hits / judged:.3f} ({hits}/{judged})")
+    print("false positives by their gold label: " + "; ".join(f"{k}: {len(v)}" for k, v in sorted(kinds.items())))
     if args.errors:
         print("\nfalse positives:")
-        for c in fps:
-            print(f"  {c.name} ({c.articles} articles; roles {c.roles[:2]})")
+        for k, cs in sorted(kinds.items()):
+            for c in cs:
+                print(f"  {c.name} ({c.articles} articles; gold label: {k}; roles {c.roles[:2]})")
         print("\nmissed:")
         for ent in misses:
             print(f"  {ent} {sorted(gold_names[ent])} in {len(gold_docs[ent])} documents")
