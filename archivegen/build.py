@@ -279,7 +279,7 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions) -
     parts: list[str] = [__version__, repr((opts.base_url, opts.drafts, opts.search, opts.extra_head))]
     for base in [root / "content", *theme_dirs]:
         for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort()
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             # folders too: a new symlinked folder (not walked) must still count
             parts.extend(f"{os.path.join(dirpath, n)}/\x1f{os.path.realpath(os.path.join(dirpath, n))}" for n in dirnames)
             for name in sorted(filenames):

@@ -26,7 +26,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from . import __version__
+from .content import Article
+from .entities import Entity
+from .model import Appearance, EntityStats, Group, Story
 
 FORMAT = 1
 
@@ -163,45 +168,46 @@ class Fingerprinter:
         return digest(self.salt, template, self._fp(context))
 
     def _fp(self, v: Any) -> str:
-        from markupsafe import Markup
-
-        from .content import Article
-        from .entities import Entity
-        from .model import Appearance, EntityStats, Group, Story
-
-        if v is None or isinstance(v, (bool, int, float)):
+        t = type(v)
+        if t is str:
             return repr(v)
-        if isinstance(v, Markup):
+        if v is None or t is bool or t is int or t is float:
+            return repr(v)
+        if t is Markup:
             return "M" + hashlib.sha256(str(v).encode()).hexdigest()
-        if isinstance(v, str):
-            return repr(v)
-        if isinstance(v, (datetime, date)):
-            return v.isoformat()
+        if t is dict:
+            fp = self._fp
+            return "{" + ",".join(f"{fp(k)}:{fp(x)}" for k, x in v.items()) + "}"
+        if t is list or t is tuple:
+            fp = self._fp
+            out = "[" + ",".join(fp(x) for x in v) + "]"
+            return "L" + hashlib.sha256(out.encode()).hexdigest() if len(out) > 256 else out
         memo = self._memo.get(id(v))
         if memo is not None:
             return memo
-        if isinstance(v, Story):
+        if t is Story:
             out = "S" + digest(v.url_path, v.article.digest, self.body_keys.get(v.url_path, ""))
-        elif isinstance(v, Article):
+        elif t is Article:
             out = "A" + v.digest
-        elif isinstance(v, Entity):
+        elif t is Entity:
             out = "E" + digest(json.dumps(asdict(v), sort_keys=True, default=str))
-        elif isinstance(v, EntityStats):
+        elif t is EntityStats:
             out = "ES" + digest(self._fp(v.entity), v.mentions, self._fp(v.appearances), self._fp(v.related))
-        elif isinstance(v, Appearance):
+        elif t is Appearance:
             out = "AP" + digest(self._fp(v.story), v.count, v.sentence)
-        elif isinstance(v, Group):
+        elif t is Group:
             out = "G" + digest(v.slug, v.name, self._fp(v.stories))
+        elif isinstance(v, (datetime, date)):
+            return v.isoformat()
+        elif isinstance(v, str):
+            return repr(str(v))
         elif isinstance(v, dict):
-            out = "{" + ",".join(f"{self._fp(k)}:{self._fp(x)}" for k, x in v.items()) + "}"
+            return self._fp(dict(v))
         elif isinstance(v, (list, tuple)):
-            out = "[" + ",".join(self._fp(x) for x in v) + "]"
-            if len(out) > 256:
-                out = "L" + hashlib.sha256(out.encode()).hexdigest()
+            return self._fp(list(v))
         elif is_dataclass(v):
-            out = type(v).__name__ + self._fp(asdict(v))
+            return type(v).__name__ + self._fp(asdict(v))
         else:
-            out = repr(v)
-        if isinstance(v, (Story, Article, Entity, EntityStats, Appearance, Group)):
-            self._memo[id(v)] = out  # these live as long as the build; containers may not
+            return repr(v)
+        self._memo[id(v)] = out  # these live as long as the build; containers may not
         return out

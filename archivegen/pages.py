@@ -134,12 +134,17 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
             ctx = dict(extra, title=f"{name}: {y}-{m:02d}", heading=name, subheading=f"{y}-{m:02d}", stories=ms,
                        periods=periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
             pages.append(Page(f"{base}{y}/{m:02d}/", template, ctx, kind + "-month"))
+    if "sentences" in extra:  # each page carries only its own stories' sentences
+        for p in pages:
+            p.context["sentences"] = {s.url_path: extra["sentences"].get(s.url_path, "") for s in p.context["stories"]}
     latest = years[0][1] if years else []
     if len(latest) > YEAR_LIMIT:
         latest = _by_month(latest)[0][1]
     ctx = dict(extra, title=name, heading=name, subheading="", stories=latest, periods=periods, months=[],
                current="", root_url=base, listing_kind=kind, total=len(stories))
     ctx.update(root_context or {})
+    if "sentences" in extra:
+        ctx["sentences"] = {s.url_path: extra["sentences"].get(s.url_path, "") for s in latest}
     pages.insert(0, Page(base, root_template or template, ctx, kind))
     return pages
 

@@ -21,6 +21,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--clean", action="store_true", help="ignore the cache and rebuild everything")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.add_argument("--timings", action="store_true", help="print the time each stage took")
     return p
 
 
@@ -37,4 +38,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_problems(result.warnings)
         print(result.summary())
+        if args.timings:
+            for stage, seconds in result.timings.items():
+                print(f"  {stage:<16} {seconds:8.2f} s")
+            print(f"  bodies rendered: {result.rendered_bodies:,}; pages rendered: {result.rendered_pages:,}")
     return 0
