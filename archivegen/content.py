@@ -314,7 +314,7 @@ class _Validator:
             out[k] = v.strip()
         if out.get("src") and not out.get("alt"):
             self.problems.warning(self.rel, self.lines.get(key), "image has no alt text", "add alt: a short description of the picture, for readers who cannot see it")
-        if out.get("src", "").lower().startswith(("javascript:", "data:", "vbscript:")):
+        if out.get("src", "").strip().lower().startswith(("javascript:", "data:", "vbscript:")):
             self.error(key, "image src must be a path or http(s) URL", "e.g. src: /media/photo.jpg")
             return None
         return out

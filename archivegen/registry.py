@@ -321,6 +321,9 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
         problems.error(rel, f.line("image"), f"'image' must be a path or a mapping, not {_kind(image)}",
                        "e.g. image: {src: /media/kerry.jpg, alt: \"John Kerry\"}")
         image = None
+    if image is not None and str(image.get("src", "")).strip().lower().startswith(("javascript:", "data:", "vbscript:")):
+        problems.error(rel, f.line("image"), "image src must be a path or http(s) URL", "e.g. src: /media/kerry.jpg")
+        image = None
     registry.lines[f"people/{ident}"] = doc.key_lines
     return Entity(
         id=ident, kind="person", name=name, aliases=f.text_list("aliases"),
