@@ -266,7 +266,12 @@ def yaml_scalar(value: str) -> str:
     """A YAML scalar: plain when unambiguous, else double-quoted (JSON is valid YAML)."""
     if _PLAIN.match(value) and value.lower() not in _YAML_WORDS and not value.endswith((" ", ":")):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    # JSON is valid YAML, except that YAML refuses DEL and C1 controls and
+    # folds NEL/U+2028/U+2029 as line breaks: escape those too.
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 
 def to_markdown(art: RawArticle, *, date: str, source: str = "", publication: str = "", section: str = "") -> str:
