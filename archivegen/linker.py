@@ -458,6 +458,8 @@ class ArticleState:
     mentions: list[Mention] = field(default_factory=list)
     declined: list[Declined] = field(default_factory=list)
     text: str = ""  # the article's plain text (for capitalisation evidence)
+    title: str = ""  # the article's title (front matter), to find a headline repeated in the body
+    headline_end: int = 0  # the body starts with a headline: plain-text offsets [0, headline_end)
     _midcaps: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
@@ -496,6 +498,7 @@ class Linker:
                     if len(people) == 1 and not upper:
                         state.named_anywhere |= people
         state.text = "".join(texts)
+        state.headline_end = headline_end(state.text, state.title)
         return found
 
     def scan(self, text: str, offset: int, state: ArticleState, *, linkable: bool,
@@ -513,10 +516,12 @@ class Linker:
         pos = 0
         person_starts = {s for s, e, meanings in found
                          if any(en.kind == "person" and en.role in FULL for entries, up in meanings for en in entries)}
+        headline = offset < state.headline_end
         for start, end, meanings in found:
             if start < pos:
                 continue
-            result = self._resolve(text, start, end, meanings, state, person_starts, heading)
+            in_headline = headline and start + offset < state.headline_end
+            result = self._resolve(text, start, end, meanings, state, person_starts, heading or in_headline)
             if result is None:
                 continue
             pos = end
@@ -563,7 +568,7 @@ class Linker:
                         continue
                 if in_caps and not upper and en.role == ADJ and _bare(surface) in FUNCTION_WORDS:
                     continue  # "US" in "LET US GO"
-                if not in_caps and not self._fits_context(text, start, end, en, person_starts, state):
+                if not in_caps and not self._fits_context(text, start, end, en, person_starts, state, heading):
                     continue
                 if in_caps and en.kind == "country" and any(
                         w.lower().strip(".") in ORG_HEADS for w in _cap_run(text, end, 1)):
@@ -589,7 +594,7 @@ class Linker:
         return Declined(start, end, surface, keys, reason)
 
     def _fits_context(self, text: str, start: int, end: int, en: Entry, person_starts: set[int],
-                      state: ArticleState) -> bool:
+                      state: ArticleState, heading: bool = False) -> bool:
         """Whether the neighbouring words leave the match a name of its own."""
         surface = text[start:end]
         single = " " not in surface
@@ -600,7 +605,11 @@ class Linker:
                 return False  # "Gene Simmons" is not Phil Simmons
             nxt = _next_word(text, end)
             if nxt and _is_cap(nxt) and not _neutral(nxt):
-                return False  # "Lewis Hamilton" is not Chris Lewis
+                # "Lewis Hamilton" is not Chris Lewis; but headlines run names together
+                # ("Yeltsin endorses Lebed Chechnya plan"): there a following word the
+                # article uses on its own, never after this name, does not glue.
+                return heading and en.role in LATER and nxt in state.midcaps and \
+                    state.text.count(f"{surface} {nxt}") <= 1
             return True
         # countries
         if self._glued_before(text, start, state):
@@ -720,6 +729,32 @@ def _dateline_before(text: str, i: int) -> bool:
     p = _prev_word(text, i)
     return bool(p and _is_cap(p) and not _is_caps_word(p) and len(p) > 1 and
                 _prev_word(text, i - len(p) - 1) is not None)
+
+
+def headline_end(text: str, title: str = "") -> int:
+    """Where a headline at the start of the body ends (0: none).
+
+    A body that starts by repeating the article's title (imported stories
+    often do), or whose first line is followed by an ALL-CAPS dateline
+    ("Yeltsin endorses Lebed plan . MOSCOW 1996-08-30 ..."), starts with its
+    headline. Like a heading, a headline names people before the story
+    does, so a surname there may refer to a person named later.
+    """
+    head = text[:_HEADLINE_MAX + 80]
+    words = title.split()
+    if 0 < len(words) <= 40:
+        m = re.match(r"\s*" + r"\s+".join(re.escape(fold(w)) for w in words), fold(head))
+        if m:
+            return m.end()
+    m = _DATELINE_HEADLINE.match(head)
+    return m.end(1) if m else 0
+
+
+_HEADLINE_MAX = 200
+# A short first line, then an ALL-CAPS place and a date or dash: "... . MOSCOW 1996-08-30", "LONDON, Aug 30 -".
+_DATELINE_HEADLINE = re.compile(
+    r"\s*([^\n]{3,%d}?)\s*(?:[.:]\s+|\n\s*)(?=[A-Z][A-Z'.-]+(?:[ ,]+[A-Z][A-Z'.-]+)*"
+    r"(?:\s*,\s*[A-Z][\w.]*(?: [A-Z][\w.]*)?)?\s*,?\s+(?:\d|-|\u2013|\u2014|\())" % _HEADLINE_MAX)
 
 
 # ---------------------------------------------------------------- Markdown extension

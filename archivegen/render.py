@@ -64,7 +64,7 @@ class BodyRenderer:
 
     def render(self, article: Any = None, *, body: str | None = None, people: list[str] | None = None,
                countries: list[str] | None = None, no_link: list[str] | None = None,
-               policy: str | None = None, sanitize: bool | None = None) -> RenderedBody:
+               policy: str | None = None, sanitize: bool | None = None, title: str | None = None) -> RenderedBody:
         """Render an ``Article`` (or the same fields given by keyword).
 
         Front matter ids may be bare (``john-kerry``) or qualified
@@ -83,7 +83,10 @@ class BodyRenderer:
             if sanitize is None:
                 sanitize = self.config.sanitize
         attached = self._keys("person", people) + self._keys("country", countries)
-        state = ArticleState(policy=policy, attached=set(attached), no_link=set(self._keys(None, no_link)))
+        if title is None:
+            title = getattr(article, "title", None) or ""
+        state = ArticleState(policy=policy, attached=set(attached), no_link=set(self._keys(None, no_link)),
+                             title=str(title))
         p = Pass(state=state, link_headings=self.config.link_headings)
         self.ext.current = p
         try:

@@ -199,6 +199,36 @@ def test_surname_after_another_first_name_is_someone_else(renderer):
     assert [m.text for m in rb.mentions] == ["John Kerry"]
 
 
+def test_headline_repeating_the_title_refers_forward(renderer):
+    body = "Kerry meets Lavrov on Russia talks . Secretary of State John Kerry met Sergei Lavrov."
+    rb = renderer.render(body=body, title="Kerry meets Lavrov on Russia talks")
+    assert [m.text for m in rb.mentions if m.kind == "person"] == ["Kerry", "Lavrov", "John Kerry", "Sergei Lavrov"]
+    assert [m.key for m in rb.mentions][:2] == ["people/john-kerry", "people/sergei-lavrov"]
+    # the same words are no headline when the title differs: the surname rule holds
+    rb = renderer.render(body=body, title="Talks in Geneva")
+    assert [m.text for m in rb.mentions if m.kind == "person"] == ["John Kerry", "Sergei Lavrov"]
+
+
+def test_headline_above_a_dateline_refers_forward(renderer):
+    rb = renderer.render(body="Kerry meets Lavrov . GENEVA 2013-09-12 John Kerry met Sergei Lavrov .")
+    assert [m.text for m in rb.mentions] == ["Kerry", "Lavrov", "John Kerry", "Sergei Lavrov"]
+    rb = renderer.render(body="Kerry meets Lavrov\n\nGENEVA, Sept 12 - John Kerry met Sergei Lavrov.")
+    assert [m.text for m in rb.mentions] == ["Kerry", "Lavrov", "John Kerry", "Sergei Lavrov"]
+    # an ordinary first sentence is no headline
+    rb = renderer.render(body="Kerry met Lavrov. NATO said John Kerry and Sergei Lavrov agreed.")
+    assert [m.text for m in rb.mentions] == ["John Kerry", "Sergei Lavrov"]
+
+
+def test_headline_runs_a_surname_into_the_next_name(renderer):
+    rb = renderer.render(body="Obama backs Lavrov Geneva plan . GENEVA 2013-09-12 Sergei Lavrov drafted a plan "
+                              "in Geneva that Barack Obama backs .")
+    assert [m.text for m in rb.mentions] == ["Obama", "Lavrov", "Sergei Lavrov", "Barack Obama"]
+    # but not when the article itself writes the two words as one name
+    rb = renderer.render(body="Obama backs Lavrov Geneva plan . GENEVA 2013-09-12 Barack Obama backs the "
+                              "Lavrov Geneva plan of Sergei Lavrov .")
+    assert [m.text for m in rb.mentions] == ["Obama", "Barack Obama", "Sergei Lavrov"]
+
+
 # ---------------------------------------------------------------- longer proper names
 
 
