@@ -371,3 +371,12 @@ def test_deploy_scripts_run_end_to_end(make_archive, tmp_path, script, env, tool
             assert "--delete" in calls[-1] and "--delete" not in calls[0]
         else:
             assert calls[-1].startswith("aws cloudfront create-invalidation")
+
+
+def test_site_id_keeps_feed_ids_when_the_title_changes(make_archive, tmp_path):
+    root = make_archive({"articles/a.md": article(), "archive.yaml": "title: Old Name\n"})
+    old = feedparser.parse((build(root, tmp_path / "one") / "feed.xml").read_bytes())
+    (root / "archive.yaml").write_text("title: New Name\nsite_id: old-name\n")
+    new = feedparser.parse((build(root, tmp_path / "two") / "feed.xml").read_bytes())
+    assert old.feed.id == new.feed.id == "tag:old-name,2000:feed"
+    assert [e.id for e in old.entries] == [e.id for e in new.entries] == ["tag:old-name,2013-08-09:a-headline"]
