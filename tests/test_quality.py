@@ -175,3 +175,36 @@ def test_skip_link_and_focus_are_visible(browser, served_site):
     context.close()
     assert focused["href"] == "#main" and focused["visible"], focused
     assert (focused["outline"] != "none" and focused["width"] > 0) or focused["shadow"] != "none", focused
+
+
+@pytest.fixture(scope="module")
+def searchable_site(tmp_path_factory):
+    """The sample site with its Pagefind index, served over http."""
+    from conftest import run_cli
+
+    out = tmp_path_factory.mktemp("searchable") / "site"
+    assert run_cli("build", "--root", REPO, "--out", out, "--quiet") == 0
+    handler = functools.partial(_Quiet, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_on_search_results(browser, searchable_site, scheme):
+    """The search page as a reader meets it: index loaded, filters filled, results shown."""
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(searchable_site + "search/?q=Lavrov", wait_until="load")
+        page.wait_for_function("document.querySelectorAll('#search-person option').length > 1", timeout=15000)
+        page.wait_for_function("document.querySelector('main a[href*=\"/20\"]') !== null", timeout=15000)
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")["violations"]
+        assert not violations, f"axe-core on search results ({scheme}):\n" + _format_violations(violations)
+    finally:
+        context.close()
