@@ -165,6 +165,48 @@ def _bare(word: str) -> str:
     return word.strip(".'").lower()
 
 
+# ---------------------------------------------------------------- spelling keys
+
+# Transliteration and spelling differences that do not make another name:
+# doubled letters, silent h, sh/ch/tch, ph/f, ck/k, oe/ou/oo/u, ee/i, y/i, o/u, w/v, c/k.
+_DIGRAPHS = (("tch", "\u00a7"), ("sch", "\u00a7"), ("sh", "\u00a7"), ("ch", "\u00a7"), ("kh", "k"), ("ph", "f"),
+             ("ck", "k"), ("th", "t"), ("dh", "d"), ("gh", "g"))
+_VOWELS = (("oe", "u"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("y", "i"), ("o", "u"), ("w", "v"), ("c", "k"))
+_DOUBLE = re.compile(r"(.)\1+")
+_CAP_WORD = re.compile(r"[A-Z](?:[\w-]|'(?!s\b))*")
+_CAP_RUN = re.compile(r"[A-Z][\w'-]*(?: [A-Z][\w'-]*)+")
+_KEY_CACHE: dict[str, str] = {}
+
+
+def _word_key(word: str) -> str:
+    """Spelling key of one (folded) word: "Massoud" and "Masoud" -> "masud"."""
+    k = _KEY_CACHE.get(word)
+    if k is None:
+        w = word.lower().replace("-", "")
+        for a, b in _DIGRAPHS:
+            w = w.replace(a, b)
+        w = w[:1] + w[1:].replace("h", "")
+        for a, b in _VOWELS:
+            w = w.replace(a, b)
+        k = _DOUBLE.sub(r"\1", w)
+        if len(_KEY_CACHE) > 200_000:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[word] = k
+    return k
+
+
+def spelling_key(name: str) -> str:
+    """Key of a two- or three-word name of capitalised words, or "" when the
+    name is too short or shaped otherwise to be matched by spelling."""
+    words = name.split()
+    if not 2 <= len(words) <= 3 or len(name) < 8 or not all(_CAP_WORD.fullmatch(w) for w in words):
+        return ""
+    keys = [_word_key(w) for w in words]
+    if any(len(k) < 2 for k in keys):
+        return ""
+    return " ".join(keys)
+
+
 # ---------------------------------------------------------------- the matcher
 
 # Roles of a form for an entity.
@@ -367,6 +409,18 @@ class Matcher:
         self.forms = {k: tuple(v) for k, v in forms.items()}
         self.demonym_forms = frozenset(
             k for k, v in self.forms.items() if any(x.kind == "country" for x in v))
+        # Spelling keys of people's two- and three-word names ("Massoud Barzani"
+        # for Masoud Barzani); a key two people share means neither.
+        spelled: dict[str, str] = {}
+        for e in self.entities.values():
+            if e.kind != "person":
+                continue
+            for n in dict.fromkeys([e.name, *e.aliases, *(v for n in [e.name, *e.aliases] for v in name_variants(n))]):
+                k = spelling_key(fold(n))
+                if k:
+                    spelled[k] = e.key if spelled.get(k, e.key) == e.key else ""
+        self.spelled = {k: v for k, v in spelled.items() if v}
+        self.spelled_last = frozenset(k.rsplit(" ", 1)[1] for k in self.spelled)
         self._build()
 
     def _build(self) -> None:
@@ -413,7 +467,47 @@ class Matcher:
                         and folded[end + 1] != "s":
                     continue  # d'Estaing-like joins, but "Russia's" is a possessive
             out.append((start, end, meanings))
+        if self.spelled:
+            out.extend(self._spelled(folded))
         out.sort(key=lambda m: (m[0], -m[1]))
+        return out
+
+    def _spelled(self, folded: str) -> list[tuple[int, int, tuple]]:
+        """Full names spelt otherwise: runs of two or three capitalised words
+        whose spelling key is a person's ("Salim Malik" for Saleem Malik)."""
+        out = []
+        last = self.spelled_last
+        cache = _KEY_CACHE
+        for m in _CAP_RUN.finditer(folded):
+            if m.start() and (folded[m.start() - 1].isalnum() or folded[m.start() - 1] in "'_"):
+                continue  # inside a word: "iPhone Xs"
+            words = m.group(0).split(" ")
+            for j, w in enumerate(words):
+                if w.endswith("'s"):
+                    words[j] = w[:-2]  # a possessive ends the name
+                    del words[j + 1:]
+                    break
+            if len(words) < 2:
+                continue
+            hits = [j for j in range(1, len(words)) if (cache.get(words[j]) or _word_key(words[j])) in last]
+            if not hits:
+                continue
+            keys = [cache.get(w) or _word_key(w) for w in words]
+            starts = [m.start()]
+            for w in words[:-1]:
+                starts.append(starts[-1] + len(w) + 1)
+            for j in hits:
+                end = starts[j] + len(words[j])
+                for size in (2, 3):
+                    if j + 1 < size:
+                        break
+                    key = self.spelled.get(" ".join(keys[j + 1 - size:j + 1]))
+                    if key is None:
+                        continue
+                    start = starts[j + 1 - size]
+                    if folded[start:end] in self.forms:
+                        continue  # spelt as registered: the automaton has it
+                    out.append((start, end, (((Entry(key, "person", VARIANT),), False),)))
         return out
 
 

@@ -421,3 +421,27 @@ def test_linking_never_changes_visible_text_and_html_stays_well_formed(registry,
         assert ok_a
     for m in a.mentions:
         assert a.text[m.start:m.end] == m.text
+
+
+# ---------------------------------------------------------------- added rules: spellings, name order, regnal names
+
+
+def _renderer(*entities):
+    return BodyRenderer(Registry({e.key: e for e in entities}), Config())
+
+
+def test_full_name_spelt_otherwise_is_the_person():
+    r = _renderer(person("masoud-barzani", "Masoud Barzani"), person("saleem-malik", "Saleem Malik"),
+                  person("eduard-gritsun", "Eduard Gritsun"), person("saddam-hussein", "Saddam Hussein"))
+    rb = r.render(body="Massoud Barzani met Salim Malik. Barzani spoke; Edouard Gritsoun and Malik's team left.")
+    assert found(rb) == [("Massoud Barzani", "people/masoud-barzani"), ("Salim Malik", "people/saleem-malik"),
+                         ("Barzani", "people/masoud-barzani"), ("Edouard Gritsoun", "people/eduard-gritsun"),
+                         ("Malik", "people/saleem-malik")]
+    # other vowels or other letters make another name
+    assert found(r.render(body="Saddam Hassan and Mark Barzani and Masud Barzanis came.")) == []
+
+
+def test_spelling_shared_by_two_people_means_neither():
+    r = _renderer(person("jon-smyth", "Jon Smyth"), person("john-smith", "John Smith"))
+    assert found(r.render(body="Jon Smith spoke.")) == []
+    assert found(r.render(body="John Smith spoke.")) == [("John Smith", "people/john-smith")]
