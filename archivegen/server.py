@@ -369,21 +369,30 @@ LIVE_JS = r"""// archivegen serve: live reload and build error overlay (never in
     return out;
   };
   const OVERLAY = "archivegen-error-overlay";
+  const clearErrors = () => { const box = document.getElementById(OVERLAY); if (box) box.remove(); };
   const showErrors = (errors) => {
     let box = document.getElementById(OVERLAY);
     if (!box) {
       box = document.createElement("div");
       box.id = OVERLAY;
       box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;background:rgba(20,20,20,.92);" +
-        "color:#fff;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:2em;";
+      // A panel over the top of the last good page, which stays readable below it.
+      box.style.cssText = "position:fixed;top:0;left:0;right:0;max-height:60vh;z-index:2147483647;overflow:auto;" +
+        "background:#1d1f21;color:#f5f5f5;border-bottom:4px solid #e0464e;box-shadow:0 4px 16px rgba(0,0,0,.4);" +
+        "font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:1em 1.5em;text-align:left;";
       (document.body || document.documentElement).appendChild(box);
     }
     box.textContent = "";
     const h = document.createElement("h2");
     h.textContent = "archivegen: the build failed; this is the last good page";
-    h.style.cssText = "color:#ff8080;font-size:16px;margin:0 0 1em";
-    box.appendChild(h);
+    h.style.cssText = "color:#ff8a8a;font-family:inherit;font-size:15px;font-weight:bold;margin:0 0 .75em";
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "\u00d7";
+    close.setAttribute("aria-label", "Hide until the next build");
+    close.style.cssText = "float:right;background:none;border:0;color:#f5f5f5;font-size:20px;cursor:pointer";
+    close.onclick = clearErrors;
+    box.append(close, h);
     for (const e of errors) {
       const pre = document.createElement("pre");
       pre.className = "archivegen-error";
@@ -392,7 +401,6 @@ LIVE_JS = r"""// archivegen serve: live reload and build error overlay (never in
       box.appendChild(pre);
     }
   };
-  const clearErrors = () => { const box = document.getElementById(OVERLAY); if (box) box.remove(); };
   let lastBuild = null;
   const onBuild = (s) => {
     lastBuild = s.build;
