@@ -56,7 +56,7 @@ class Watcher:
         self._last = 0.0
         self._closed = False
         self._observer = Observer(timeout=0.2)  # the stop() latency
-        self._watched: set[str] = set()
+        self._watched: dict[str, object] = {}  # folder name -> watchdog's ObservedWatch
         self._handler = _Handler(self)
 
     # -- lifecycle -----------------------------------------------------------
@@ -68,12 +68,18 @@ class Watcher:
             self._watch_dir(d)
         self._observer.start()
 
-    def _watch_dir(self, name: str) -> None:
+    def _watch_dir(self, name: str, again: bool = False) -> None:
         path = self.root / name
+        if again and name in self._watched:
+            # The folder was replaced (deleted and made again, or moved in):
+            # the old inotify watches point at the old folder.
+            try:
+                self._observer.unschedule(self._watched.pop(name))
+            except (KeyError, ValueError):
+                pass
         if name in self._watched or not path.is_dir():
             return
-        self._observer.schedule(self._handler, str(path), recursive=True)
-        self._watched.add(name)
+        self._watched[name] = self._observer.schedule(self._handler, str(path), recursive=True)
 
     def stop(self) -> None:
         with self._cond:
@@ -112,10 +118,9 @@ class Watcher:
             self._pending.add(rel)
             self._last = now
             self._cond.notify_all()
-        top = rel.split("/", 1)[0]
-        if top in self.dirs and top not in self._watched:
+        if rel in self.dirs:  # content/ or templates/ itself appeared, went or was replaced
             try:
-                self._watch_dir(top)
+                self._watch_dir(rel, again=True)
             except OSError:
                 pass
 

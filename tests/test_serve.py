@@ -308,3 +308,33 @@ def test_template_error_shows_overlay_then_clears(server, archive, page):
     tpl.unlink()
     page.wait_for_function("!document.getElementById('archivegen-error-overlay')", timeout=15000)
     assert "hockey" in page.inner_text("main")
+
+
+def test_watcher_batches_and_follows_a_replaced_folder(tmp_path):
+    from archivegen.watch import Watcher
+
+    root = tmp_path / "a"
+    (root / "content" / "articles").mkdir(parents=True)
+    w = Watcher(root, quiet=0.15)
+    w.start()
+    try:
+        (root / "archive.yaml").write_text("title: x\n")
+        (root / "site").mkdir()
+        (root / "site" / "index.html").write_text("output is not watched")
+        assert w.next_batch(timeout=3) == {"archive.yaml"}
+        # rename-save: only the article counts, not its temporary name
+        art = root / "content" / "articles" / "a.md"
+        tmp = root / "content" / "articles" / ".a.md.swp"
+        tmp.write_text("x")
+        tmp.rename(art)
+        assert "content/articles/a.md" in w.next_batch(timeout=3)
+        # content/ replaced wholesale (as some checkouts and sync tools do)
+        (root / "content").rename(root / "old-content")
+        (root / "new-content" / "articles").mkdir(parents=True)
+        (root / "new-content").rename(root / "content")
+        assert w.next_batch(timeout=3)
+        (root / "content" / "articles" / "b.md").write_text("y")
+        assert "content/articles/b.md" in w.next_batch(timeout=3)
+        assert w.next_batch(timeout=0.5) is None
+    finally:
+        w.stop()
