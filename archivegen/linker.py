@@ -226,6 +226,43 @@ class Entry:
     ambiguous: bool = False  # the form may also mean something outside the registry
 
 
+_ROMAN = re.compile(r"(?=[IVXL])X{0,3}(?:IX|IV|V?I{0,3})")
+# Family names that come first in Chinese and Korean names ("Xiao Qiang", "Kim Young-sam").
+EAST_ASIAN_SURNAMES = frozenset("""
+Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Gao Lin Luo Zheng Liang Xie Song Tang
+Han Feng Deng Cao Peng Zeng Xiao Tian Dong Pan Yuan Cai Jiang Yu Du Ye Cheng Wei Su Lu Ding Ren Shen Yao Jin
+Qian Fu Zhong Tan Qiu Hou Shi Xiong Meng Qin Bai Jia Xue Yan Lei Long Duan Hao Kong Shao Mao Wan Gu Lai Wen Fang
+Qi Kang Zou Liao Hong Xia Lou Bao Chang Chiang Chou Chu Hsu Huang Kuo Tsai Tung Lee Chan Cheung Lau Wong Leung
+Lam Tsang Ng Chow Yeung Kim Park Choi Jung Chung Cho Yoon Jang Lim Shin Oh Seo Kwon Hwang Ahn Yoo Jeon Ko Moon
+Son Bae Baek Roh Noh Xi Hua Ji Yi Mo Qu Zhan Pei
+""".split())
+# Of those, the ones that are English words too ("He said"): no surname-alone form.
+_EAST_ASIAN_WORDS = frozenset("He Long Song Oh Son Moon Park Ma Ko Yu Wan".split())
+_PINYIN = re.compile(
+    r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u)){1,3}")
+
+
+def name_shape(name: str) -> str:
+    """How a person's name is built when it is not given names + surname.
+
+    "regnal": a monarch's or pope's name, a Roman numeral second ("Henry VIII
+    of England", "Charles VI, Holy Roman Emperor"); "styled": "<Name> of
+    <Place>" ("Eugene of Savoy"); "east-asian": family name first, a Chinese
+    or Korean given name after it ("Xiao Qiang", "Kim Young-sam"); "" else.
+    """
+    tokens = name.replace(",", " ").split()
+    if len(tokens) >= 2 and _ROMAN.fullmatch(tokens[1]):
+        return "regnal"
+    if "of" in tokens[1:-1]:
+        return "styled"
+    if len(tokens) == 2 and tokens[0] in EAST_ASIAN_SURNAMES:
+        given = tokens[1]
+        if _PINYIN.fullmatch(given.lower()) or re.fullmatch(r"[A-Z][a-z]+-[a-z]+", given):
+            return "east-asian"
+    return ""
+
+
 def person_partials(name: str) -> list[tuple[str, str]]:
     """Later-reference forms of a person's name: [(form, role)].
 
@@ -233,6 +270,12 @@ def person_partials(name: str) -> list[tuple[str, str]]:
     "Mark van Bommel" -> van Bommel, Van Bommel; "Bashar al-Assad" ->
     al-Assad, Assad; "Martin Luther King Jr." -> King, Martin King.
     """
+    shape = name_shape(name)
+    if shape == "regnal" or shape == "styled":
+        return []  # "Henry VIII of England" is not "England"; "Eugene of Savoy" not "Savoy"
+    if shape == "east-asian":
+        family = name.split()[0]  # "Xiao Qiang" -> Xiao, "Kim Young-sam" -> Kim; not "He" of He Zhenliang
+        return [] if family in _EAST_ASIAN_WORDS else [(family, SURNAME)]
     tokens = name.split()
     while tokens and tokens[-1].lower().rstrip(",") in _SUFFIXES:
         tokens.pop()
@@ -292,6 +335,12 @@ def name_variants(name: str) -> list[str]:
     Caddick"), and -ei/-ey transliterations ("Sergey"/"Sergei").
     """
     out: list[str] = []
+    shape = name_shape(name)
+    if shape == "regnal":
+        tokens = name.replace(",", " ").split()
+        return [f"{tokens[0]} {tokens[1]}"] if len(tokens) > 2 else []  # "Henry VIII" of "Henry VIII of England"
+    if shape in ("styled", "east-asian"):
+        return []
     if any(c in name for c in _UMLAUTS):
         out.append("".join(_UMLAUTS.get(c, c) for c in name))
     tokens = name.replace(",", " ").split()
@@ -321,6 +370,8 @@ def name_variants(name: str) -> list[str]:
 
 def initial_forms(name: str) -> list[str]:
     """"S. Waugh" for Steve Waugh: scorecards and result lists name people so."""
+    if name_shape(name):
+        return []
     tokens = [t for t in name.replace(",", " ").split() if t.lower() not in _SUFFIXES]
     if len(tokens) < 2 or not tokens[0][0].isalpha() or not tokens[0][0].isupper() or len(tokens[0]) < 2:
         return []

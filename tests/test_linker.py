@@ -445,3 +445,22 @@ def test_spelling_shared_by_two_people_means_neither():
     r = _renderer(person("jon-smyth", "Jon Smyth"), person("john-smith", "John Smith"))
     assert found(r.render(body="Jon Smith spoke.")) == []
     assert found(r.render(body="John Smith spoke.")) == [("John Smith", "people/john-smith")]
+
+
+def test_family_name_first_in_chinese_and_korean_names():
+    assert person_partials("Xiao Qiang") == [("Xiao", "surname")]
+    assert person_partials("Kim Young-sam") == [("Kim", "surname")]
+    assert person_partials("He Zhenliang") == []  # "He said" is no one
+    assert person_partials("Lee Westwood") == [("Westwood", "surname")]  # a Western given name
+    r = _renderer(person("xiao-qiang", "Xiao Qiang"), person("deng-xiaoping", "Deng Xiaoping"))
+    rb = r.render(body="Xiao Qiang spoke of Deng Xiaoping. Xiao said Deng was ill; Qiang and Xiaoping are not names here.")
+    assert [m.text for m in rb.mentions] == ["Xiao Qiang", "Deng Xiaoping", "Xiao", "Deng"]
+
+
+def test_regnal_names():
+    r = _renderer(person("henry-viii", "Henry VIII of England"), person("charles-vi", "Charles VI, Holy Roman Emperor"),
+                  person("eugene", "Eugene of Savoy"))
+    rb = r.render(body="Henry VIII of England and Charles VI met. Henry VIII wrote; England and Emperor Savoy did not.")
+    assert found(rb) == [("Henry VIII of England", "people/henry-viii"), ("Charles VI", "people/charles-vi"),
+                         ("Henry VIII", "people/henry-viii")]
+    assert person_partials("Eugene of Savoy") == []
