@@ -123,7 +123,9 @@ class Session:
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(f"{stamp} changed: {shown}", flush=True)
         t0 = time.perf_counter()
-        opts = BuildOptions(root=self.root, out=self.out, base_url=self.url, drafts=self.args.drafts,
+        # base_url "/": links work on whatever host and port serve got, and a
+        # different port next time does not change (and re-render) every page.
+        opts = BuildOptions(root=self.root, out=self.out, base_url="/", drafts=self.args.drafts,
                             search=self.args.search, jobs=self.args.jobs, clean=False, progress=None if batch is None else False,
                             extra_head=LIVE_HEAD)
         self.hub.set_building(True)
@@ -151,7 +153,9 @@ class Session:
             changed = []
         if changed is not None and len(changed) > MAX_CHANGED:
             changed = None
-        new_warnings = [w for w in result.warnings if w.format() not in self.seen_warnings]
+        # Warnings about base_url concern the published site, not this local one.
+        new_warnings = [w for w in result.warnings if w.format() not in self.seen_warnings
+                        and "base_url" not in w.message]
         self.seen_warnings.update(w.format() for w in result.warnings)
         print_problems(new_warnings)
         self.hub.publish(ok=True, changed=changed)
