@@ -380,3 +380,14 @@ def test_site_id_keeps_feed_ids_when_the_title_changes(make_archive, tmp_path):
     new = feedparser.parse((build(root, tmp_path / "two") / "feed.xml").read_bytes())
     assert old.feed.id == new.feed.id == "tag:old-name,2000:feed"
     assert [e.id for e in old.entries] == [e.id for e in new.entries] == ["tag:old-name,2013-08-09:a-headline"]
+
+
+def test_check_lists_ambiguous_mentions_it_left_unlinked(make_archive, capsys):
+    root = make_archive({
+        "articles/a.md": article(body="Jordan said the talks went well."),
+        "people/michael-jordan.md": "---\nname: Michael Jordan\n---\n",
+    })
+    assert run_cli("check", "--root", root) == 0  # a note, not an error
+    captured = capsys.readouterr()
+    assert re.search(r'content/articles/a\.md: note: "Jordan" left unlinked .*countries/jordan', captured.err)
+    assert "1 ambiguous mention left unlinked" in captured.out

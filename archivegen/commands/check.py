@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"archivegen check: {n} content error{'s' if n != 1 else ''}", file=sys.stderr)
         return 1
     print_problems(loaded.problems.warnings)
-    if args.declined:
-        for line in declined_mentions(loaded):
-            print(line, file=sys.stderr)
+    declined = declined_mentions(loaded) if args.declined else []
+    for line in declined:
+        print(line, file=sys.stderr)
 
     config = loaded.config
     with tempfile.TemporaryDirectory(prefix="archivegen-check-") as tmp:
@@ -92,5 +92,8 @@ def run(args: argparse.Namespace) -> int:
         n = len(broken)
         print(f"archivegen check: {n} broken link{'s' if n != 1 else ''} in {pages:,} pages", file=sys.stderr)
         return 1
-    print(f"archivegen check: {len(loaded.articles):,} articles, {result.pages:,} pages, every internal link resolves")
+    n = len(loaded.articles)
+    notes = f"; {len(declined):,} ambiguous mention{'s' if len(declined) != 1 else ''} left unlinked" if declined else ""
+    print(f"archivegen check: {n:,} article{'s' if n != 1 else ''}, {result.pages:,} pages, "
+          f"every internal link resolves{notes}")
     return 0
