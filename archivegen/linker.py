@@ -320,6 +320,11 @@ HYPOCORISMS = {
     "Geoffrey": ["Geoff"], "Alfred": ["Alf", "Alfie"], "Albert": ["Al"], "Alan": ["Al"], "Harold": ["Harry"],
     "Henry": ["Harry", "Hank"], "John": ["Jack", "Johnny"], "Francis": ["Frank"], "Walter": ["Walt"],
 }
+# The other way: a registered short form, written out in full ("Andrew Goram" for Andy Goram).
+_FULL_GIVEN: dict[str, list[str]] = {}
+for _full, _shorts in HYPOCORISMS.items():
+    for _short in _shorts:
+        _FULL_GIVEN.setdefault(_short, []).append(_full)
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
 _PATRONYMIC = re.compile(r"^\w+(?:ovich|evich|ovna|evna|yevich|ich|ogly|oglu|ovitch)$")
 
@@ -332,7 +337,7 @@ def name_variants(name: str) -> list[str]:
     Lindsey", "Alexander Volkov" for "Alexander Vladimirovich Volkov"), the
     first part of a double-barrelled surname ("Mary Onyali" for "Mary
     Onyali-Omagbemi"), the common short form of an English given name ("Andy
-    Caddick"), and -ei/-ey transliterations ("Sergey"/"Sergei").
+    Caddick") or, for a short form, the full one ("Andrew Goram"), and -ei/-ey transliterations ("Sergey"/"Sergei").
     """
     out: list[str] = []
     shape = name_shape(name)
@@ -360,6 +365,8 @@ def name_variants(name: str) -> list[str]:
             out.append(" ".join([short, *core[1:]]))
             if len(core) >= 3 and f"{core[0]} {core[-1]}" in out:
                 out.append(f"{short} {core[-1]}")
+        for full in _FULL_GIVEN.get(core[0], ()):
+            out.append(" ".join([full, *core[1:]]))  # "Andrew Goram" for Andy Goram
         first = core[0]
         if first.endswith("ei"):
             out.append(" ".join([first[:-1] + "y", *core[1:]]))

@@ -464,3 +464,10 @@ def test_regnal_names():
     assert found(rb) == [("Henry VIII of England", "people/henry-viii"), ("Charles VI", "people/charles-vi"),
                          ("Henry VIII", "people/henry-viii")]
     assert person_partials("Eugene of Savoy") == []
+
+
+def test_short_given_name_written_out_in_full():
+    r = _renderer(person("andy-goram", "Andy Goram"), person("bill-clinton", "Bill Clinton"))
+    rb = r.render(body="Andrew Goram saved; William Clinton watched. Goram waved.")
+    assert found(rb) == [("Andrew Goram", "people/andy-goram"), ("William Clinton", "people/bill-clinton"),
+                         ("Goram", "people/andy-goram")]
