@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from markupsafe import Markup
+
 from . import __version__
 from .cache import Cache, Fingerprinter, digest
 from .config import Config, load_config
@@ -199,7 +201,19 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
 
 
 def story_from(article: Article, rb: Any) -> Story:
-    return Story(article, rb.html, rb.text, article.summary or rb.summary, rb.mentions, rb.word_count,
+    """The part of a rendered body the rest of the build uses.
+
+    Pages need only the first mention's sentence per entity, and nothing
+    after this stage needs the Markdown source or the plain text: dropping
+    them keeps a 100,000-article build within bounded memory.
+    """
+    seen: set[str] = set()
+    for m in rb.mentions:
+        if m.key in seen:
+            m.sentence = ""
+        seen.add(m.key)
+    article.body = ""
+    return Story(article, Markup(rb.html), "", article.summary or rb.summary, rb.mentions, rb.word_count,
                  rb.entity_keys)
 
 
