@@ -40,6 +40,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("search_shard", str, "year", "How the search index is split: one index per year, or a single index.", ("year", "single")),
     Option("date_format", str, "%-d %B %Y", "strftime format for dates shown on pages."),
     Option("publisher", str, "", "Publisher name for structured data (JSON-LD); default: the site title."),
+    Option("site_id", str, "", "Stable id used in Atom feed entry ids; default: slug of the title. Set it before renaming the site."),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}
@@ -63,6 +64,7 @@ class Config:
     search_shard: str = "year"
     date_format: str = "%-d %B %Y"
     publisher: str = ""
+    site_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
