@@ -34,6 +34,15 @@ room:
   last name only after the full name (or the person is listed in the
   front matter ``people``), and only when exactly one such person is known
   in the article; otherwise the form is declined.
+- A headline refers forward: in a heading, ALL-CAPS text, or a headline at
+  the start of the body (it repeats the title, or stands above an ALL-CAPS
+  dateline), a surname may name a person the article names in full later.
+- A full name spelt otherwise (transliteration: "Massoud Barzani" for
+  Masoud Barzani) is found by a spelling key of capitalised word runs; a key
+  two people share means neither.
+- Name shapes: family name first in Chinese and Korean names ("Xiao Qiang"
+  -> Xiao); regnal names ("Henry VIII of England" -> Henry VIII) and
+  "<Name> of <Place>" have no surname.
 - Ambiguous forms (several entities, or a country form flagged ambiguous,
   such as "Georgia" or "Jordan") resolve to the candidate that the front
   matter lists or the article mentioned earlier; else they are declined
