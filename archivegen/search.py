@@ -4,7 +4,8 @@ Why shards. Pagefind holds a whole index in memory while it builds, and
 its peak grows faster than the page count (measured with pagefind 1.5.2:
 1,000 pages 93 MB, 5,000 pages 430 MB, 10,000 pages 1.7 GB). So articles
 are split by date into shards of at most ``MAX_SHARD_PAGES`` pages (one per
-year; a bigger year splits into months, a bigger month into runs of days),
+year; a bigger year splits into runs of whole months, a month too big on its
+own into runs of days),
 plus one shard for the entity pages. A 100,000-article archive then indexes
 in a few hundred megabytes per process, ``MAX_PARALLEL`` processes at a time.
 
@@ -114,23 +115,26 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
         if len(ys) <= max_pages:
             shards.append(_article_shard(f"{year:04d}", ys))
             continue
-        for month, ms in groupby(ys, key=lambda s: s.date.month):
+        # a big year: runs of whole months (whole days for a month that is too big on
+        # its own), packed up to max_pages, oldest first so a growing year keeps its
+        # earlier shards; fewer, fuller shards cost the browser fewer requests
+        units: list[tuple[str, list[Any]]] = []
+        for month, ms in groupby(reversed(ys), key=lambda s: s.date.month):
             ms = list(ms)
             if len(ms) <= max_pages:
-                shards.append(_article_shard(f"{year:04d}-{month:02d}", ms))
-                continue
-            # runs of whole days, oldest first so earlier runs keep their names as a month fills up
-            days = [list(g) for _, g in groupby(reversed(ms), key=lambda s: s.date.day)]
-            runs: list[list[Any]] = []
-            for day in days:
-                if runs and len(runs[-1]) + len(day) <= max_pages:
-                    runs[-1].extend(day)
-                else:
-                    runs.append(list(day))
-            for run in reversed(runs):
-                run.reverse()
-                first = run[-1].date
-                shards.append(_article_shard(f"{first:%Y-%m-%d}", run))
+                units.append((f"{year:04d}-{month:02d}", ms))
+            else:
+                units.extend((f"{g[0].date:%Y-%m-%d}", g) for g in
+                             (list(d) for _, d in groupby(ms, key=lambda s: s.date.day)))
+        runs: list[tuple[str, list[Any]]] = []
+        for name, unit in units:
+            if runs and len(runs[-1][1]) + len(unit) <= max_pages:
+                runs[-1][1].extend(unit)
+            else:
+                runs.append((name, list(unit)))
+        for name, run in reversed(runs):
+            run.reverse()
+            shards.append(_article_shard(name, run))
     return shards
 
 
