@@ -31,7 +31,7 @@ from .config import Config, load_config
 from .content import Article, load_articles
 from .errors import BuildFailed, Problem, Problems
 from .model import SiteModel, Story, build_model
-from .output import MARKER, Staging, check_out_dir
+from .output import MARKER, Patch, Staging, check_out_dir
 from .pages import Page, plan
 from .theme import TemplateFailure, Theme
 
@@ -49,6 +49,7 @@ class BuildOptions:
     clean: bool = False
     progress: bool | None = None  # None: only on a terminal
     extra_head: str = ""  # serve mode injects its reload script here
+    patch: bool = False  # update --out in place (serve) instead of swapping in a whole new site
 
 
 @dataclass
@@ -66,6 +67,7 @@ class BuildResult:
     rendered_bodies: int = 0
     up_to_date: bool = False
     changed: list[str] = field(default_factory=list)  # site-relative files with new bytes
+    state: "BuildState | None" = None  # what serve's quick path reuses
 
     def summary(self) -> str:
         if self.up_to_date:
@@ -271,6 +273,7 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
             if pool is not None:  # the parent's Staging did not see the workers' writes
                 staging.stats.written += written
                 staging.stats.kept += kept
+                staging.changed.extend(ch)
             for p in probs:
                 problems.add(p)
             done += CHUNK
@@ -360,7 +363,7 @@ def build(opts: BuildOptions) -> BuildResult:
     published = _published_id(out)
     page_cache = cache.read("pages.json", "pages") or {}
     previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
-    staging = Staging(out)
+    staging = Patch(out) if opts.patch else Staging(out)
     try:
         rendered_pages, changed = render_pages(pages, loaded.theme, staging, progress, extra_head=opts.extra_head,
                                                jobs=opts.jobs, fingerprints=fingerprints, previous=previous)
@@ -384,7 +387,9 @@ def build(opts: BuildOptions) -> BuildResult:
     return BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
                        removed=stats.removed, seconds=time.perf_counter() - t0, warnings=loaded.problems.warnings,
                        timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
-                       changed=sorted(set(changed) | set(staging.changed)))
+                       changed=sorted(set(changed) | set(staging.changed)),
+                       state=BuildState(loaded, {p.context["article"].path: p for p in pages if p.kind == "article"},
+                                        out, opts.extra_head))
 
 
 def _late_stages() -> list[tuple[str, Callable[..., None]]]:
@@ -400,3 +405,69 @@ def _late_stages() -> list[tuple[str, Callable[..., None]]]:
             raise
         stages.append((stage, getattr(mod, func)))
     return stages
+
+
+# -- serve's quick path -------------------------------------------------------------
+
+@dataclass
+class BuildState:
+    """The last build, kept by ``serve`` to re-render an edited article at once."""
+
+    loaded: Loaded
+    article_pages: dict[str, Page]  # article source path -> its page
+    out: Path
+    extra_head: str
+    renderer: Any = None
+
+
+def quick_article(state: BuildState, path: Path) -> list[str] | None:
+    """Re-render one edited article's page straight into the served site.
+
+    Only for an article that already had a page and keeps its URL; anything
+    else (a new or renamed article, an error, a registry or template change)
+    returns None and is left to the full build that always follows. The
+    page's other parts (neighbours, entity box) come from the last build and
+    are brought up to date by that full build a moment later.
+    """
+    from .content import parse_article
+    from .render import BodyRenderer
+    from zoneinfo import ZoneInfo
+
+    loaded = state.loaded
+    root = loaded.theme.root
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+    page = state.article_pages.get(rel)
+    if page is None:
+        return None
+    problems = Problems()
+    try:
+        article = parse_article(path.read_bytes(), rel, ZoneInfo(loaded.config.timezone), problems)
+    except Exception:  # noqa: BLE001 - the full build reports it properly
+        return None
+    if article is None or problems.errors or article.url_path != page.url or article.draft:
+        return None
+    loaded.registry.check_ids(article, problems)
+    if problems.errors:
+        return None
+    if state.renderer is None:
+        state.renderer = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
+    story = story_from(article, state.renderer.render(article))
+    ctx = dict(page.context, title=story.title, story=story, article=article, body=story.html,
+               extra_head=state.extra_head)
+    try:
+        html = loaded.theme.render(page.template, ctx, page.url)
+    except TemplateFailure:
+        return None
+    dest = state.out / page.output
+    data = html.encode("utf-8")
+    try:
+        if dest.read_bytes() == data:
+            return []
+    except OSError:
+        return None
+    from .cache import atomic_write
+    atomic_write(dest, data)
+    return [page.output]

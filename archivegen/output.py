@@ -97,6 +97,10 @@ class Staging:
             raise OutputError(f"refusing to write outside the output folder: {rel!r}")
         return self.dir.joinpath(*p.parts)
 
+    def source(self, rel: str) -> Path:
+        """Where the new site's file ``rel`` can be read during the build."""
+        return self.target(rel)
+
     def reuse(self, rel: str) -> bool:
         """Take a published file unchanged (hard link); False when there is none."""
         published = self.out.joinpath(*PurePosixPath(rel).parts)
@@ -211,6 +215,103 @@ def _remove(path: Path) -> None:
         path.unlink()
     elif path.exists():
         shutil.rmtree(path)
+
+
+class Patch(Staging):
+    """Update a site in place, touching only what changed (``serve`` uses it).
+
+    New bytes are staged in a small folder and moved into the site only at
+    ``commit()``, each file with one atomic rename, removals last: a build
+    that fails leaves the site as it was, and the cost follows the number of
+    changed files, not the size of the site. Unlike ``Staging`` the site is
+    not swapped as a whole, so a reader may meet old and new pages side by
+    side for the moment the renames take: right for a preview server, not
+    for publishing.
+    """
+
+    def __init__(self, out: Path):
+        if out.is_symlink():
+            out = out.resolve()
+        self.out = out
+        self.dir = out.parent / f".{out.name}.patch"
+        self.old = out.parent / f".{out.name}.old"
+        self.stats = WriteStats()
+        self.paths: set[str] = set()
+        self.changed: list[str] = []
+        try:
+            recover(out)
+            _remove(self.dir)
+            self.dir.mkdir(parents=True)
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteFailed(out, exc, f"create the staging folder {self.dir}") from None
+
+    def source(self, rel: str) -> Path:
+        staged = self.target(rel)
+        return staged if staged.exists() else self.out.joinpath(*PurePosixPath(rel).parts)
+
+    def reuse(self, rel: str) -> bool:
+        self.target(rel)  # refuses escapes
+        if not os.path.isfile(os.path.join(self.out, rel)):
+            return False
+        self.paths.add(rel)
+        self.stats.kept += 1
+        return True
+
+    def _write(self, rel: str, data: bytes | str) -> bool:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        dest = self.target(rel)
+        self.paths.add(rel)
+        if _same_bytes(self.out.joinpath(*PurePosixPath(rel).parts), data):
+            self.stats.kept += 1
+            return False
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "wb") as f:
+            f.write(data)
+        self.stats.written += 1
+        self.changed.append(rel)
+        return True
+
+    def adopt_tree(self, rel_dir: str) -> None:
+        base = self.target(rel_dir)
+        for path in base.rglob("*"):
+            if path.is_file():
+                rel = path.relative_to(self.dir).as_posix()
+                self.paths.add(rel)
+                published = self.out / rel
+                if published.is_file() and _same_file_bytes(published, path):
+                    path.unlink()
+                    self.stats.kept += 1
+                else:
+                    self.stats.written += 1
+                    self.changed.append(rel)
+
+    def commit(self, build_id: str = "") -> WriteStats:
+        try:
+            for rel in sorted(set(self.changed), key=lambda r: (r.endswith("index.html") and r.count("/") < 3, r)):
+                src = self.target(rel)
+                if not src.exists():
+                    continue
+                dest = self.out.joinpath(*PurePosixPath(rel).parts)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dest)
+            stale = _tree_files(self.out) - self.paths - {MARKER}
+            for rel in sorted(stale):
+                (self.out / rel).unlink(missing_ok=True)
+            self.stats.removed = len(stale)
+            for rel in sorted({str(PurePosixPath(r).parent) for r in stale}, key=len, reverse=True):
+                d = self.out / rel
+                while d != self.out and d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+                    d = d.parent
+            (self.out / MARKER).write_text("built by archivegen; this folder is replaced on every build\n"
+                                           f"build: {build_id}\n")
+        except OSError as exc:
+            raise WriteFailed(self.out, exc, "update the site") from None
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return self.stats
 
 
 def recover(out: Path) -> None:

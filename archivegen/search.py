@@ -172,13 +172,13 @@ def indexed_region(html: bytes) -> bytes:
     return html[start:end]
 
 
-def shard_digest(shard: Shard, site: Path, primary: bool) -> str:
+def shard_digest(shard: Shard, site: Any, primary: bool) -> str:
     h = hashlib.sha256()
     h.update(f"{SCHEME}\x1f{pagefind_version()}\x1f{shard.name}\x1f{shard.kind}\x1f{primary}\n".encode())
     for rel in sorted(shard.pages):
         h.update(rel.encode("utf-8") + b"\x1f")
         try:
-            h.update(hashlib.sha256(indexed_region((site / rel).read_bytes())).digest())
+            h.update(hashlib.sha256(indexed_region(_source(site, rel).read_bytes())).digest())
         except OSError:
             h.update(b"missing")
     return h.hexdigest()
@@ -211,7 +211,7 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
     out_key = str(Path(out).resolve())
     previous: dict[str, str] = {} if getattr(opts, "clean", False) else state.get(out_key, {})
     primary = shards[0].name
-    digests = {s.name: shard_digest(s, site, s.name == primary) for s in shards}
+    digests = {s.name: shard_digest(s, staging, s.name == primary) for s in shards}
 
     report = IndexReport(shards=len(shards), pages=sum(len(s.pages) for s in shards))
     todo: list[Shard] = []
@@ -231,7 +231,7 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
         farm_root = site / ".search-src"
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                failures = [f for f in pool.map(lambda s: _index_shard(s, site, farm_root, s.name == primary), todo) if f]
+                failures = [f for f in pool.map(lambda s: _index_shard(s, staging, farm_root, s.name == primary), todo) if f]
         finally:
             shutil.rmtree(farm_root, ignore_errors=True)
         if failures:
@@ -258,12 +258,20 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
     return report
 
 
-def _index_shard(shard: Shard, site: Path, farm_root: Path, primary: bool) -> tuple[str, str] | None:
+def _source(site: Any, rel: str) -> Path:
+    """A staged page: in the staging folder, or (patch builds) the published one."""
+    if hasattr(site, "source"):
+        return site.source(rel)
+    return Path(site) / rel
+
+
+def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool) -> tuple[str, str] | None:
     """Run pagefind on hard links to exactly this shard's pages."""
+    site = staging.dir
     farm = farm_root / shard.name
     shutil.rmtree(farm, ignore_errors=True)
     for rel in shard.pages:
-        src = site / rel
+        src = _source(staging, rel)
         dest = farm / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -90,8 +90,9 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
     return action
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_equals_clean(tmp_path: Path, seed: int):
+@pytest.mark.parametrize("seed,patch", [(1, False), (2, False), (3, False), (4, True), (5, True)])
+def test_incremental_equals_clean(tmp_path: Path, seed: int, patch: bool):
+    """patch=True is serve's in-place update: it must end in the same site."""
     rng = random.Random(seed)
     root = tmp_path / "archive"
     make(root, rng, 12)
@@ -99,7 +100,7 @@ def test_incremental_equals_clean(tmp_path: Path, seed: int):
     build(BuildOptions(root=root, out=out, search=False, jobs=1, progress=False))
     for step in range(8):
         action = edit(root, rng, step)
-        inc = build(BuildOptions(root=root, out=out, search=False, jobs=2, progress=False))
+        inc = build(BuildOptions(root=root, out=out, search=False, jobs=2, progress=False, patch=patch))
         clean_out = tmp_path / f"clean{step}"
         build(BuildOptions(root=root, out=clean_out, search=False, jobs=1, clean=True, progress=False))
         a, b = snapshot(out), snapshot(clean_out)
@@ -167,3 +168,26 @@ def test_foreign_cache_entry_is_not_trusted(tmp_path: Path):
     bodies[1].write_bytes(a)
     cache = Cache(root)
     assert cache.get_body(bodies[0].stem) is None and cache.get_body(bodies[1].stem) is None
+
+
+def test_quick_article_matches_full_build(tmp_path: Path):
+    """serve's quick path renders an edited article's page as the full build does."""
+    from archivegen.build import quick_article
+
+    rng = random.Random(9)
+    root = tmp_path / "archive"
+    make(root, rng, 8)
+    out = tmp_path / "site"
+    result = build(BuildOptions(root=root, out=out, search=False, progress=False, patch=True))
+    p = sorted((root / "content/articles").glob("*.md"))[2]
+    p.write_text(p.read_text() + "\nA new closing paragraph.\n")
+    changed = quick_article(result.state, p)
+    assert changed and changed[0].endswith("index.html")
+    quick = (out / changed[0]).read_bytes()
+    assert b"A new closing paragraph." in quick
+    build(BuildOptions(root=root, out=out, search=False, progress=False, patch=True))
+    assert (out / changed[0]).read_bytes() == quick
+    # a change of URL is left to the full build
+    text = p.read_text().replace("date: ", "date: 1999-01-01\nold_date: ", 1)
+    p.write_text(text)
+    assert quick_article(result.state, p) is None

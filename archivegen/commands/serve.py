@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..build import BuildOptions, build
+from ..build import BuildOptions, build, quick_article
 from ..cli import add_root_option, print_problems
 from ..errors import BuildFailed, ContentError, Problem
 from ..output import OutputError
@@ -115,6 +115,29 @@ class Session:
         self.args = args
         self.failing = False
         self.seen_warnings: set[str] = set()
+        self.state = None  # the last good build, for the quick path
+
+    def quick(self, batch: set[str]) -> None:
+        """Edited articles first: their pages are re-rendered and reloaded at once.
+
+        The full build that follows updates listings, entity pages and search.
+        """
+        if self.failing or self.state is None or not batch:
+            return
+        changed: list[str] = []
+        for rel in sorted(batch):
+            if not (rel.startswith("content/articles/") and rel.endswith(".md")):
+                return
+            try:
+                pages = quick_article(self.state, self.root / rel)
+            except Exception:  # noqa: BLE001 - the full build reports anything real
+                return
+            if pages is None:
+                return
+            changed += pages
+        if changed:
+            self.hub.publish(ok=True, changed=changed)
+            print(f"{time.strftime('%H:%M:%S')} page updated: {', '.join(changed[:3])}", flush=True)
 
     def rebuild(self, batch: set[str] | None) -> bool:
         stamp = time.strftime("%H:%M:%S")
@@ -123,11 +146,13 @@ class Session:
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(f"{stamp} changed: {shown}", flush=True)
         t0 = time.perf_counter()
+        if batch:
+            self.quick(batch)
         # base_url "/": links work on whatever host and port serve got, and a
         # different port next time does not change (and re-render) every page.
         opts = BuildOptions(root=self.root, out=self.out, base_url="/", drafts=self.args.drafts,
                             search=self.args.search, jobs=self.args.jobs, clean=False, progress=None if batch is None else False,
-                            extra_head=LIVE_HEAD)
+                            extra_head=LIVE_HEAD, patch=True)
         self.hub.set_building(True)
         try:
             result = build(opts)
@@ -148,6 +173,7 @@ class Session:
         finally:
             self.hub.set_building(False)
         ms = (time.perf_counter() - t0) * 1000
+        self.state = getattr(result, "state", None) or self.state
         changed = getattr(result, "changed", None)
         if getattr(result, "up_to_date", False):
             changed = []
