@@ -49,8 +49,8 @@ from .errors import BuildFailed, Problem
 BUNDLE = "pagefind"  # site folder of the index
 MANIFEST = "archive.json"  # shard list and filter values, read by static/search.js
 SCHEME = "1"  # bump when the markup or the shard layout changes meaning
-MAX_SHARD_PAGES = 2500  # ≈ 230 MB peak per pagefind process
-MAX_PARALLEL = 3  # pagefind processes at once: bounded memory (≈ 0.7 GB)
+MAX_SHARD_PAGES = 2500  # ≈ 420 MB peak per pagefind process on full article pages
+MAX_PARALLEL = 2  # pagefind processes at once: ≈ 2 × 420 MB at most (measured on 2,500-page shards)
 ENTITY_WEIGHT = 2.0  # mergeIndex indexWeight of the entity shard: "Lavrov" finds his page first
 FILTERS = ("person", "country", "section", "year")
 # Files every bundle gets but a merged (non-primary) shard never loads; the
