@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +36,7 @@ from .pages import Page, plan
 from .theme import TemplateFailure, Theme
 
 CHUNK = 64  # articles or pages per task sent to a worker
+PARALLEL_MIN_PAGES = 512  # fewer pages to render than this: no worker processes (a fork costs more)
 
 
 @dataclass
@@ -50,6 +51,8 @@ class BuildOptions:
     progress: bool | None = None  # None: only on a terminal
     extra_head: str = ""  # serve mode injects its reload script here
     patch: bool = False  # update --out in place (serve) instead of swapping in a whole new site
+    warm: "Warm | None" = None  # serve: what the previous build in this process read and rendered
+    search_shard_pages: int | None = None  # serve: smaller search shards re-index faster
 
 
 @dataclass
@@ -107,14 +110,28 @@ class Loaded:
     problems: Problems
 
 
-def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_theme: bool = True) -> Loaded:
+@dataclass
+class Warm:
+    """State a long-running process (serve) carries from one build to the next.
+
+    Articles whose file stat is unchanged are not read again, and stories
+    whose body key is unchanged are not rendered or read from the cache.
+    """
+
+    articles: dict[str, Any] = field(default_factory=dict)  # path -> (stat, Article, warnings)
+    stories: dict[str, Story] = field(default_factory=dict)  # body key -> Story
+    paths: set[str] | None = None  # the files the last build left in the output folder
+
+
+def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_theme: bool = True,
+         warm: Warm | None = None) -> Loaded:
     """Read and validate the whole archive; raise BuildFailed on any error."""
     from .registry import load_registry
 
     problems = Problems()
     config = load_config(root, problems, {"base_url": base_url})
     registry = load_registry(root, problems)
-    articles = load_articles(root, config, problems, drafts=drafts)
+    articles = load_articles(root, config, problems, drafts=drafts, memo=warm.articles if warm else None)
     for a in articles:
         registry.check_ids(a, problems)
     theme = Theme(root, config)
@@ -158,18 +175,35 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
     return [(i, renderer.render(articles[i])) for i in indices]
 
 
-def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cache | None = None) -> tuple[list[Story], dict[str, str], int]:
+def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cache | None = None,
+                   warm: Warm | None = None) -> tuple[list[Story], dict[str, str], int]:
     """Markdown + entity linking for every article, from the cache when possible."""
     salt = body_salt(loaded)
     keys = [digest(salt, a.digest) for a in loaded.articles]
     bodies: list[Any] = [None] * len(loaded.articles)
+    kept: dict[int, Story] = {}
     todo: list[int] = []
     for i, key in enumerate(keys):
+        st = warm.stories.get(key) if warm else None
+        if st is not None:
+            a = loaded.articles[i]
+            kept[i] = st if st.article is a else replace(st, article=a)
+            continue
         rb = cache.get_body(key) if cache else None
         if rb is None:
             todo.append(i)
         else:
             bodies[i] = rb
+    for i in todo:  # a remembered article gave up its source: read it again
+        a = loaded.articles[i]
+        if not a.body:
+            from .content import parse_article
+            from zoneinfo import ZoneInfo
+
+            again = parse_article((loaded.theme.root / a.path).read_bytes(), a.path,
+                                  ZoneInfo(loaded.config.timezone), Problems())
+            if again is not None:
+                a.body = again.body
     total = len(todo)
     if todo:
         loaded.registry.matcher()  # build the automaton once, before forking
@@ -197,7 +231,9 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 pool.close()
                 pool.join()
             _WORK.clear()
-    stories = [story_from(a, rb) for a, rb in zip(loaded.articles, bodies)]
+    stories = [kept[i] if i in kept else story_from(a, rb) for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
+    if warm is not None:
+        warm.stories = dict(zip(keys, stories))
     body_keys = {a.url_path: k for a, k in zip(loaded.articles, keys)}
     return stories, body_keys, total
 
@@ -257,7 +293,8 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
     _WORK.clear()
     _WORK.update(pages=pages, theme=theme, staging=staging, extra_head=extra_head)
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
-    n = jobs_for(jobs, len(chunks))
+    # forking a large process costs more than rendering a few hundred pages
+    n = jobs_for(jobs, len(chunks)) if len(todo) >= PARALLEL_MIN_PAGES else 1
     problems = Problems()
     changed: list[str] = []
     done = 0
@@ -340,8 +377,9 @@ def build(opts: BuildOptions) -> BuildResult:
     from .output import recover
     recover(out)
     from .theme import theme_dirs
-    inputs = inputs_fingerprint(root, theme_dirs(root), opts)
-    last = cache.read("last-build.json", "last-build")
+    # serve (warm) builds only when a watched file changed: no need to stat every input first
+    inputs = digest(time.time_ns()) if opts.warm is not None else inputs_fingerprint(root, theme_dirs(root), opts)
+    last = None if opts.warm is not None else cache.read("last-build.json", "last-build")
     if (not opts.clean and last and last.get("inputs") == inputs and last.get("out") == str(out.resolve())
             and _published_id(out) == last.get("id")):
         files = int(last.get("files", 0))
@@ -349,10 +387,10 @@ def build(opts: BuildOptions) -> BuildResult:
                            seconds=time.perf_counter() - t0, out=out, up_to_date=True)
 
     t = time.perf_counter()
-    loaded = load(root, base_url=opts.base_url, drafts=opts.drafts)
+    loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=opts.warm)
     t = mark("load", t)
     check_out_dir(out, root, opts.clean)
-    stories, body_keys, rendered_bodies = render_stories(loaded, progress, opts.jobs, cache)
+    stories, body_keys, rendered_bodies = render_stories(loaded, progress, opts.jobs, cache, opts.warm)
     t = mark("render bodies", t)
     model = build_model(loaded.config, stories, loaded.registry)
     pages = plan(model)
@@ -363,7 +401,7 @@ def build(opts: BuildOptions) -> BuildResult:
     published = _published_id(out)
     page_cache = cache.read("pages.json", "pages") or {}
     previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
-    staging = Patch(out) if opts.patch else Staging(out)
+    staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out)
     try:
         rendered_pages, changed = render_pages(pages, loaded.theme, staging, progress, extra_head=opts.extra_head,
                                                jobs=opts.jobs, fingerprints=fingerprints, previous=previous)
@@ -371,6 +409,7 @@ def build(opts: BuildOptions) -> BuildResult:
             if staging.write(rel, src.read_bytes()):
                 changed.append(rel)
         t = mark("write pages", t)
+        staging.fingerprints = fingerprints  # what search uses to tell changed pages without reading them
         for stage, fn in _late_stages():
             fn(model, loaded, staging, opts)
             t = mark(stage, t)
@@ -381,6 +420,8 @@ def build(opts: BuildOptions) -> BuildResult:
         staging.abort()
         raise
     files = len(staging.paths) + 1
+    if opts.warm is not None:
+        opts.warm.paths = set(staging.paths)
     cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
     cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
                                                   "files": files, "pages": len(pages)})

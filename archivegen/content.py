@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,9 @@ class Article:
     extra: dict[str, Any] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def url_path(self) -> str:
-        """``2013/08/09/<slug>/``: the date as written, in its own offset."""
+        """``2013/08/09/<slug>/``: the date as written, in its own offset (date and slug never change)."""
         return f"{self.date:%Y/%m/%d}/{self.slug}/"
 
     @property
@@ -108,8 +109,13 @@ def _rel(root: Path, path: Path) -> str:
 
 
 def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
-                  paths: list[Path] | None = None) -> list[Article]:
-    """Read and validate articles; invalid ones are reported and left out."""
+                  paths: list[Path] | None = None, memo: dict[str, Any] | None = None) -> list[Article]:
+    """Read and validate articles; invalid ones are reported and left out.
+
+    ``memo`` (serve keeps it between builds) maps a path to the file's stat,
+    its Article and its warnings: a file whose stat is unchanged is not read
+    again. Only valid articles are remembered, so errors are always re-found.
+    """
     if not (root / "content").is_dir():
         problems.error(_rel(root, root / "content"), None, "no content/ folder in the archive root",
                        f"run archivegen in an archive folder, pass --root DIR, or create one with 'archivegen init DIR' (root: {root})")
@@ -117,8 +123,27 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
     files = paths if paths is not None else article_files(root, problems)
     tz = ZoneInfo(config.timezone)
     articles: list[Article] = []
+    previous = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()
     for path in files:
         rel = _rel(root, path)
+        stamp = None
+        if memo is not None:
+            try:
+                st = path.stat()
+                stamp = (st.st_mtime_ns, st.st_size, st.st_ino, tz.key)
+            except OSError:
+                stamp = None
+            known = previous.get(rel)
+            if stamp is not None and known is not None and known[0] == stamp:
+                memo[rel] = known
+                for w in known[2]:
+                    problems.add(w)
+                if not (known[1].draft and not drafts):
+                    articles.append(known[1])
+                continue
+        before = len(problems.items)
         try:
             raw = _read_limited(path, rel)
             article = parse_article(raw, rel, tz, problems)
@@ -128,6 +153,8 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         except OSError as exc:
             problems.error(rel, None, f"cannot read file: {exc.strerror}", "check the file's permissions")
             continue
+        if memo is not None and stamp is not None and article is not None:
+            memo[rel] = (stamp, article, problems.items[before:])
         if article is None or (article.draft and not drafts):
             continue
         articles.append(article)

@@ -229,10 +229,11 @@ class Patch(Staging):
     for publishing.
     """
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, known: set[str] | None = None):
         if out.is_symlink():
             out = out.resolve()
         self.out = out
+        self.known = known  # the files this process put there last time: no need to stat or walk
         self.dir = out.parent / f".{out.name}.patch"
         self.old = out.parent / f".{out.name}.old"
         self.stats = WriteStats()
@@ -252,7 +253,7 @@ class Patch(Staging):
 
     def reuse(self, rel: str) -> bool:
         self.target(rel)  # refuses escapes
-        if not os.path.isfile(os.path.join(self.out, rel)):
+        if not (self.known and rel in self.known) and not os.path.isfile(os.path.join(self.out, rel)):
             return False
         self.paths.add(rel)
         self.stats.kept += 1
@@ -296,7 +297,7 @@ class Patch(Staging):
                 dest = self.out.joinpath(*PurePosixPath(rel).parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dest)
-            stale = _tree_files(self.out) - self.paths - {MARKER}
+            stale = (self.known if self.known is not None else _tree_files(self.out)) - self.paths - {MARKER}
             for rel in sorted(stale):
                 (self.out / rel).unlink(missing_ok=True)
             self.stats.removed = len(stale)

@@ -172,15 +172,43 @@ def indexed_region(html: bytes) -> bytes:
     return html[start:end]
 
 
-def shard_digest(shard: Shard, site: Any, primary: bool) -> str:
+class RegionHashes:
+    """The hash of each page's indexed region, read only for pages that may have changed.
+
+    A page whose build fingerprint equals the one recorded with its hash
+    last time has the same bytes, so its hash is taken from the record
+    instead of reading the file: a one-article edit reads a handful of pages,
+    not the whole site.
+    """
+
+    def __init__(self, staging: Any, previous: dict[str, list[str]]):
+        self.staging = staging
+        self.previous = previous
+        self.fingerprints = getattr(staging, "fingerprints", None) or {}
+        self.now: dict[str, list[str]] = {}
+
+    def get(self, rel: str) -> str:
+        fp = self.fingerprints.get(rel)
+        old = self.previous.get(rel)
+        if fp is not None and old and old[0] == fp:
+            value = old[1]
+        else:
+            try:
+                value = hashlib.sha256(indexed_region(_source(self.staging, rel).read_bytes())).hexdigest()
+            except OSError:
+                value = "missing"
+        if fp is not None:
+            self.now[rel] = [fp, value]
+        return value
+
+
+def shard_digest(shard: Shard, hashes: Any, primary: bool) -> str:
+    if not isinstance(hashes, RegionHashes):
+        hashes = RegionHashes(hashes, {})
     h = hashlib.sha256()
     h.update(f"{SCHEME}\x1f{pagefind_version()}\x1f{shard.name}\x1f{shard.kind}\x1f{primary}\n".encode())
     for rel in sorted(shard.pages):
-        h.update(rel.encode("utf-8") + b"\x1f")
-        try:
-            h.update(hashlib.sha256(indexed_region(_source(site, rel).read_bytes())).digest())
-        except OSError:
-            h.update(b"missing")
+        h.update(rel.encode("utf-8") + b"\x1f" + hashes.get(rel).encode("ascii") + b"\n")
     return h.hexdigest()
 
 
@@ -201,7 +229,8 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
     if not getattr(opts, "search", True) or not getattr(config, "search", True):
         return None
     mode = getattr(config, "search_shard", "year")
-    shards = [s for s in plan_shards(model, mode) if s.pages]
+    max_pages = getattr(opts, "search_shard_pages", None) or MAX_SHARD_PAGES
+    shards = [s for s in plan_shards(model, mode, max_pages) if s.pages]
     if not shards:
         return None
     site: Path = staging.dir
@@ -211,7 +240,10 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
     out_key = str(Path(out).resolve())
     previous: dict[str, str] = {} if getattr(opts, "clean", False) else state.get(out_key, {})
     primary = shards[0].name
-    digests = {s.name: shard_digest(s, staging, s.name == primary) for s in shards}
+    pages_path = state_path.with_name("pages.json")
+    recorded = _read_pages(pages_path).get(out_key, {}) if not getattr(opts, "clean", False) else {}
+    hashes = RegionHashes(staging, recorded)
+    digests = {s.name: shard_digest(s, hashes, s.name == primary) for s in shards}
 
     report = IndexReport(shards=len(shards), pages=sum(len(s.pages) for s in shards))
     todo: list[Shard] = []
@@ -254,6 +286,8 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
                   json.dumps(manifest, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
     state[out_key] = digests
     _write_state(state_path, state)
+    if hashes.now:
+        _write_pages(pages_path, {out_key: hashes.now})
     report.files = sum(1 for p in staging.paths if p.startswith(f"{BUNDLE}/"))
     return report
 
@@ -314,3 +348,23 @@ def _write_state(path: Path, outs: dict[str, dict[str, str]]) -> None:
     from .cache import atomic_write
 
     atomic_write(path, json.dumps({"scheme": SCHEME, "outs": outs}, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def _read_pages(path: Path) -> dict[str, dict[str, list[str]]]:
+    """Recorded (fingerprint, region hash) per page and output folder."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("scheme") != SCHEME or not isinstance(data.get("outs"), dict):
+        return {}
+    return {k: v for k, v in data["outs"].items() if isinstance(v, dict)}
+
+
+def _write_pages(path: Path, outs: dict[str, dict[str, list[str]]]) -> None:
+    from .cache import atomic_write
+
+    try:
+        atomic_write(path, json.dumps({"scheme": SCHEME, "outs": outs}, separators=(",", ":")).encode("utf-8"))
+    except OSError:
+        pass

@@ -215,7 +215,7 @@ def main() -> int:
             assert fetch(url), f"not served: {url}"
             word = f"zqxbench{i}{rng.randrange(10**6)}"
             text = originals[md].decode("utf-8")
-            edited = re.sub(r"(\n---\n\n)(\S)", rf"\1{word} \2", text, count=1)
+            edited = re.sub(r"(\n---\n\n?)(\S)", rf"\1{word} \2", text, count=1)
             mark = len(server.lines)
             with open(md, "w", encoding="utf-8") as f:
                 f.write(edited)
@@ -228,9 +228,15 @@ def main() -> int:
             page_times.append(t_page)
             t_search = None
             if check_search:
+                # "current" = the full rebuild that re-indexed the edit has been published
+                # (serve's 'built in' line), confirmed by Pagefind in Chromium finding the word.
+                done = None
+                while done is None and time.perf_counter() - t0 < 60:
+                    done = next((ts for ts, line in server.lines[mark:] if "built in" in line), None)
+                    time.sleep(0.005)
                 hit = search_probe(bpage, server.url, word, t0 + 60)
-                t_search = None if hit is None else hit - t0
-                if t_search is not None:
+                if hit is not None and done is not None:
+                    t_search = done - t0
                     search_times.append(t_search)
             else:
                 time.sleep(0.5)

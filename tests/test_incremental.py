@@ -91,8 +91,12 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
 
 
 @pytest.mark.parametrize("seed,patch", [(1, False), (2, False), (3, False), (4, True), (5, True)])
-def test_incremental_equals_clean(tmp_path: Path, seed: int, patch: bool):
+def test_incremental_equals_clean(tmp_path: Path, seed: int, patch: bool, monkeypatch):
     """patch=True is serve's in-place update: it must end in the same site."""
+    import archivegen.build as build_module
+
+    monkeypatch.setattr(build_module, "CHUNK", 4)  # several chunks, so incremental builds use the pool
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 0)
     rng = random.Random(seed)
     root = tmp_path / "archive"
     make(root, rng, 12)
@@ -127,7 +131,11 @@ def test_one_edit_renders_few_pages(tmp_path: Path):
     assert inc.written < first.written / 2
 
 
-def test_jobs_do_not_change_output(tmp_path: Path):
+def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
+    import archivegen.build as build_module
+
+    monkeypatch.setattr(build_module, "CHUNK", 3)  # small chunks: the pool really runs
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 0)
     rng = random.Random(11)
     root = tmp_path / "archive"
     make(root, rng, 20)

@@ -17,13 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-from ..build import BuildOptions, build, quick_article
+from ..build import BuildOptions, Warm, build, quick_article
 from ..cli import add_root_option, print_problems
 from ..errors import BuildFailed, ContentError, Problem
 from ..output import OutputError
 from ..server import LIVE_HEAD, EventHub, ServerThread, bind, problem_dicts
 from ..watch import Watcher
 
+SERVE_SHARD_PAGES = 250  # small search shards: an edit re-indexes a few hundred pages, not a year
 MAX_CHANGED = 5000  # more changed files than this: every tab reloads, the event stays small
 
 
@@ -116,6 +117,7 @@ class Session:
         self.failing = False
         self.seen_warnings: set[str] = set()
         self.state = None  # the last good build, for the quick path
+        self.warm = Warm()  # articles and stories carried between builds
 
     def quick(self, batch: set[str]) -> None:
         """Edited articles first: their pages are re-rendered and reloaded at once.
@@ -152,7 +154,7 @@ class Session:
         # different port next time does not change (and re-render) every page.
         opts = BuildOptions(root=self.root, out=self.out, base_url="/", drafts=self.args.drafts,
                             search=self.args.search, jobs=self.args.jobs, clean=False, progress=None if batch is None else False,
-                            extra_head=LIVE_HEAD, patch=True)
+                            extra_head=LIVE_HEAD, patch=True, warm=self.warm, search_shard_pages=SERVE_SHARD_PAGES)
         self.hub.set_building(True)
         try:
             result = build(opts)
