@@ -86,7 +86,7 @@ def _articles(model: SiteModel) -> list[Page]:
         for key in s.entity_keys:
             st = model.entities.get(key)
             if st is not None:
-                box.append({"entity": st.entity, "count": counts.get(key, 0), "articles": st.count})
+                box.append({"entity": st.entity, "count": counts.get(key, 0)})
         pages.append(Page(s.url_path, "article.html", {
             "title": s.title,
             "story": s,
