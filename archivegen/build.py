@@ -172,7 +172,16 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
         loaded = _WORK["loaded"]
         renderer = _WORK["renderer"] = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
     articles = _WORK["loaded"].articles
-    return [(i, renderer.render(articles[i])) for i in indices]
+    cache: Cache | None = _WORK.get("cache")
+    keys: list[str] = _WORK["keys"]
+    out = []
+    for i in indices:
+        rb = renderer.render(articles[i])
+        if cache is not None:
+            cache.put_body(keys[i], rb)  # in the worker: cache writes run in parallel too
+        rb.text, rb.declined = "", []  # nothing after this stage reads them: less to send back
+        out.append((i, rb))
+    return out
 
 
 def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cache | None = None,
@@ -208,7 +217,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     if todo:
         loaded.registry.matcher()  # build the automaton once, before forking
         _WORK.clear()
-        _WORK["loaded"] = loaded
+        _WORK.update(loaded=loaded, cache=cache, keys=keys)
         chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
         n = jobs_for(jobs, len(chunks))
         done = 0
@@ -222,8 +231,6 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
             for chunk in results:
                 for i, rb in chunk:
                     bodies[i] = rb
-                    if cache:
-                        cache.put_body(keys[i], rb)
                 done += len(chunk)
                 progress.update("rendering articles", done, total)
         finally:
