@@ -157,11 +157,90 @@ _WORK: dict[str, Any] = {}  # set before forking; read by workers
 
 
 def body_salt(loaded: Loaded) -> str:
-    """Everything besides an article's bytes that changes its rendered body."""
+    """Everything besides an article's bytes and the registry that changes its rendered body."""
     c = loaded.config
     link_source = loaded.theme.env.loader.get_source(loaded.theme.env, "partials/entity_link.html")[0]
-    return digest(__version__, loaded.registry.fingerprint(), c.link, c.link_headings, c.sanitize,
-                  c.base_path, link_source)
+    return digest(__version__, c.link, c.link_headings, c.sanitize, c.base_path, link_source)
+
+
+SNAPSHOTS = 8  # registry versions remembered, to tell which articles a registry change can touch
+
+
+class RegistryHistory:
+    """Which articles a registry change can affect.
+
+    A body linked with an earlier registry stays valid when none of the
+    changed entities' name words (names, aliases, demonyms: added, edited
+    and removed entities alike) occurs in the article's text: the linker
+    could not have matched them, nor resolved a shared surname differently.
+    So a new person file re-renders the articles that name them, not all.
+    """
+
+    def __init__(self, cache: Cache | None, registry: Any):
+        self.cache = cache
+        self.now = {e.key: [_entity_fp(e), _name_words(e)] for e in registry.entities.values()}
+        self.fp = registry.fingerprint()
+        stored = cache.read("registry.json", "registry") if cache else None
+        self.snapshots: dict[str, dict[str, list]] = {}
+        if isinstance(stored, dict) and isinstance(stored.get("snapshots"), dict):
+            self.snapshots = {k: v for k, v in stored["snapshots"].items() if isinstance(v, dict)}
+        self._words: dict[str, list[str] | None] = {}
+
+    def changed_words(self, old_fp: str) -> list[str] | None:
+        """Name words of entities that differ since registry ``old_fp``; None if unknown."""
+        if old_fp not in self._words:
+            old = self.snapshots.get(old_fp)
+            if old is None:
+                self._words[old_fp] = None
+            else:
+                words: set[str] = set()
+                for key in set(old) | set(self.now):
+                    a, b = old.get(key), self.now.get(key)
+                    if (a[0] if a else None) != (b[0] if b else None):
+                        for entry in (a, b):
+                            if entry:
+                                words.update(entry[1])
+                self._words[old_fp] = sorted(words)
+        return self._words[old_fp]
+
+    def still_valid(self, old_fp: str, source: str) -> bool:
+        if old_fp == self.fp:
+            return True
+        words = self.changed_words(old_fp)
+        if words is None or not source:
+            return False
+        text = source.casefold()
+        return not any(w in text for w in words)
+
+    def save(self) -> None:
+        if self.cache is None:
+            return
+        snaps = {k: v for k, v in self.snapshots.items() if k != self.fp}
+        keep = list(snaps.items())[-(SNAPSHOTS - 1):]
+        self.cache.write("registry.json", "registry", {"snapshots": dict(keep + [(self.fp, self.now)])})
+
+
+def _entity_fp(e: Any) -> str:
+    from dataclasses import asdict
+    import json
+
+    data = asdict(e)
+    data.pop("source", None)
+    return digest(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str))[:32]
+
+
+def _name_words(e: Any) -> list[str]:
+    import re
+    import unicodedata
+
+    forms = [e.name, *e.aliases, *(e.demonyms or []), e.official_name or ""]
+    words: set[str] = set()
+    for form in forms:
+        folded = unicodedata.normalize("NFKD", form).encode("ascii", "ignore").decode("ascii")
+        for w in re.findall(r"[^\W_]+", form.casefold()) + re.findall(r"[^\W_]+", folded.casefold()):
+            if len(w) >= 2:
+                words.add(w)
+    return sorted(words)
 
 
 def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
@@ -178,7 +257,7 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
     for i in indices:
         rb = renderer.render(articles[i])
         if cache is not None:
-            cache.put_body(keys[i], rb)  # in the worker: cache writes run in parallel too
+            cache.put_body(keys[i], rb, _WORK["registry_fp"])  # in the worker: cache writes run in parallel too
         rb.text, rb.declined = "", []  # nothing after this stage reads them: less to send back
         out.append((i, rb))
     return out
@@ -188,21 +267,23 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                    warm: Warm | None = None) -> tuple[list[Story], dict[str, str], int]:
     """Markdown + entity linking for every article, from the cache when possible."""
     salt = body_salt(loaded)
+    history = RegistryHistory(cache, loaded.registry)
     keys = [digest(salt, a.digest) for a in loaded.articles]
+    linked_with = [history.fp] * len(keys)  # the registry each body was linked with
     bodies: list[Any] = [None] * len(loaded.articles)
     kept: dict[int, Story] = {}
     todo: list[int] = []
     for i, key in enumerate(keys):
-        st = warm.stories.get(key) if warm else None
+        st = warm.stories.get(digest(key, history.fp)) if warm else None
         if st is not None:
             a = loaded.articles[i]
             kept[i] = st if st.article is a else replace(st, article=a)
             continue
-        rb = cache.get_body(key) if cache else None
-        if rb is None:
-            todo.append(i)
+        hit = cache.get_body(key) if cache else None
+        if hit is not None and history.still_valid(hit[1], loaded.articles[i].body):
+            bodies[i], linked_with[i] = hit
         else:
-            bodies[i] = rb
+            todo.append(i)
     for i in todo:  # a remembered article gave up its source: read it again
         a = loaded.articles[i]
         if not a.body:
@@ -217,7 +298,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     if todo:
         loaded.registry.matcher()  # build the automaton once, before forking
         _WORK.clear()
-        _WORK.update(loaded=loaded, cache=cache, keys=keys)
+        _WORK.update(loaded=loaded, cache=cache, keys=keys, registry_fp=history.fp)
         chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
         n = jobs_for(jobs, len(chunks))
         done = 0
@@ -240,8 +321,9 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
             _WORK.clear()
     stories = [kept[i] if i in kept else story_from(a, rb) for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
     if warm is not None:
-        warm.stories = dict(zip(keys, stories))
-    body_keys = {a.url_path: k for a, k in zip(loaded.articles, keys)}
+        warm.stories = {digest(k, history.fp): st for k, st in zip(keys, stories)}
+    history.save()
+    body_keys = {a.url_path: digest(k, r) for a, k, r in zip(loaded.articles, keys, linked_with)}
     return stories, body_keys, total
 
 

@@ -108,21 +108,22 @@ class Cache:
     def body_path(self, key: str) -> str:
         return f"bodies/{key[:2]}/{key}.json"
 
-    def get_body(self, key: str) -> Any | None:
+    def get_body(self, key: str) -> tuple[Any, str] | None:
+        """(rendered body, fingerprint of the registry it was linked with), or None."""
         data = self.read(self.body_path(key), key)
-        if data is None:
+        if not isinstance(data, dict) or not isinstance(data.get("registry"), str):
             self.misses += 1
             return None
         try:
             body = body_from_json(data)
-        except (TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
-        return body
+        return body, data["registry"]
 
-    def put_body(self, key: str, body: Any) -> None:
-        self.write(self.body_path(key), key, body_to_json(body))
+    def put_body(self, key: str, body: Any, registry: str) -> None:
+        self.write(self.body_path(key), key, dict(body_to_json(body), registry=registry))
 
 
 def body_to_json(rb: Any) -> dict[str, Any]:

@@ -175,3 +175,37 @@ def test_python_dash_m_works(tmp_path):
     import sys
     r = subprocess.run([sys.executable, "-m", "archivegen", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("archivegen ")
+
+
+SEED_PEOPLE = ["john-kerry", "sergei-lavrov", "edward-snowden", "barack-obama", "vladimir-putin", "bashar-al-assad"]
+SEED_COUNTRIES = ["united-states", "russia", "syria", "iran", "afghanistan"]
+
+
+def test_seed_article_links_its_people_and_countries(sample_site: Path):
+    """Everyone the user's own example names comes out linked, and their pages list it."""
+    html = (sample_site / SEED_URL / "index.html").read_text()
+    body = html.split('class="article-body"', 1)[1].split("</div>", 1)[0]
+    for pid in SEED_PEOPLE:
+        assert f'href="/people/{pid}/"' in body, pid
+    for cid in SEED_COUNTRIES:
+        assert f'href="/countries/{cid}/"' in body, cid
+    # cities are not countries: Moscow and Washington stay plain text
+    assert re.search(r">\s*Moscow\s*<", body) is None and "WASHINGTON (AFP)" in body
+    assert body.count('href="/people/john-kerry/"') == 1  # first mention only
+    for key in [f"people/{p}" for p in SEED_PEOPLE] + [f"countries/{c}" for c in SEED_COUNTRIES]:
+        pages = [sample_site / key / "index.html", sample_site / key / "2013" / "index.html"]
+        assert any(p.exists() and f'href="/{SEED_URL}"' in p.read_text() for p in pages), key
+
+
+def test_mentions_json_for_the_seed_article(capsys):
+    import json
+
+    path = "content/articles/2013/08/us-russia-have-shared-interests-despite-gaps-kerry.md"
+    assert run_cli("mentions", "--json", "--root", REPO, REPO / path) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["id"] for r in rows} >= {f"people/{p}" for p in SEED_PEOPLE} | {f"countries/{c}" for c in SEED_COUNTRIES}
+    kerry = next(r for r in rows if r["id"] == "people/john-kerry")
+    assert kerry == {**kerry, "article": path, "text": "John Kerry", "kind": "person", "name": "John Kerry",
+                     "wikidata": "Q22316", "iso2": None, "linked": True}
+    assert [r["start"] for r in rows] == sorted(r["start"] for r in rows)
+    assert all(r["text"] != "Moscow" for r in rows)

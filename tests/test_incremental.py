@@ -199,3 +199,21 @@ def test_quick_article_matches_full_build(tmp_path: Path):
     text = p.read_text().replace("date: ", "date: 1999-01-01\nold_date: ", 1)
     p.write_text(text)
     assert quick_article(result.state, p) is None
+
+
+def test_new_person_relinks_only_articles_that_name_them(tmp_path: Path):
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+    for i in range(6):
+        who = "Marta Kowalska" if i < 2 else "the minister"
+        (root / f"content/articles/a{i}.md").write_text(
+            f"---\ntitle: Story {i}\ndate: 2020-01-0{i + 1}\n---\nToday {who} spoke about the budget.\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    (root / "content/people/marta-kowalska.md").write_text("---\nname: Marta Kowalska\n---\nA test person.\n")
+    result = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert result.rendered_bodies == 2
+    assert 'href="/people/marta-kowalska/"' in (out / "2020/01/01/story-0/index.html").read_text()
+    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
+    assert snapshot(out) == snapshot(tmp_path / "clean")
