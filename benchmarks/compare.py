@@ -252,14 +252,15 @@ class Runner:
                         (write_hugo_article if tool == "hugo" else write_pelican_article)(self.work / tool, a, self.ents, name)
 
     def new_person(self) -> str:
-        """A capitalised two-word name from the text that is not registered yet."""
+        """A person the text names (as make_archive.py finds them) who is not registered yet."""
+        sys.path.insert(0, str(HERE))
+        from make_archive import find_people
+
         registered = {p.stem for p in (self.archive / "content/people").glob("*.md")}
-        counts: dict[str, int] = defaultdict(int)
-        for a in self.articles[:2000]:
-            for m in re.finditer(r"\b([A-Z][a-z]{2,}) ([A-Z][a-z]{3,})\b", a["body"]):
-                counts[m.group(0)] += 1
-        for name, _ in sorted(counts.items(), key=lambda kv: -kv[1]):
-            if slug(name) not in registered and name.split()[0] not in {"The", "Prime", "Mr", "Mrs", "Ms"}:
+        registered |= {p.stem.rsplit("-", 1)[0] for p in (self.ag_root() / "content/people").glob("*.md")}
+        docs = [("", a["meta"]["title"], a["body"].split("\n\n")) for a in self.articles[:3000]]
+        for name in find_people(docs, 2000):
+            if slug(name) not in registered:
                 return name
         return "Benchmark Person"
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Run a command and report its wall time and peak memory: the largest single
+process (RSS) and the largest sum over the whole process tree (workers and
+Pagefind processes included) counted as PSS, so pages that forked workers
+share with their parent are counted once; sampled every 0.2 s with psutil.
+
+    python benchmarks/peak_memory.py -- archivegen build --root ARCHIVE --timings
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv)
+    peak_sum = peak_one = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_sum, peak_one
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                rss, pss = [], []
+                for p in procs:
+                    try:
+                        info = p.memory_full_info()
+                        rss.append(info.rss)
+                        pss.append(getattr(info, "pss", info.rss))
+                    except psutil.Error:
+                        pass
+                peak_sum = max(peak_sum, sum(pss))
+                peak_one = max(peak_one, max(rss, default=0))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    rc = proc.wait()
+    done.set()
+    t.join()
+    print(f"exit {rc}; {time.perf_counter() - t0:.1f} s; peak memory: {peak_one / 2**20:.0f} MB largest process, "
+          f"{peak_sum / 2**20:.0f} MB all processes together (PSS)", file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
