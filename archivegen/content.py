@@ -263,7 +263,7 @@ class _Validator:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("title", "slug"):
             return str(value)
         if not isinstance(value, str):
-            self.error(key, f"'{key}' must be text, not {_kind(value)}", f"write it as {key}: \"...\"")
+            self.error(key, f"'{key}' must be text, not {kind_of(value)}", f"write it as {key}: \"...\"")
             return None
         value = value.strip()
         if required and not value:
@@ -278,7 +278,7 @@ class _Validator:
         if isinstance(value, str) and allow_single:
             return [value.strip()] if value.strip() else []
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            self.error(key, f"'{key}' must be a list of text, not {_kind(value)}", f"write it as {key}: [first, second]")
+            self.error(key, f"'{key}' must be a list of text, not {kind_of(value)}", f"write it as {key}: [first, second]")
             return []
         return [x.strip() for x in value if x.strip()]
 
@@ -287,7 +287,7 @@ class _Validator:
         if value is None:
             return None
         if not isinstance(value, bool):
-            self.error(key, f"'{key}' must be true or false, not {_kind(value)}", f"write {key}: true")
+            self.error(key, f"'{key}' must be true or false, not {kind_of(value)}", f"write {key}: true")
             return None
         return value
 
@@ -316,7 +316,7 @@ class _Validator:
         if isinstance(value, (date, datetime)):
             value = value.isoformat()
         if not isinstance(value, str):
-            self.error(key, f"'{key}' must be a date, not {_kind(value)}", f"write {key}: 2013-08-09 or {key}: 2013-08-09T14:30:00+02:00")
+            self.error(key, f"'{key}' must be a date, not {kind_of(value)}", f"write {key}: 2013-08-09 or {key}: 2013-08-09T14:30:00+02:00")
             return None
         return parse_date(value.strip(), tz, lambda m, h: self.error(key, m, h))
 
@@ -336,7 +336,7 @@ class _Validator:
                 self.error(key, f"unknown image field '{k}'", f"did you mean '{guess}'?" if guess else f"image fields: {', '.join(IMAGE_FIELDS)}")
                 continue
             if not isinstance(v, str):
-                self.error(key, f"image {k} must be text, not {_kind(v)}", f"write it as {k}: \"...\"")
+                self.error(key, f"image {k} must be text, not {kind_of(v)}", f"write it as {k}: \"...\"")
                 continue
             out[k] = v.strip()
         if out.get("src") and not out.get("alt"):
@@ -366,7 +366,8 @@ def parse_date(value: str, tz: ZoneInfo, report) -> datetime | None:
     return dt
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a wrongly typed YAML value is named in messages ('a list', 'a number' …)."""
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, list):

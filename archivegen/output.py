@@ -162,11 +162,16 @@ class Staging:
                 self.paths.add(rel)
                 published = self.out / rel
                 if published.is_file() and _same_file_bytes(published, path):
-                    path.unlink()
-                    os.link(published, path)
+                    self._keep_published(path, published)
                     self.stats.kept += 1
                 else:
                     self.stats.written += 1
+                    self.changed.append(rel)
+
+    def _keep_published(self, staged: Path, published: Path) -> None:
+        """A staged file equals the published one: stage the published file (a hard link) instead."""
+        staged.unlink()
+        os.link(published, staged)
 
     def commit(self, build_id: str = "") -> WriteStats:
         """Swap the staged site in; the old one is removed afterwards.
@@ -274,19 +279,8 @@ class Patch(Staging):
         self.changed.append(rel)
         return True
 
-    def adopt_tree(self, rel_dir: str) -> None:
-        base = self.target(rel_dir)
-        for path in base.rglob("*"):
-            if path.is_file():
-                rel = path.relative_to(self.dir).as_posix()
-                self.paths.add(rel)
-                published = self.out / rel
-                if published.is_file() and _same_file_bytes(published, path):
-                    path.unlink()
-                    self.stats.kept += 1
-                else:
-                    self.stats.written += 1
-                    self.changed.append(rel)
+    def _keep_published(self, staged: Path, published: Path) -> None:
+        staged.unlink()  # the published file stays where it is
 
     def commit(self, build_id: str = "") -> WriteStats:
         try:

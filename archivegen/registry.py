@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from . import frontmatter
 from .entities import Entity
+from .content import kind_of
 from .errors import ContentError, Problems
 
 PERSON_FIELDS = ("name", "aliases", "description", "wikidata", "image", "born", "died")
@@ -239,7 +240,7 @@ class _Fields:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and key in ("born", "died"):
             return str(value)
         if not isinstance(value, str):
-            self.problems.error(self.rel, self.line(key), f"'{key}' must be text, not {_kind(value)}",
+            self.problems.error(self.rel, self.line(key), f"'{key}' must be text, not {kind_of(value)}",
                                 f"write it as {key}: \"...\"")
             return None
         return value.strip()
@@ -251,7 +252,7 @@ class _Fields:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            self.problems.error(self.rel, self.line(key), f"'{key}' must be a list of text, not {_kind(value)}",
+            self.problems.error(self.rel, self.line(key), f"'{key}' must be a list of text, not {kind_of(value)}",
                                 f"write it as {key}: [\"First form\", \"Second form\"]")
             return []
         return [x.strip() for x in value if x.strip()]
@@ -280,18 +281,6 @@ class _Fields:
         return extra
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return type(value).__name__
-
-
 def _check_id(rel: str, ident: str, problems: Problems) -> bool:
     if not ID_RE.match(ident):
         problems.error(rel, None, f"file name '{ident}.md' is not a usable id",
@@ -318,7 +307,7 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
     if isinstance(image, str):
         image = {"src": image}
     if image is not None and not isinstance(image, dict):
-        problems.error(rel, f.line("image"), f"'image' must be a path or a mapping, not {_kind(image)}",
+        problems.error(rel, f.line("image"), f"'image' must be a path or a mapping, not {kind_of(image)}",
                        "e.g. image: {src: /media/kerry.jpg, alt: \"John Kerry\"}")
         image = None
     if image is not None and str(image.get("src", "")).strip().lower().startswith(("javascript:", "data:", "vbscript:")):
