@@ -483,10 +483,11 @@ def build(opts: BuildOptions) -> BuildResult:
     t = mark("render bodies", t)
     model = build_model(loaded.config, stories, loaded.registry)
     pages = plan(model)
+    t = mark("plan", t)
     salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
     fp = Fingerprinter(salt, body_keys)
     fingerprints = {p.output: fp.page(p.template, p.context) for p in pages}
-    t = mark("plan", t)
+    t = mark("fingerprint", t)
     published = _published_id(out)
     page_cache = cache.read("pages.json", "pages") or {}
     previous = page_cache.get("pages") if page_cache.get("site") == published and published else None

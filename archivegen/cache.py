@@ -163,7 +163,7 @@ class Fingerprinter:
     def __init__(self, salt: str, body_keys: dict[str, str]):
         self.salt = salt
         self.body_keys = body_keys  # story url_path -> body cache key
-        self._memo: dict[int, str] = {}
+        self._memo: dict[int, tuple[Any, str]] = {}  # id -> (object kept alive, fingerprint)
 
     def page(self, template: str, context: dict[str, Any]) -> str:
         return digest(self.salt, template, self._fp(context))
@@ -176,16 +176,21 @@ class Fingerprinter:
             return repr(v)
         if t is Markup:
             return "M" + hashlib.sha256(str(v).encode()).hexdigest()
+        memo = self._memo.get(id(v))
+        if memo is not None:
+            return memo[1]
         if t is dict:
             fp = self._fp
-            return "{" + ",".join(f"{fp(k)}:{fp(x)}" for k, x in v.items()) + "}"
+            out = "{" + ",".join(f"{fp(k)}:{fp(x)}" for k, x in v.items()) + "}"
+            self._memo[id(v)] = (v, out)  # the memo holds v, so its id cannot be reused meanwhile
+            return out
         if t is list or t is tuple:
             fp = self._fp
             out = "[" + ",".join(fp(x) for x in v) + "]"
-            return "L" + hashlib.sha256(out.encode()).hexdigest() if len(out) > 256 else out
-        memo = self._memo.get(id(v))
-        if memo is not None:
-            return memo
+            if len(out) > 256:
+                out = "L" + hashlib.sha256(out.encode()).hexdigest()
+            self._memo[id(v)] = (v, out)  # a list shared by many pages (navigation) is hashed once
+            return out
         if t is Story:
             out = "S" + digest(v.url_path, v.article.digest, self.body_keys.get(v.url_path, ""))
         elif t is Article:
@@ -193,7 +198,9 @@ class Fingerprinter:
         elif t is Entity:
             out = "E" + digest(json.dumps(asdict(v), sort_keys=True, default=str))
         elif t is EntityStats:
-            out = "ES" + digest(self._fp(v.entity), v.mentions, self._fp(v.appearances), self._fp(v.related))
+            fp = self._fp
+            appearances = "".join(f"{fp(a.story)}{a.count}:{a.sentence}\x1f" for a in v.appearances)
+            out = "ES" + digest(fp(v.entity), v.mentions, appearances, fp(v.related))
         elif t is Appearance:
             out = "AP" + digest(self._fp(v.story), v.count, v.sentence)
         elif t is Group:
@@ -210,5 +217,5 @@ class Fingerprinter:
             return type(v).__name__ + self._fp(asdict(v))
         else:
             return repr(v)
-        self._memo[id(v)] = out  # these live as long as the build; containers may not
+        self._memo[id(v)] = (v, out)
         return out

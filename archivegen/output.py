@@ -257,8 +257,12 @@ class Patch(Staging):
         return staged if staged.exists() else self.out.joinpath(*PurePosixPath(rel).parts)
 
     def reuse(self, rel: str) -> bool:
+        if self.known and rel in self.known:  # put there by this process's last build: no checks needed
+            self.paths.add(rel)
+            self.stats.kept += 1
+            return True
         self.target(rel)  # refuses escapes
-        if not (self.known and rel in self.known) and not os.path.isfile(os.path.join(self.out, rel)):
+        if not os.path.isfile(os.path.join(self.out, rel)):
             return False
         self.paths.add(rel)
         self.stats.kept += 1
