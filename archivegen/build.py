@@ -520,7 +520,9 @@ def build(opts: BuildOptions) -> BuildResult:
                        timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
                        changed=sorted(set(changed) | set(staging.changed)),
                        state=BuildState(loaded, {p.context["article"].path: p for p in pages if p.kind == "article"},
-                                        out, opts.extra_head))
+                                        out, opts.extra_head, model=model,
+                                        search_pages=(opts.search_shard_pages if opts.search and loaded.config.search
+                                                      and opts.patch else None)))
 
 
 def _late_stages() -> list[tuple[str, Callable[..., None]]]:
@@ -549,6 +551,8 @@ class BuildState:
     out: Path
     extra_head: str
     renderer: Any = None
+    model: Any = None
+    search_pages: int | None = None  # shard size of a patch build with search; None: no quick search
 
 
 def quick_article(state: BuildState, path: Path) -> list[str] | None:
@@ -602,3 +606,65 @@ def quick_article(state: BuildState, path: Path) -> list[str] | None:
     from .cache import atomic_write
     atomic_write(dest, data)
     return [page.output]
+
+
+def quick_search(state: BuildState, pages: list[str]) -> list[str] | None:
+    """Re-index the search shards holding just-rewritten pages, straight into the served site.
+
+    Serve calls it after ``quick_article``, so an edit is searchable before
+    the full build that follows has planned every page; that build then
+    finds the shards current or re-indexes them again (never wrong, at worst
+    done twice). Returns the shard names, or None when it could not help.
+    """
+    import shutil
+
+    from . import search
+
+    if not state.search_pages or state.model is None or not pages:
+        return None
+    config = state.loaded.config
+    shards = [s for s in search.plan_shards(state.model, config.search_shard, state.search_pages) if s.pages]
+    if not shards:
+        return None
+    primary = shards[0].name
+    wanted = set(pages)
+    done: list[str] = []
+    out = state.out
+    for shard in shards:
+        if not wanted & set(shard.pages):
+            continue
+        work = out.parent / f".{out.name}.quick-search"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            source = _PublishedPages(work, out)
+            if search._index_shard(shard, source, work / ".search-src", shard.name == primary) is not None:
+                return None
+            built = work / search.BUNDLE / shard.name
+            dest = out / search.BUNDLE / shard.name
+            entry = "pagefind-entry.json"
+            fresh = {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
+            for rel in sorted(fresh - {entry}) + [entry]:  # the entry file last: it names the others
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(built / rel, target)
+            for old in dest.rglob("*"):
+                if old.is_file() and old.relative_to(dest).as_posix() not in fresh:
+                    old.unlink()
+        except OSError:
+            return None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        done.append(shard.name)
+    return done or None
+
+
+@dataclass
+class _PublishedPages:
+    """What ``search._index_shard`` needs: a work folder, and pages read from the served site."""
+
+    dir: Path
+    out: Path
+
+    def source(self, rel: str) -> Path:
+        return self.out / rel

@@ -232,7 +232,8 @@ def main() -> int:
                 # (serve's 'built in' line), confirmed by Pagefind in Chromium finding the word.
                 done = None
                 while done is None and time.perf_counter() - t0 < 60:
-                    done = next((ts for ts, line in server.lines[mark:] if "built in" in line), None)
+                    done = next((ts for ts, line in server.lines[mark:]
+                                 if "search index updated" in line or "built in" in line), None)
                     time.sleep(0.005)
                 hit = search_probe(bpage, server.url, word, t0 + 60)
                 if hit is not None and done is not None:

@@ -217,3 +217,27 @@ def test_new_person_relinks_only_articles_that_name_them(tmp_path: Path):
     assert 'href="/people/marta-kowalska/"' in (out / "2020/01/01/story-0/index.html").read_text()
     build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_quick_search_reindexes_the_edited_articles_shard(tmp_path: Path):
+    """serve: after quick_article, the shard holding the page is re-indexed in place."""
+    from archivegen.build import quick_article, quick_search
+
+    rng = random.Random(12)
+    root = tmp_path / "archive"
+    make(root, rng, 10)
+    out = tmp_path / "site"
+    result = build(BuildOptions(root=root, out=out, progress=False, patch=True, search_shard_pages=4))
+    p = sorted((root / "content/articles").glob("*.md"))[3]
+    p.write_text(p.read_text() + "\nZygomorphic orchids were mentioned.\n")
+    pages = quick_article(result.state, p)
+    assert pages
+    shard_dirs = {d.name: (d / "pagefind-entry.json").read_bytes() for d in (out / "pagefind").iterdir() if d.is_dir()}
+    shards = quick_search(result.state, pages)
+    assert shards and len(shards) == 1
+    after = (out / "pagefind" / shards[0] / "pagefind-entry.json").read_bytes()
+    assert after != shard_dirs[shards[0]]
+    assert not (tmp_path / ".site.quick-search").exists()
+    for name, before in shard_dirs.items():  # the other shards are untouched
+        if name != shards[0]:
+            assert (out / "pagefind" / name / "pagefind-entry.json").read_bytes() == before

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..build import BuildOptions, Warm, build, quick_article
+from ..build import BuildOptions, Warm, build, quick_article, quick_search
 from ..cli import add_root_option, print_problems
 from ..errors import BuildFailed, ContentError, Problem
 from ..output import OutputError
@@ -140,6 +140,12 @@ class Session:
         if changed:
             self.hub.publish(ok=True, changed=changed)
             print(f"{time.strftime('%H:%M:%S')} page updated: {', '.join(changed[:3])}", flush=True)
+            try:
+                shards = quick_search(self.state, changed)
+            except Exception:  # noqa: BLE001 - the full build re-indexes anyway
+                shards = None
+            if shards:
+                print(f"{time.strftime('%H:%M:%S')} search index updated: {', '.join(shards)}", flush=True)
 
     def rebuild(self, batch: set[str] | None) -> bool:
         stamp = time.strftime("%H:%M:%S")
