@@ -34,8 +34,11 @@ node_modules/.installed: package.json
 test: $(STAMP) browser checkers
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
+# Benchmarks need a corpus or archive path and are never part of `make test`; this lists how to run them.
 bench: $(STAMP)
-	$(PY) benchmarks/compare.py --help
+	@$(PY) -m pip install --quiet -e '.[bench]'
+	@for b in make_archive compare peak_memory linker_bench search_bench serve_bench suggest_eval; do \
+	  echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py --help 2>&1 | head -4; done
 
 clean:
 	rm -rf site .cache

@@ -21,11 +21,15 @@ def main() -> int:
     argv = sys.argv[1:]
     if argv and argv[0] == "--":
         argv = argv[1:]
-    if not argv:
+    if not argv or argv[0] in ("-h", "--help"):
         print(__doc__, file=sys.stderr)
-        return 2
+        return 0 if argv else 2
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv)
+    try:
+        proc = subprocess.Popen(argv)
+    except OSError as exc:
+        print(f"peak_memory: cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+        return 2
     peak_sum = peak_one = 0
     done = threading.Event()
 
