@@ -163,6 +163,7 @@ def body_salt(loaded: Loaded) -> str:
     return digest(__version__, c.link, c.link_headings, c.sanitize, c.base_path, link_source)
 
 
+AMBIGUITY = "\x00ambiguity"  # snapshot entry for the registry-wide linking data
 SNAPSHOTS = 8  # registry versions remembered, to tell which articles a registry change can touch
 
 
@@ -178,7 +179,9 @@ class RegistryHistory:
 
     def __init__(self, cache: Cache | None, registry: Any):
         self.cache = cache
-        self.now = {e.key: [_entity_fp(e), _name_words(e)] for e in registry.entities.values()}
+        fps = registry.entity_fingerprints()
+        self.now = {e.key: [fps[e.key], _name_words(e)] for e in registry.entities.values()}
+        self.now[AMBIGUITY] = [registry.ambiguity_fingerprint(), []]
         self.fp = registry.fingerprint()
         stored = cache.read("registry.json", "registry") if cache else None
         self.snapshots: dict[str, dict[str, list]] = {}
@@ -190,8 +193,8 @@ class RegistryHistory:
         """Name words of entities that differ since registry ``old_fp``; None if unknown."""
         if old_fp not in self._words:
             old = self.snapshots.get(old_fp)
-            if old is None:
-                self._words[old_fp] = None
+            if old is None or old.get(AMBIGUITY) != self.now[AMBIGUITY]:
+                self._words[old_fp] = None  # unknown, or a change that may touch any article
             else:
                 words: set[str] = set()
                 for key in set(old) | set(self.now):
@@ -220,26 +223,16 @@ class RegistryHistory:
         self.cache.write("registry.json", "registry", {"snapshots": dict(keep + [(self.fp, self.now)])})
 
 
-def _entity_fp(e: Any) -> str:
-    from dataclasses import asdict
-    import json
-
-    data = asdict(e)
-    data.pop("source", None)
-    return digest(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str))[:32]
-
-
 def _name_words(e: Any) -> list[str]:
+    """The words of an entity's names, casefolded, with and without accents."""
     import re
-    import unicodedata
 
-    forms = [e.name, *e.aliases, *(e.demonyms or []), e.official_name or ""]
+    from .linker import fold
+
     words: set[str] = set()
-    for form in forms:
-        folded = unicodedata.normalize("NFKD", form).encode("ascii", "ignore").decode("ascii")
-        for w in re.findall(r"[^\W_]+", form.casefold()) + re.findall(r"[^\W_]+", folded.casefold()):
-            if len(w) >= 2:
-                words.add(w)
+    for form in (e.name, *e.aliases, *(e.demonyms or []), e.official_name or ""):
+        for text in (form.casefold(), fold(form).casefold()):
+            words.update(w for w in re.findall(r"[^\W_]+", text) if len(w) >= 2)
     return sorted(words)
 
 
@@ -340,7 +333,7 @@ def story_from(article: Article, rb: Any) -> Story:
             m.sentence = ""
         seen.add(m.key)
     article.body = ""
-    return Story(article, Markup(rb.html), "", article.summary or rb.summary, rb.mentions, rb.word_count,
+    return Story(article, Markup(rb.html), article.summary or rb.summary, rb.mentions, rb.word_count,
                  rb.entity_keys)
 
 
@@ -485,7 +478,7 @@ def build(opts: BuildOptions) -> BuildResult:
     pages = plan(model)
     t = mark("plan", t)
     salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
-    fp = Fingerprinter(salt, body_keys)
+    fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
     fingerprints = {p.output: fp.page(p.template, p.context) for p in pages}
     t = mark("fingerprint", t)
     published = _published_id(out)
@@ -496,7 +489,7 @@ def build(opts: BuildOptions) -> BuildResult:
         rendered_pages, changed = render_pages(pages, loaded.theme, staging, progress, extra_head=opts.extra_head,
                                                jobs=opts.jobs, fingerprints=fingerprints, previous=previous)
         for rel, src in loaded.theme.static_files().items():
-            if staging.write(rel, src.read_bytes()):
+            if staging.copy(rel, src):
                 changed.append(rel)
         t = mark("write pages", t)
         staging.fingerprints = fingerprints  # what search uses to tell changed pages without reading them

@@ -85,8 +85,6 @@ class Cache:
     def __init__(self, root: Path, enabled: bool = True):
         self.dir = root / ".cache"
         self.enabled = enabled
-        self.hits = 0
-        self.misses = 0
 
     # -- generic sealed entries --------------------------------------------
     def read(self, name: str, key: str) -> Any | None:
@@ -112,15 +110,11 @@ class Cache:
         """(rendered body, fingerprint of the registry it was linked with), or None."""
         data = self.read(self.body_path(key), key)
         if not isinstance(data, dict) or not isinstance(data.get("registry"), str):
-            self.misses += 1
             return None
         try:
-            body = body_from_json(data)
+            return body_from_json(data), data["registry"]
         except (TypeError, KeyError, ValueError, AttributeError):
-            self.misses += 1
             return None
-        self.hits += 1
-        return body, data["registry"]
 
     def put_body(self, key: str, body: Any, registry: str) -> None:
         self.write(self.body_path(key), key, dict(body_to_json(body), registry=registry))
@@ -160,9 +154,10 @@ class Fingerprinter:
     page look changed (slower, never wrong).
     """
 
-    def __init__(self, salt: str, body_keys: dict[str, str]):
+    def __init__(self, salt: str, body_keys: dict[str, str], entity_fps: dict[str, str] | None = None):
         self.salt = salt
         self.body_keys = body_keys  # story url_path -> body cache key
+        self.entity_fps = entity_fps or {}  # entity key -> Registry.entity_fingerprints()
         self._memo: dict[int, tuple[Any, str]] = {}  # id -> (object kept alive, fingerprint)
 
     def page(self, template: str, context: dict[str, Any]) -> str:
@@ -196,7 +191,8 @@ class Fingerprinter:
         elif t is Article:
             out = "A" + v.digest
         elif t is Entity:
-            out = "E" + digest(json.dumps(asdict(v), sort_keys=True, default=str))
+            known = self.entity_fps.get(v.key)
+            out = "E" + (known or digest(json.dumps(asdict(v), sort_keys=True, default=str)))
         elif t is EntityStats:
             fp = self._fp
             appearances = "".join(f"{fp(a.story)}{a.count}:{a.sentence}\x1f" for a in v.appearances)

@@ -25,7 +25,6 @@ class Story:
 
     article: Article
     html: str
-    text: str
     summary: str
     mentions: list[Any]  # render.Mention
     word_count: int
@@ -107,6 +106,11 @@ class SiteModel:
         return sorted(self.entities.values(), key=lambda s: (-s.count, -s.mentions, s.entity.name))[:n]
 
 
+def group_slug(name: str, kind: str) -> str:
+    """The URL slug of a section or tag name (two spellings of one name share it)."""
+    return slugify(name) or kind
+
+
 MIN_PAIR = 2  # articles two entities must share before "mentioned with" lists them
 
 
@@ -117,10 +121,10 @@ def build_model(config: Config, stories: list[Story], registry: Any) -> SiteMode
     for s in stories:
         a = s.article
         if a.section:
-            slug = slugify(a.section) or "section"
+            slug = group_slug(a.section, "section")
             sections.setdefault(slug, Group(slug, a.section)).stories.append(s)
         for t in dict.fromkeys(a.tags):
-            slug = slugify(t) or "tag"
+            slug = group_slug(t, "tag")
             tags.setdefault(slug, Group(slug, t)).stories.append(s)
 
     stats: dict[str, EntityStats] = {}

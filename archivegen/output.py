@@ -74,11 +74,13 @@ class WriteStats:
 class Staging:
     """A new site being assembled beside the published one."""
 
+    WORK = "staging"  # the work folder is .<out>.staging beside the output folder
+
     def __init__(self, out: Path):
         if out.is_symlink():  # site -> /var/www/archive: replace the folder it names, keep the link
             out = out.resolve()
         self.out = out
-        self.dir = out.parent / f".{out.name}.staging"
+        self.dir = out.parent / f".{out.name}.{self.WORK}"
         self.old = out.parent / f".{out.name}.old"
         self.stats = WriteStats()
         self.paths: set[str] = set()
@@ -146,12 +148,13 @@ class Staging:
         self.changed.append(rel)
         return True
 
-    def copy(self, rel: str, source: Path) -> None:
+    def copy(self, rel: str, source: Path) -> bool:
+        """Stage a file's bytes (a theme asset); True when they differ from the published file."""
         try:
             data = source.read_bytes()
         except OSError as exc:
             raise WriteFailed(self.out, exc, f"read {source}") from None
-        self.write(rel, data)
+        return self.write(rel, data)
 
     def adopt_tree(self, rel_dir: str) -> None:
         """Count files another program wrote into the staging folder."""
@@ -234,23 +237,15 @@ class Patch(Staging):
     for publishing.
     """
 
+    WORK = "patch"
+
     def __init__(self, out: Path, known: set[str] | None = None):
-        if out.is_symlink():
-            out = out.resolve()
-        self.out = out
+        super().__init__(out)
         self.known = known  # the files this process put there last time: no need to stat or walk
-        self.dir = out.parent / f".{out.name}.patch"
-        self.old = out.parent / f".{out.name}.old"
-        self.stats = WriteStats()
-        self.paths: set[str] = set()
-        self.changed: list[str] = []
         try:
-            recover(out)
-            _remove(self.dir)
-            self.dir.mkdir(parents=True)
-            out.mkdir(parents=True, exist_ok=True)
+            self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WriteFailed(out, exc, f"create the staging folder {self.dir}") from None
+            raise WriteFailed(self.out, exc, f"create the output folder {self.out}") from None
 
     def source(self, rel: str) -> Path:
         staged = self.target(rel)

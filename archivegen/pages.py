@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .charts import bar_chart
 from .trends import context as trends_context
-from .model import EntityStats, Group, SiteModel, Story
+from .model import EntityStats, Group, SiteModel, Story, group_slug
 
 YEAR_LIMIT = 200  # stories on a year page before it splits into months
 
@@ -96,17 +96,10 @@ def _articles(model: SiteModel) -> list[Page]:
             "countries": [b for b in box if b["entity"].kind == "country"],
             "newer": newer,
             "older": older,
-            "section_slug": _slug_of(model.sections, s.article.section),
-            "tag_links": [(_slug_of(model.tags, t), t) for t in dict.fromkeys(s.article.tags)],
+            "section_slug": group_slug(s.article.section, "section") if s.article.section else "",
+            "tag_links": [(group_slug(t, "tag"), t) for t in dict.fromkeys(s.article.tags)],
         }, "article"))
     return pages
-
-
-def _slug_of(groups: dict[str, Group], name: str) -> str:
-    for slug, g in groups.items():
-        if g.name == name:
-            return slug
-    return ""
 
 
 def _by_year(stories: list[Story]) -> list[tuple[int, list[Story]]]:

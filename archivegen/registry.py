@@ -53,6 +53,7 @@ class Registry:
     lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)  # key -> front matter key lines
     _matcher: Any = field(default=None, repr=False, compare=False)
     _fingerprint: str | None = field(default=None, repr=False, compare=False)
+    _entity_fps: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def people(self) -> list[Entity]:
@@ -96,16 +97,34 @@ class Registry:
             self._matcher = Matcher(self)
         return self._matcher
 
+    def entity_fingerprints(self) -> dict[str, str]:
+        """A stable hash of each entity's fields (its source file left out), by key.
+
+        Computed once per registry: the cache key of every page showing an
+        entity and the registry history of the build cache both use it.
+        """
+        if self._entity_fps is None:
+            fps = {}
+            for key, entity in self.entities.items():
+                data = asdict(entity)
+                data.pop("source", None)
+                text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+                fps[key] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+            self._entity_fps = fps
+        return self._entity_fps
+
+    def ambiguity_fingerprint(self) -> str:
+        """A hash of the ambiguity and not-an-entity data the linker applies to everyone."""
+        text = json.dumps([sorted(self.ambiguous.items()), list(self.not_entities)], default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
     def fingerprint(self) -> str:
         """A stable hash of every entity field that affects linking or pages."""
         if self._fingerprint is None:
             h = hashlib.sha256()
-            for key in sorted(self.entities):
-                data = asdict(self.entities[key])
-                data.pop("source", None)
-                h.update(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
-                h.update(b"\n")
-            h.update(json.dumps([sorted(self.ambiguous.items()), list(self.not_entities)]).encode("utf-8"))
+            for key, fp in sorted(self.entity_fingerprints().items()):
+                h.update(f"{key}\x1f{fp}\n".encode("utf-8"))
+            h.update(self.ambiguity_fingerprint().encode("ascii"))
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 

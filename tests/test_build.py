@@ -209,3 +209,14 @@ def test_mentions_json_for_the_seed_article(capsys):
                      "wikidata": "Q22316", "iso2": None, "linked": True}
     assert [r["start"] for r in rows] == sorted(r["start"] for r in rows)
     assert all(r["text"] != "Moscow" for r in rows)
+
+
+def test_sections_spelt_two_ways_share_one_page(make_archive, tmp_path):
+    """'World' and 'world' slugify alike: both articles link to the one section page."""
+    root = make_archive({"articles/a.md": article(title="One", section="World"),
+                         "articles/b.md": article(title="Two", section="world", date="2013-08-10")})
+    out = tmp_path / "o"
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "-q") == 0
+    assert (out / "sections/world/index.html").exists()
+    for page in ("2013/08/09/one/index.html", "2013/08/10/two/index.html"):
+        assert 'href="/sections/world/"' in (out / page).read_text()
