@@ -160,6 +160,7 @@ _POSSESSIVE = re.compile(r"^(.*\w)['’][sS]$")
 _AGE = re.compile(r"^\d{1,3}$")
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)?$")
 _YEAR_OLD = re.compile(r"^\d+-year-old$", re.I)
+MIN_AGE, MAX_AGE = 10, 99  # ages given in apposition; see _is_age
 
 
 # ---------------------------------------------------------------- data
@@ -307,6 +308,16 @@ def _is_name_word(word: str) -> bool:
 
 def _is_initial(word: str) -> bool:
     return bool(re.fullmatch(r"[A-Z]\.?", word))
+
+
+def _is_age(word: str) -> bool:
+    """A number that reads as an age in "Rachel Smith, 18, and ...": 10 to 99.
+
+    Sports copy puts runs, points and times in the same slot ("Chris Adams,
+    123, and Tim Brown, 109, took Derbyshire to 471"); past 99 a number
+    after a name is far more often a score than a person's age.
+    """
+    return bool(_AGE.match(word)) and MIN_AGE <= int(word) <= MAX_AGE
 
 
 def _is_role_word(word: str) -> bool:
@@ -480,7 +491,7 @@ class _Scanner:
             a1 = after[1].lower()
             if a1 == "who":
                 ev.add("who")
-            elif _AGE.match(after[1]) and len(after) > 2 and after[2] in (",", ")", "--") and 10 <= int(after[1]) <= 110:
+            elif _is_age(after[1]) and len(after) > 2 and after[2] in (",", ")", "--"):
                 ev.add("age")
             elif a1 in ("the", "a", "an") and len(after) > 2:
                 # "Edward Snowden, the former contractor," / ", a spokesman for"

@@ -9,6 +9,12 @@ ends in the same surname).
 Recall: of the gold people named in full (two words or more) in two or more
 documents, the share suggested (for two or more documents). The corpus is
 research data: it is read here, never copied into the project.
+
+"Gold person" is read from the corpus's own ``type`` field and nothing else.
+The corpus gives no type to ``<NIL>`` mentions (always ``OTHER``: no PER/ORG
+tag survives from CoNLL), and it types some linked people as creative work
+and product (``Q17537576|Q2424752``); both count against precision here, and
+``--errors`` shows the gold item and the sentences so a reader can judge.
 """
 
 from __future__ import annotations
@@ -47,22 +53,46 @@ def _countries():
         return [], []
 
 
+def _sentence(text: str, start: int, end: int, reach: int = 100) -> str:
+    """The sentence around text[start:end], at most ``reach`` characters either side.
+
+    The corpus writes " . " between sentences; results tables run on for
+    hundreds of words, so the window keeps the mention itself in view.
+    """
+    left = text.rfind(" . ", 0, start)
+    right = text.find(" . ", end)
+    lo = max(left + 3 if left >= 0 else 0, start - reach)
+    hi = min(right + 2 if right >= 0 else len(text), end + reach)
+    return ("…" if lo > max(left + 3, 0) else "") + text[lo:hi] + ("…" if hi < (right + 2 if right >= 0 else len(text)) else "")
+
+
+def _clip(text: str, width: int = 220) -> str:
+    """One line of at most ``width`` characters, so a listing stays readable."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
-    ap.add_argument("--errors", action="store_true", help="list false positives and misses")
+    ap.add_argument("--errors", action="store_true",
+                    help="list false positives and misses with their gold items and sentences")
     args = ap.parse_args(argv)
     rows = [json.loads(line) for line in args.corpus.open(encoding="utf-8")]
     docs = [Document(str(r.get("id", i)), r["text"]) for i, r in enumerate(rows)]
 
     label_types: dict[str, set[str]] = defaultdict(set)  # folded surface -> gold types (any kind)
+    label_items: dict[str, set[str]] = defaultdict(set)  # folded surface -> "Q229838 Jonathan Edwards"
     for r in rows:
         for lab in r["labels"]:
             s, e = lab["span"]
             t = lab["type"] if lab["entity_id"] != "<NIL>" or lab["type"] != "OTHER" else "NIL, untyped"
             label_types[_key(r["text"][s:e])].add(t)
+            if lab["entity_id"] != "<NIL>":
+                label_items[_key(r["text"][s:e])].add(f"{lab['entity_id']} {lab['name']}")
     gold_docs: dict[str, set[int]] = defaultdict(set)  # entity -> docs naming it in full
     gold_names: dict[str, set[str]] = defaultdict(set)  # entity -> folded names / surface forms
+    gold_spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # entity -> (doc, start, end) in full
     person_forms: dict[str, str] = {}  # folded form -> entity
     for i, r in enumerate(rows):
         for lab in r["labels"]:
@@ -77,6 +107,7 @@ def main(argv=None) -> int:
                     person_forms.setdefault(_key(form), ent)
             if len(surface.split()) >= 2:
                 gold_docs[ent].add(i)
+                gold_spans[ent].append((i, s, e))
     targets = {ent for ent, ds in gold_docs.items() if len(ds) >= 2}
 
     exclude, demonyms = _countries()
@@ -128,10 +159,18 @@ def main(argv=None) -> int:
         print("\nfalse positives:")
         for k, cs in sorted(kinds.items()):
             for c in cs:
-                print(f"  {c.name} ({c.articles} articles; gold label: {k}; roles {c.roles[:2]})")
+                items = sorted(set().union(*(label_items.get(_key(n), set()) for n in [c.name, *c.variants])))
+                print(f"  {c.name} ({c.articles} articles; gold label: {k}"
+                      + (f" [{'; '.join(items)}]" if items else "") + f"; roles {c.roles[:2]})")
+                print(f"      e.g. {_clip(c.example)}")
         print("\nmissed:")
         for ent in misses:
             print(f"  {ent} {sorted(gold_names[ent])} in {len(gold_docs[ent])} documents")
+            seen: set[int] = set()
+            for i, s, e in gold_spans[ent]:
+                if i not in seen:
+                    seen.add(i)
+                    print(f"      [{rows[i].get('id', i)}] {_sentence(rows[i]['text'], s, e)}")
     return 0
 
 

@@ -151,6 +151,26 @@ def test_results_lists_need_two_kinds_of_hint():
     assert "Red Star" not in found  # one repeated pattern is not enough
 
 
+
+def test_a_number_after_a_name_is_an_age_only_up_to_99():
+    # "Name, 18," is an age; "Name, 109," in a cricket report is a score
+    texts = docs(
+        "Late on Friday, Rachel Morin, 18, and Joanna Platt, 19, were reported missing.",
+        "Police said Rachel Morin, 18, had gone shopping. Joanna Platt, 19, went too.",
+        "Roger Tamm, 123, and Timo Kessel, 109, took Kent to 471 before lunch.",
+        "Timo Kessel, 109, and Roger Tamm, 123, batted on.",
+    )
+    found = names(suggest(texts))
+    assert {"Rachel Morin", "Joanna Platt"} <= set(found)
+    assert "Timo Kessel" not in found and "Roger Tamm" not in found
+
+
+def test_age_bounds():
+    from archivegen.suggest import _is_age
+
+    assert [_is_age(w) for w in ("10", "45", "99")] == [True, True, True]
+    assert [_is_age(w) for w in ("9", "100", "109", "1996", "4x")] == [False, False, False, False, False]
+
 # ------------------------------------------------------------ robustness
 
 
