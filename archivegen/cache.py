@@ -196,7 +196,9 @@ class Fingerprinter:
         elif t is EntityStats:
             fp = self._fp
             appearances = "".join(f"{fp(a.story)}{a.count}:{a.sentence}\x1f" for a in v.appearances)
-            out = "ES" + digest(fp(v.entity), v.mentions, appearances, fp(v.related))
+            # the related list as shown (entity, shared articles): its PMI scores move with every
+            # article added, its order and counts seldom do
+            out = "ES" + digest(fp(v.entity), v.mentions, appearances, fp([(e, n) for e, n, _ in v.related]))
         elif t is Appearance:
             out = "AP" + digest(self._fp(v.story), v.count, v.sentence)
         elif t is Group:

@@ -181,7 +181,7 @@ def _entities(model: SiteModel) -> list[Page]:
             sentence_of = {a.story.url_path: a.sentence for a in st.appearances}
             base = e.url_path
             extra = {"entity": e, "stats": st, "sentences": sentence_of}
-            root_ctx = {"bio": bio, "chart": chart, "chart_points": chart_points, "related": st.related}
+            root_ctx = {"bio": bio, "chart": chart, "chart_points": chart_points, "related": [(e, n) for e, n, _ in st.related]}
             pages.extend(_dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
                                         root_context=root_ctx, root_template="entity.html"))
     return pages

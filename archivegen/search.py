@@ -5,7 +5,8 @@ its peak grows faster than the page count (measured with pagefind 1.5.2:
 1,000 pages 93 MB, 5,000 pages 430 MB, 10,000 pages 1.7 GB). So articles
 are split by date into shards of at most ``MAX_SHARD_PAGES`` pages (one per
 year; a bigger year splits into runs of whole months, a month too big on its
-own into runs of days),
+own into runs of days; the newest month is always a shard of its own, so
+the common change, a new article, re-indexes a month and not a year),
 plus one shard for the entity pages. A 100,000-article archive then indexes
 in a few hundred megabytes per process, ``MAX_PARALLEL`` processes at a time.
 
@@ -110,6 +111,17 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
         if stories:
             shards.append(_article_shard("articles", stories))
         return shards
+    # the newest month is a shard of its own: new articles land there, so adding
+    # one re-indexes a month of pages, not a year (at the cost of one more shard)
+    k = 0
+    while k < len(stories) and (stories[k].date.year, stories[k].date.month) == (stories[0].date.year, stories[0].date.month):
+        k += 1
+    if 0 < k < len(stories):
+        latest, stories = stories[:k], stories[k:]
+        if len(latest) <= max_pages:
+            shards.append(_article_shard(f"{latest[0].date:%Y-%m}", latest))
+        else:
+            shards.extend(_runs(_days(latest), max_pages))
     for year, ys in groupby(stories, key=lambda s: s.date.year):
         ys = list(ys)
         if len(ys) <= max_pages:
@@ -124,17 +136,29 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
             if len(ms) <= max_pages:
                 units.append((f"{year:04d}-{month:02d}", ms))
             else:
-                units.extend((f"{g[0].date:%Y-%m-%d}", g) for g in
-                             (list(d) for _, d in groupby(ms, key=lambda s: s.date.day)))
-        runs: list[tuple[str, list[Any]]] = []
-        for name, unit in units:
-            if runs and len(runs[-1][1]) + len(unit) <= max_pages:
-                runs[-1][1].extend(unit)
-            else:
-                runs.append((name, list(unit)))
-        for name, run in reversed(runs):
-            run.reverse()
-            shards.append(_article_shard(name, run))
+                units.extend(_days(list(reversed(ms))))
+        shards.extend(_runs(units, max_pages))
+    return shards
+
+
+def _days(stories: list[Any]) -> list[tuple[str, list[Any]]]:
+    """A month's stories (newest first) as one unit per day, oldest day first."""
+    return [(f"{g[0].date:%Y-%m-%d}", g) for g in
+            (list(d) for _, d in groupby(reversed(stories), key=lambda s: s.date.day))]
+
+
+def _runs(units: list[tuple[str, list[Any]]], max_pages: int) -> list[Shard]:
+    """Pack date units (oldest first) into shards of at most max_pages, newest shard first."""
+    runs: list[tuple[str, list[Any]]] = []
+    for name, unit in units:
+        if runs and len(runs[-1][1]) + len(unit) <= max_pages:
+            runs[-1][1].extend(unit)
+        else:
+            runs.append((name, list(unit)))
+    shards = []
+    for name, run in reversed(runs):
+        run.reverse()
+        shards.append(_article_shard(name, run))
     return shards
 
 

@@ -36,8 +36,12 @@ def test_shards_are_written_per_year_plus_entities(searchable):
     m = manifest(searchable)
     names = [s["name"] for s in m["shards"]]
     assert names[0] == "entities" and m["primary"] == "entities"
-    years = sorted({p.relative_to(searchable).parts[0] for p in searchable.glob("[12][0-9][0-9][0-9]/*/*/*/index.html")}, reverse=True)
-    assert names[1:] == years  # newest first
+    months = sorted({p.relative_to(searchable).parts[:2] for p in searchable.glob("[12][0-9][0-9][0-9]/*/*/*/index.html")},
+                    reverse=True)
+    newest = months[0]
+    years = sorted({y for y, m in months if (y, m) != newest}, reverse=True)
+    # the newest month is a shard of its own (a new article re-indexes only it), then one per year, newest first
+    assert names[1:] == ["-".join(newest), *years]
     for s in m["shards"]:
         folder = searchable / "pagefind" / s["name"]
         assert (folder / "pagefind-entry.json").is_file()
@@ -204,7 +208,10 @@ def test_plan_single_and_defaults():
     utc = timezone.utc
     dates = [datetime(2000 + i % 3, 1, 1, tzinfo=utc) for i in range(9)]
     assert [s.name for s in plan_shards(_model(dates), "single")] == ["entities", "articles"]
-    assert [s.name for s in plan_shards(_model(dates))] == ["entities", "2002", "2001", "2000"]
+    assert [s.name for s in plan_shards(_model(dates))] == ["entities", "2002-01", "2001", "2000"]
+    dates.append(datetime(2002, 3, 5, tzinfo=utc))  # a new article opens a new month: its own shard
+    assert [s.name for s in plan_shards(_model(dates))] == ["entities", "2002-03", "2002", "2001", "2000"]
+    assert [s.name for s in plan_shards(_model(dates[:1]))] == ["entities", "2000"]  # one month in all: no split
     assert MAX_SHARD_PAGES <= 5000  # peak memory per pagefind process grows faster than pages
 
 
