@@ -31,7 +31,7 @@ from .config import Config, load_config
 from .content import Article, load_articles
 from .errors import BuildFailed, Problem, Problems
 from .model import SiteModel, Story, build_model
-from .output import MARKER, Patch, Staging, check_out_dir
+from .output import Patch, Staging, check_out_dir, published_build_id
 from .pages import Page, plan
 from .theme import TemplateFailure, Theme
 
@@ -432,17 +432,6 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions) -
     return digest(*parts)
 
 
-def _published_id(out: Path) -> str | None:
-    try:
-        text = (out / MARKER).read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("build: "):
-            return line[7:].strip()
-    return None
-
-
 def build(opts: BuildOptions) -> BuildResult:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -463,7 +452,7 @@ def build(opts: BuildOptions) -> BuildResult:
     inputs = digest(time.time_ns()) if opts.warm is not None else inputs_fingerprint(root, theme_dirs(root), opts)
     last = None if opts.warm is not None else cache.read("last-build.json", "last-build")
     if (not opts.clean and last and last.get("inputs") == inputs and last.get("out") == str(out.resolve())
-            and _published_id(out) == last.get("id")):
+            and published_build_id(out) == last.get("id")):
         files = int(last.get("files", 0))
         return BuildResult(pages=int(last.get("pages", 0)), files=files, written=0, kept=files, removed=0,
                            seconds=time.perf_counter() - t0, out=out, up_to_date=True)
@@ -481,10 +470,10 @@ def build(opts: BuildOptions) -> BuildResult:
     fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
     fingerprints = {p.output: fp.page(p.template, p.context) for p in pages}
     t = mark("fingerprint", t)
-    published = _published_id(out)
+    published = published_build_id(out)
     page_cache = cache.read("pages.json", "pages") or {}
     previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
-    staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out)
+    staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
     try:
         rendered_pages, changed = render_pages(pages, loaded.theme, staging, progress, extra_head=opts.extra_head,
                                                jobs=opts.jobs, fingerprints=fingerprints, previous=previous)

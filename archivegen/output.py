@@ -7,6 +7,17 @@ every stage has succeeded the two folders are swapped with two renames;
 ``recover()`` finishes or undoes a swap a killed build left half done.
 Nothing is written or removed outside the output folder and its two
 siblings ``.<name>.staging`` and ``.<name>.old``.
+
+Double buffering. After the swap the staging folder holds the previous
+site, which shares every unchanged file (inode) with the new one. Instead
+of deleting it and hard-linking the whole site again next time (two
+syscalls per file: seconds at 10,000 articles), the swapped-out site is
+kept with a record of what differs (``BUFFER_RECORD``), and the next build
+starts from it by re-linking only those files. The record is removed
+before the folder is touched, so a build killed half way leaves a folder
+the next build does not trust and rebuilds from scratch; the published
+site is never written into (files are replaced, never rewritten in place,
+because the two folders share inodes).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from .errors import ContentError
 
 MARKER = ".archivegen-site"
+BUFFER_RECORD = ".archivegen-buffer"  # in the staging folder: what it holds, relative to the published site
 
 
 class OutputError(Exception):
@@ -75,8 +87,9 @@ class Staging:
     """A new site being assembled beside the published one."""
 
     WORK = "staging"  # the work folder is .<out>.staging beside the output folder
+    BUFFERED = True  # start from the swapped-out previous site (see the module doc)
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, fresh: bool = False):
         if out.is_symlink():  # site -> /var/www/archive: replace the folder it names, keep the link
             out = out.resolve()
         self.out = out
@@ -85,10 +98,16 @@ class Staging:
         self.stats = WriteStats()
         self.paths: set[str] = set()
         self.changed: list[str] = []  # files whose bytes differ from the published ones
+        # the published site's files when the staging folder already holds them all
+        # (a synced buffer); None when it started empty
+        self.held: set[str] | None = None
         try:
             recover(out)
-            _remove(self.dir)
-            self.dir.mkdir(parents=True)
+            if self.BUFFERED and not fresh:
+                self.held = _open_buffer(self.dir, out)
+            if self.held is None:
+                _remove(self.dir)
+                self.dir.mkdir(parents=True)
         except OSError as exc:
             raise WriteFailed(out, exc, f"create the staging folder {self.dir}") from None
 
@@ -105,6 +124,10 @@ class Staging:
 
     def reuse(self, rel: str) -> bool:
         """Take a published file unchanged (hard link); False when there is none."""
+        if self.held is not None and rel in self.held:  # the synced buffer has it already
+            self.paths.add(rel)
+            self.stats.kept += 1
+            return True
         published = self.out.joinpath(*PurePosixPath(rel).parts)
         dest = self.target(rel)
         try:
@@ -136,12 +159,17 @@ class Staging:
         dest.parent.mkdir(parents=True, exist_ok=True)
         published = self.out.joinpath(*PurePosixPath(rel).parts)
         if _same_bytes(published, data):
+            if self.held is not None and rel in self.held:
+                self.stats.kept += 1
+                return False
             try:
+                _unlink(dest)
                 os.link(published, dest)
                 self.stats.kept += 1
                 return False
             except OSError:
                 pass
+        _unlink(dest)  # a new file, never through a link: it may share its inode with the published site
         with open(dest, "wb") as f:
             f.write(data)
         self.stats.written += 1
@@ -184,14 +212,19 @@ class Staging:
         two renames leave a moment without one, which ``recover()`` repairs
         if the build is killed in it.
         """
+        stale: set[str] = set()
         try:
+            _unlink(self.dir / MARKER)
             (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n"
                                            f"build: {build_id}\n")
             if self.out.exists():
-                old_files = _tree_files(self.out)
-                self.stats.removed = len(old_files - self.paths - {MARKER})
+                old_files = self.held if self.held is not None else _tree_files(self.out)
+                stale = old_files - self.paths - {MARKER}
+                self.stats.removed = len(stale)
+                if self.held is not None:  # the buffer still holds them: drop them before the swap
+                    _remove_files(self.dir, stale)
                 if _exchange(self.dir, self.out):
-                    shutil.rmtree(self.dir, ignore_errors=True)  # now the old site
+                    self._keep_buffer(build_id, stale)  # self.dir is now the old site
                     return self.stats
                 if self.old.exists():
                     shutil.rmtree(self.old)
@@ -200,11 +233,104 @@ class Staging:
         except OSError as exc:
             raise WriteFailed(self.out, exc, "put the new site in place") from None
         if self.old.exists():
-            shutil.rmtree(self.old, ignore_errors=True)
+            try:
+                os.rename(self.old, self.dir)
+                self._keep_buffer(build_id, stale)
+            except OSError:
+                shutil.rmtree(self.old, ignore_errors=True)
         return self.stats
+
+    def _keep_buffer(self, build_id: str, stale: set[str]) -> None:
+        """Record what the swapped-out site lacks, so the next build can start from it."""
+        if not self.BUFFERED or not build_id:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
+        record = {"site": build_id, "files": sorted(self.paths - {MARKER}),
+                  "changed": sorted(set(self.changed) - {MARKER}), "removed": sorted(stale)}
+        try:
+            _write_record(self.dir / BUFFER_RECORD, record)
+        except OSError:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _open_buffer(buffer: Path, out: Path) -> set[str] | None:
+    """Bring a kept buffer (the site before the published one) up to date.
+
+    Returns the published site's file list, now all present in the buffer,
+    or None when there is no buffer to trust (none, a killed build's, one
+    for another site, or one the published site has moved on from).
+    """
+    import json
+
+    if buffer.is_symlink() or not buffer.is_dir() or not out.is_dir():
+        return None
+    record_path = buffer / BUFFER_RECORD
+    try:
+        record = json.loads(record_path.read_text("utf-8"))
+        files, changed, removed = record["files"], record["changed"], record["removed"]
+        ok = (record["site"] == published_build_id(out) and all(isinstance(x, list) for x in (files, changed, removed)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not ok:
+        return None
+    record_path.unlink()  # from here on the folder is half synced until the swap: untrusted if killed
+    for rel in changed:
+        p = PurePosixPath(rel)
+        if p.is_absolute() or ".." in p.parts or not p.parts:
+            return None
+        dest = buffer.joinpath(*p.parts)
+        _unlink(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(out.joinpath(*p.parts), dest)
+        except FileNotFoundError:
+            return None  # the published site was changed by hand: start afresh
+    _remove_files(buffer, set(removed))
+    return set(files)
+
+
+def published_build_id(out: Path) -> str | None:
+    """The id the build that made ``out`` wrote into its marker file."""
+    try:
+        text = (out / MARKER).read_text("utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("build: "):
+            return line[7:].strip()
+    return None
+
+
+def _write_record(path: Path, record: dict) -> None:
+    import json
+
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, separators=(",", ":")), "utf-8")
+    os.replace(tmp, path)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _remove_files(base: Path, rels: set[str]) -> None:
+    """Delete site-relative files below base, and the folders they leave empty."""
+    for rel in rels:
+        p = PurePosixPath(rel)
+        if p.is_absolute() or ".." in p.parts or not p.parts:
+            continue
+        _unlink(base.joinpath(*p.parts))
+    for rel in sorted({str(PurePosixPath(r).parent) for r in rels}, key=len, reverse=True):
+        d = base / rel
+        while d != base and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            d = d.parent
 
 
 def _tree_files(base: Path) -> set[str]:
@@ -238,6 +364,7 @@ class Patch(Staging):
     """
 
     WORK = "patch"
+    BUFFERED = False
 
     def __init__(self, out: Path, known: set[str] | None = None):
         super().__init__(out)

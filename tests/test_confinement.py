@@ -25,10 +25,11 @@ RESERVED_TITLE = '"Con"'
 
 
 def outside(tmp_path: Path, out: Path, root: Path) -> dict:
-    """Everything below tmp_path except the output folder and the archive's cache."""
+    """Everything below tmp_path except the output folder, its buffer (the
+    previous site, kept as .<name>.staging for the next build) and the archive's cache."""
     snap = snapshot(tmp_path)
     skip = []
-    for base in (out, root / ".cache"):
+    for base in (out, out.parent / f".{out.name}.staging", root / ".cache"):
         try:
             skip.append(base.relative_to(tmp_path).as_posix())
         except ValueError:
@@ -85,7 +86,9 @@ def test_symlinked_out_keeps_the_link(tmp_path, capsys):
         assert (root / "site").is_symlink() and os.readlink(root / "site") == str(real)
         assert f"Version {i}" in (real / "2013/08/01/version-" f"{i}/index.html").read_text()
     assert sorted(p.name for p in root.iterdir()) == [".cache", "content", "site"]
-    assert sorted(p.name for p in real.parent.iterdir()) == ["archive"]
+    # beside the real folder: only the buffer, the previous build kept for the next one to start from
+    assert sorted(p.name for p in real.parent.iterdir()) == [".archive.staging", "archive"]
+    assert (real.parent / ".archive.staging/.archivegen-buffer").is_file()
 
 
 # -- refusing dangerous output folders -------------------------------------------------------
@@ -198,4 +201,4 @@ def test_stale_staging_symlink_is_unlinked_not_followed(tmp_path, capsys):
     (root / ".site.old").symlink_to(precious, target_is_directory=True)
     build_ok(capsys, root, root / "site")
     assert (precious / "data.txt").read_text() == "keep me"
-    assert not (root / ".site.staging").exists() and not (root / ".site.old").is_symlink()
+    assert not (root / ".site.staging").is_symlink() and not (root / ".site.old").is_symlink()

@@ -29,7 +29,10 @@ def site(out: Path) -> dict:
 
 
 def leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    """Siblings a build left beside the site, except a trusted buffer: the
+    previous site kept (with its record) for the next build to start from."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")
+                  and not (p.name == f".{out.name}.staging" and (p / ".archivegen-buffer").is_file()))
 
 
 def big_archive(root: Path, n: int = 100, version: int = 0) -> Path:
@@ -107,6 +110,7 @@ if point == "mid-write":
         count[0] += 1
         if count[0] == 25:
             dest = self.target(rel); dest.parent.mkdir(parents=True, exist_ok=True)
+            output._unlink(dest)  # as _write does: a staged file may share its inode with the published one
             dest.write_bytes(b"<html><head><title>half")  # a torn file in staging
             die()
         return real_write(self, rel, data)
@@ -130,17 +134,11 @@ elif point in ("between-renames", "removing-old"):
         if point == "between-renames" and str(b).endswith(".old"):
             die()
     output.os.rename = rename
-    if point == "removing-old":
-        real_rmtree = shutil.rmtree
-        def rmtree(p, *a, **k):
-            if str(p).endswith(".old"):
-                victims = sorted(x for x in os.listdir(p))[:3]
-                for v in victims:
-                    q = os.path.join(p, v)
-                    real_rmtree(q) if os.path.isdir(q) else os.unlink(q)
-                die()
-            return real_rmtree(p, *a, **k)
-        output.shutil.rmtree = rmtree
+    if point == "removing-old":  # the old site is kept as the next build's buffer: die while recording it
+        real_record = output._write_record
+        def _write_record(path, record):
+            die()
+        output._write_record = _write_record
 elif point == "cache-write":
     real_atomic = cache.atomic_write
     count = [0]

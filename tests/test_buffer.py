@@ -1,0 +1,100 @@
+"""The double-buffered output folder (archivegen/output.py): the swapped-out
+site is kept beside the published one and the next build starts from it,
+re-linking only what changed. It must never write into the published site,
+and a buffer it cannot trust must be rebuilt, never used."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from safety import art, build_ok, day, small_archive, snapshot, write
+
+MARKER = ".archivegen-site"
+RECORD = ".archivegen-buffer"
+
+
+def site(out: Path) -> dict:
+    snap = snapshot(out)
+    snap.pop(MARKER, None)
+    return snap
+
+
+def clean_build(capsys, root: Path, tmp_path: Path) -> dict:
+    clean = tmp_path / "clean-site"
+    build_ok(capsys, root, clean, "--clean")
+    return site(clean)
+
+
+def test_buffer_holds_the_previous_site_and_the_next_build_starts_from_it(tmp_path, capsys):
+    root = small_archive(tmp_path / "archive", articles=4)
+    out = root / "site"
+    buffer = root / ".site.staging"
+    build_ok(capsys, root, out, "--no-search")
+    first = site(out)
+    page = out / "2013/08/01/talks-day-0/index.html"
+    old_inode = page.stat().st_ino
+    write(root, "content/articles/2013/article-0.md", art(title='"Talks, day 0"', date=day(0), body="Changed words."))
+    build_ok(capsys, root, out, "--no-search")
+    second = site(out)
+    assert second != first
+    # the buffer is exactly the site before, with a record of what differs
+    held = site(buffer)
+    record = json.loads(held.pop(RECORD))
+    assert held == first
+    assert "2013/08/01/talks-day-0/index.html" in record["changed"]
+    assert record["site"] in (out / MARKER).read_text()
+    # the changed page is a new file; the old one (kept in the buffer) was never written through
+    assert page.stat().st_ino != old_inode
+    assert (buffer / "2013/08/01/talks-day-0/index.html").stat().st_ino == old_inode
+    # unchanged files are one file shared by both folders
+    assert (out / "static/style.css").stat().st_ino == (buffer / "static/style.css").stat().st_ino
+    # delete one article, add another: the site built from the buffer equals a clean build
+    (root / "content/articles/2013/article-3.md").unlink()
+    write(root, "content/articles/2013/article-9.md", art(title='"New day"', date="2013-08-20"))
+    build_ok(capsys, root, out, "--no-search")
+    assert not (out / "2013/08/04").exists()  # a removed article leaves no empty folder behind
+    assert site(out) == clean_build(capsys, root, tmp_path)
+
+
+def test_a_buffer_that_cannot_be_trusted_is_rebuilt(tmp_path, capsys):
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    buffer = root / ".site.staging"
+    build_ok(capsys, root, out, "--no-search")
+    write(root, "content/articles/2013/article-1.md", art(title='"Talks, day 1"', date=day(1), body="Second version."))
+    build_ok(capsys, root, out, "--no-search")
+    # junk in the buffer and a record for some other site: ignored, the folder is started afresh
+    write(buffer, "junk.html", "not part of any build")
+    record = json.loads((buffer / RECORD).read_text())
+    (buffer / RECORD).write_text(json.dumps(dict(record, site="someone-else")))
+    write(root, "content/articles/2013/article-2.md", art(title='"Talks, day 2"', date=day(2), body="Third version."))
+    build_ok(capsys, root, out, "--no-search")
+    assert not (out / "junk.html").exists()
+    assert site(out) == clean_build(capsys, root, tmp_path)
+
+
+def test_a_published_file_removed_by_hand_is_put_back(tmp_path, capsys):
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    build_ok(capsys, root, out, "--no-search")
+    write(root, "content/articles/2013/article-1.md", art(title='"Talks, day 1"', date=day(1), body="Second version."))
+    build_ok(capsys, root, out, "--no-search")
+    os.unlink(out / "2013/08/02/talks-day-1/index.html")
+    write(root, "content/articles/2013/article-2.md", art(title='"Talks, day 2"', date=day(2), body="Third version."))
+    build_ok(capsys, root, out, "--no-search")
+    assert site(out) == clean_build(capsys, root, tmp_path)
+
+
+def test_clean_discards_the_buffer(tmp_path, capsys):
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    build_ok(capsys, root, out, "--no-search")
+    build_ok(capsys, root, out, "--no-search", "--clean")
+    buffer = root / ".site.staging"
+    # after --clean the buffer is the swapped-out site again, recorded afresh
+    assert (buffer / RECORD).is_file()
+    held = site(buffer)
+    held.pop(RECORD)
+    assert held == site(out)
