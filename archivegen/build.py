@@ -23,14 +23,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from markupsafe import Markup
 
 from . import __version__
 from .cache import Cache, Fingerprinter, digest
 from .config import Config, load_config
 from .content import Article, load_articles
-from .errors import BuildFailed, Problem, Problems
-from .model import SiteModel, Story, build_model
+from .errors import BuildFailed, ContentError, Problem, Problems
+from .model import Html, SiteModel, Story, build_model
 from .output import Patch, Staging, check_out_dir, published_build_id
 from .pages import Page, plan
 from .theme import TemplateFailure, Theme
@@ -267,26 +266,19 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     kept: dict[int, Story] = {}
     todo: list[int] = []
     for i, key in enumerate(keys):
-        st = warm.stories.get(digest(key, history.fp)) if warm else None
-        if st is not None:
-            a = loaded.articles[i]
+        a = loaded.articles[i]
+        known = warm.stories.get(key) if warm else None
+        if known is not None and (known[1] == history.fp or history.still_valid(known[1], _source(loaded, a))):
+            st, linked_with[i] = known
             kept[i] = st if st.article is a else replace(st, article=a)
+            a.body = ""
             continue
         hit = cache.get_body(key) if cache else None
-        if hit is not None and history.still_valid(hit[1], loaded.articles[i].body):
+        if hit is not None and (hit[1] == history.fp or history.still_valid(hit[1], _source(loaded, a))):
             bodies[i], linked_with[i] = hit
         else:
             todo.append(i)
-    for i in todo:  # a remembered article gave up its source: read it again
-        a = loaded.articles[i]
-        if not a.body:
-            from .content import parse_article
-            from zoneinfo import ZoneInfo
-
-            again = parse_article((loaded.theme.root / a.path).read_bytes(), a.path,
-                                  ZoneInfo(loaded.config.timezone), Problems())
-            if again is not None:
-                a.body = again.body
+            _source(loaded, a)  # a remembered article gave up its source: read it again
     total = len(todo)
     if todo:
         loaded.registry.matcher()  # build the automaton once, before forking
@@ -312,15 +304,34 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 pool.close()
                 pool.join()
             _WORK.clear()
-    stories = [kept[i] if i in kept else story_from(a, rb) for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
+    html_keys = [digest(k, r) for k, r in zip(keys, linked_with)]
+    stories = [kept[i] if i in kept else story_from(a, rb, html_keys[i])
+               for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
     if warm is not None:
-        warm.stories = {digest(k, history.fp): st for k, st in zip(keys, stories)}
+        warm.stories = {k: (st, r) for k, st, r in zip(keys, stories, linked_with)}
     history.save()
-    body_keys = {a.url_path: digest(k, r) for a, k, r in zip(loaded.articles, keys, linked_with)}
+    body_keys = {a.url_path: k for a, k in zip(loaded.articles, html_keys)}
     return stories, body_keys, total
 
 
-def story_from(article: Article, rb: Any) -> Story:
+def _source(loaded: Loaded, a: Article) -> str:
+    """An article's Markdown source, read again if the memo gave it up."""
+    if not a.body:
+        from zoneinfo import ZoneInfo
+
+        from .content import parse_article
+
+        try:
+            again = parse_article((loaded.theme.root / a.path).read_bytes(), a.path,
+                                  ZoneInfo(loaded.config.timezone), Problems())
+        except (OSError, ContentError):
+            again = None
+        if again is not None:
+            a.body = again.body
+    return a.body
+
+
+def story_from(article: Article, rb: Any, html_key: str | None = None) -> Story:
     """The part of a rendered body the rest of the build uses.
 
     Pages need only the first mention's sentence per entity, and nothing
@@ -333,8 +344,8 @@ def story_from(article: Article, rb: Any) -> Story:
             m.sentence = ""
         seen.add(m.key)
     article.body = ""
-    return Story(article, Markup(rb.html), article.summary or rb.summary, rb.mentions, rb.word_count,
-                 rb.entity_keys)
+    html = Html(html_key or digest("unsaved", rb.html), rb.html)
+    return Story(article, html, article.summary or rb.summary, rb.mentions, rb.word_count, rb.entity_keys)
 
 
 # -- pages ----------------------------------------------------------------------
@@ -458,10 +469,13 @@ def build(opts: BuildOptions) -> BuildResult:
                            seconds=time.perf_counter() - t0, out=out, up_to_date=True)
 
     t = time.perf_counter()
-    loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=opts.warm)
+    # serve carries its state in memory; the command line remembers it in the cache
+    from . import memo as memo_mod
+    memo = opts.warm if opts.warm is not None else memo_mod.load(cache, Warm) if cache.enabled else Warm()
+    loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=memo)
     t = mark("load", t)
     check_out_dir(out, root, opts.clean)
-    stories, body_keys, rendered_bodies = render_stories(loaded, progress, opts.jobs, cache, opts.warm)
+    stories, body_keys, rendered_bodies = render_stories(loaded, progress, opts.jobs, cache, memo)
     t = mark("render bodies", t)
     model = build_model(loaded.config, stories, loaded.registry)
     pages = plan(model)
@@ -495,6 +509,9 @@ def build(opts: BuildOptions) -> BuildResult:
     if opts.warm is not None:
         opts.warm.paths = set(staging.paths)
     cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
+    if opts.warm is None:
+        memo_mod.save(cache, memo)
+        t = mark("memo", t)
     cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
                                                   "files": files, "pages": len(pages)})
     return BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,

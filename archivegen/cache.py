@@ -31,7 +31,7 @@ from markupsafe import Markup
 from . import __version__
 from .content import Article
 from .entities import Entity
-from .model import Appearance, EntityStats, Group, Story
+from .model import Appearance, EntityStats, Group, Html, Story
 
 FORMAT = 1
 
@@ -119,6 +119,23 @@ class Cache:
     def put_body(self, key: str, body: Any, registry: str) -> None:
         self.write(self.body_path(key), key, dict(body_to_json(body), registry=registry))
 
+    def body_html(self, key: str, registry: str) -> str:
+        """The HTML of a cached body (for ``model.Html``); the build stops if it vanished meanwhile."""
+        data = _unseal(_read_or_empty(self.dir / self.body_path(key)), key)
+        if not isinstance(data, dict) or data.get("registry") != registry or not isinstance(data.get("html"), str):
+            from .errors import BuildFailed, Problem
+
+            raise BuildFailed([Problem(str(self.dir), None, f"cache entry {self.body_path(key)} changed or vanished "
+                                       "during the build", "build again (or with --clean)")])
+        return data["html"]
+
+
+def _read_or_empty(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
 
 def body_to_json(rb: Any) -> dict[str, Any]:
     return {
@@ -186,6 +203,8 @@ class Fingerprinter:
                 out = "L" + hashlib.sha256(out.encode()).hexdigest()
             self._memo[id(v)] = (v, out)  # a list shared by many pages (navigation) is hashed once
             return out
+        if t is Html:
+            return "H" + v.key
         if t is Story:
             out = "S" + digest(v.url_path, v.article.digest, self.body_keys.get(v.url_path, ""))
         elif t is Article:

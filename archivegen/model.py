@@ -11,7 +11,9 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
+
+from markupsafe import Markup
 
 from .config import Config
 from .content import Article
@@ -19,12 +21,48 @@ from .entities import Entity
 from .slugs import slugify
 
 
+class Html:
+    """A story's rendered body HTML: known already, or read from the cache when shown.
+
+    Every article gets a page planned, but an incremental build renders only
+    the pages that changed, so it should not read every cached body: ``load``
+    fetches one on first use. For page fingerprints its identity is ``key``
+    (the body cache key: article bytes, render settings, registry), never the
+    HTML itself, so a page fingerprints the same whichever way it was got.
+    """
+
+    __slots__ = ("key", "_markup", "_load")
+
+    def __init__(self, key: str, markup: str | None = None, load: Callable[[], str] | None = None):
+        self.key = key
+        self._markup = Markup(markup) if markup is not None else None
+        self._load = load
+
+    def markup(self) -> Markup:
+        if self._markup is None:
+            assert self._load is not None
+            self._markup = Markup(self._load())
+        return self._markup
+
+    def __html__(self) -> str:
+        return str(self.markup())
+
+    def __str__(self) -> str:
+        return str(self.markup())
+
+    def __bool__(self) -> bool:
+        return bool(self.markup())
+
+    def __repr__(self) -> str:
+        return f"Html({self.key!r})"
+
+
 @dataclass
 class Story:
     """An article with its rendered body: what listings and pages show."""
 
     article: Article
-    html: str
+    html: Html
     summary: str
     mentions: list[Any]  # render.Mention
     word_count: int

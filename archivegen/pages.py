@@ -91,7 +91,7 @@ def _articles(model: SiteModel) -> list[Page]:
             "title": s.title,
             "story": s,
             "article": s.article,
-            "body": s.html if isinstance(s.html, Markup) else Markup(s.html),
+            "body": s.html,
             "people": [b for b in box if b["entity"].kind == "person"],
             "countries": [b for b in box if b["entity"].kind == "country"],
             "newer": newer,

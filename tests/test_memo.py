@@ -1,0 +1,87 @@
+"""The build memo (.cache/memo.json): parsed articles and their stories kept
+between command-line builds so an add-one build reads neither every article
+nor every cached body again (archivegen/memo.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from archivegen import memo
+from archivegen.build import BuildOptions, Warm, build
+from archivegen.cache import Cache
+from archivegen.content import Article
+
+from safety import art, small_archive, snapshot, write
+
+
+def article(**kw) -> Article:
+    base = dict(path="content/articles/a.md", title="T", date=datetime(2013, 8, 9, 10, 0, tzinfo=ZoneInfo("Europe/London")),
+                slug="t", body="Body text.", body_line=5, digest="d" * 64, tags=["x"], key_lines={"title": 2})
+    base.update(kw)
+    return Article(**base)
+
+
+def test_articles_round_trip_with_their_time_zone():
+    for a in (article(), article(date=datetime(2013, 8, 9, 10, 0, tzinfo=timezone(timedelta(hours=-5))),
+                                 updated=datetime(2014, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo")),
+                                 image={"src": "a.jpg", "alt": "A"}, extra={"desk": "foreign", "n": 3})):
+        d = memo.article_to_json(a)
+        assert d is not None
+        back = memo.article_from_json(d)
+        assert back == replace(a, body="")
+        assert back.date.tzinfo == a.date.tzinfo  # the zone itself, not only the offset
+        assert back.date.utcoffset() == a.date.utcoffset()
+        assert back.url_path == a.url_path and back.image == a.image and back.extra == a.extra
+
+
+def test_an_article_that_would_not_come_back_equal_is_not_remembered():
+    from datetime import date
+
+    assert memo.article_to_json(article(extra={"when": date(2013, 1, 1)})) is None  # JSON would make it a string
+    assert memo.article_to_json(article(extra={"pair": (1, 2)})) is None  # and this a list
+
+
+def build_once(root: Path, out: Path):
+    return build(BuildOptions(root=root, out=out, search=False, jobs=1, progress=False))
+
+
+def test_the_memo_spares_unchanged_articles_and_equals_a_clean_build(tmp_path):
+    root = small_archive(tmp_path / "archive", articles=5)
+    out = tmp_path / "site"
+    build_once(root, out)
+    assert (root / ".cache/memo.json").is_file()
+    remembered = memo.load(Cache(root), Warm)
+    assert len(remembered.articles) == 5 and len(remembered.stories) == 5
+    # one article added: only its body is rendered, the others come from the memo
+    write(root, "content/articles/2013/article-9.md", art(title='"A new one"', date="2013-09-09"))
+    r = build_once(root, out)
+    assert r.rendered_bodies == 1
+    clean = tmp_path / "clean"
+    build(BuildOptions(root=root, out=clean, search=False, jobs=1, clean=True, progress=False))
+    a, b = snapshot(out), snapshot(clean)
+    a.pop(".archivegen-site"), b.pop(".archivegen-site")
+    assert a == b
+
+
+def test_a_corrupt_memo_is_ignored(tmp_path):
+    root = small_archive(tmp_path / "archive")
+    out = tmp_path / "site"
+    build_once(root, out)
+    (root / ".cache/memo.json").write_bytes(b"garbage\n{}")
+    assert memo.load(Cache(root), Warm).articles == {}
+    write(root, "content/articles/2013/article-1.md", art(title='"Changed"', date="2013-08-02"))
+    build_once(root, out)
+    assert "Changed" in (out / "2013/08/02/changed/index.html").read_text()
+
+
+def test_a_touched_file_is_read_again_and_a_stale_body_html_is_never_shown(tmp_path):
+    root = small_archive(tmp_path / "archive")
+    out = tmp_path / "site"
+    build_once(root, out)
+    p = root / "content/articles/2013/article-0.md"
+    p.write_text(p.read_text().replace("John Kerry spoke", "John Kerry wrote"))
+    build_once(root, out)
+    assert "John Kerry</a> wrote" in (out / "2013/08/01/talks-day-0/index.html").read_text()
