@@ -119,14 +119,11 @@ class Cache:
     def put_body(self, key: str, body: Any, registry: str) -> None:
         self.write(self.body_path(key), key, dict(body_to_json(body), registry=registry))
 
-    def body_html(self, key: str, registry: str) -> str:
-        """The HTML of a cached body (for ``model.Html``); the build stops if it vanished meanwhile."""
+    def body_html(self, key: str, registry: str) -> str | None:
+        """The HTML of a cached body (for ``model.Html``), None if the entry is gone or damaged."""
         data = _unseal(_read_or_empty(self.dir / self.body_path(key)), key)
         if not isinstance(data, dict) or data.get("registry") != registry or not isinstance(data.get("html"), str):
-            from .errors import BuildFailed, Problem
-
-            raise BuildFailed([Problem(str(self.dir), None, f"cache entry {self.body_path(key)} changed or vanished "
-                                       "during the build", "build again (or with --clean)")])
+            return None
         return data["html"]
 
 

@@ -5,7 +5,10 @@ matter (listings, entity pages, feeds) and every story's mentions (entity
 pages, "mentioned with"). Parsing 10,000 files again and reading 10,000
 cached bodies took two seconds, most of an add-one build. ``serve`` keeps
 this state in memory between builds (``build.Warm``); the command line keeps
-it in one sealed cache entry, ``.cache/memo.json``, read in one go.
+it in one sealed cache entry, ``.cache/memo.json``, read in one go: a
+SHA-256 line, a header line, then a JSON array with one line per article
+and per story, so entries that did not change are written back as the
+lines they were.
 
 What is trusted. An article file whose stat (modification time in
 nanoseconds, size, inode) and the archive's time zone are unchanged is
@@ -23,6 +26,7 @@ an unknown field) is simply not remembered.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, fields, replace
 from datetime import datetime
@@ -30,16 +34,17 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cache import Cache
+from . import __version__
+from .cache import FORMAT, Cache, atomic_write
 from .content import Article
 from .errors import Problem
 from .linker import Mention
 from .model import Html, Story
 
 ENTRY = "memo.json"
-# article object id -> (the article, its JSON) for articles read from the memo: saved again
-# as they were read, without the round-trip check (it holds the article, so the id stays its own)
-_known: dict[int, tuple[Article, dict[str, Any]]] = {}
+# the lines read by load(), by entry: ('A', path) -> (its Article, line), ('S', body key) ->
+# (registry, line); save() writes an entry that did not change as the line it was read from
+_lines: dict[tuple[str, str], tuple[Any, str]] = {}
 _ARTICLE_FIELDS = [f.name for f in fields(Article)]
 _DATES = ("date", "updated")
 
@@ -96,31 +101,84 @@ def story_from_json(d: dict[str, Any], html: Html) -> Story:
 def load(cache: Cache, warm_type: Any) -> Any:
     """The remembered state as a ``build.Warm``, empty when there is none to trust."""
     warm = warm_type()
-    data = cache.read(ENTRY, "memo")
-    if not isinstance(data, dict):
+    _lines.clear()
+    raw = _read(cache)
+    if raw is None:
         return warm
     try:
-        for rel, (stamp, art, warnings) in data["articles"].items():
-            article = article_from_json(art)
-            warm.articles[rel] = (tuple(stamp), article, [Problem(**w) for w in warnings])
-            _known[id(article)] = (article, art)
-        for key, (registry, story) in data["stories"].items():
-            html = Html(_html_key(key, registry), load=partial(cache.body_html, key, registry))
-            warm.stories[key] = (story_from_json(story, html), registry)
-    except (TypeError, ValueError, KeyError):
+        entries = json.loads(raw)
+        lines = raw[1:-1].split(",\n")  # one entry per line: JSON strings never hold a raw newline
+        if len(lines) != len(entries):
+            raise ValueError("entry count")
+        for entry, line in zip(entries, lines):
+            if entry[0] == "A":
+                _, rel, stamp, art, warnings = entry
+                article = article_from_json(art)
+                warm.articles[rel] = (tuple(stamp), article, [Problem(**w) for w in warnings])
+                _lines[("A", rel)] = (article, line)
+            elif entry[0] == "S":
+                _, key, registry, story = entry
+                html = Html(_html_key(key, registry), load=partial(cache.body_html, key, registry))
+                warm.stories[key] = (story_from_json(story, html), registry)
+                _lines[("S", key)] = (registry, line)
+            else:
+                raise ValueError(entry[0])
+    except (TypeError, ValueError, KeyError, IndexError):
+        _lines.clear()
         return warm_type()
     return warm
 
 
 def save(cache: Cache, warm: Any) -> None:
-    articles = {}
+    """Write the state; entries unchanged since ``load`` are written as they were read."""
+    out: list[str] = []
     for rel, (stamp, article, warnings) in warm.articles.items():
-        known = _known.get(id(article))
-        d = known[1] if known is not None and known[0] is article else article_to_json(article)
+        known = _lines.get(("A", rel))
+        if known is not None and known[0] is article:
+            out.append(known[1])
+            continue
+        d = article_to_json(article)
         if d is not None:
-            articles[rel] = [list(stamp), d, [asdict(w) for w in warnings]]
-    stories = {key: [registry, story_to_json(st)] for key, (st, registry) in warm.stories.items()}
-    cache.write(ENTRY, "memo", {"articles": articles, "stories": stories})
+            out.append(_dumps(["A", rel, list(stamp), d, [asdict(w) for w in warnings]]))
+    for key, (st, registry) in warm.stories.items():
+        known = _lines.get(("S", key))
+        if known is not None and known[0] == registry:
+            out.append(known[1])
+        else:
+            out.append(_dumps(["S", key, registry, story_to_json(st)]))
+    body = (_header() + "\n[" + ",\n".join(out) + "]").encode("utf-8")
+    try:
+        atomic_write(cache.dir / ENTRY, hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+    except OSError:
+        pass  # a memo that cannot be written only costs time
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _header() -> str:
+    return _dumps({"format": FORMAT, "version": __version__, "key": "memo"})
+
+
+def _read(cache: Cache) -> str | None:
+    """The entry's lines after the seal and header, or None if absent, corrupt or foreign."""
+    if not cache.enabled:
+        return None
+    try:
+        raw = (cache.dir / ENTRY).read_bytes()
+    except OSError:
+        return None
+    head, sep, body = raw.partition(b"\n")
+    if not sep or hashlib.sha256(body).hexdigest().encode("ascii") != head:
+        return None
+    header, sep, rest = body.partition(b"\n")
+    if not sep or header.decode("utf-8", "replace") != _header():
+        return None
+    try:
+        return rest.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _html_key(key: str, registry: str) -> str:

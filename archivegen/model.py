@@ -31,17 +31,22 @@ class Html:
     HTML itself, so a page fingerprints the same whichever way it was got.
     """
 
-    __slots__ = ("key", "_markup", "_load")
+    __slots__ = ("key", "_markup", "_load", "fallback")
 
-    def __init__(self, key: str, markup: str | None = None, load: Callable[[], str] | None = None):
+    def __init__(self, key: str, markup: str | None = None, load: Callable[[], str | None] | None = None):
         self.key = key
         self._markup = Markup(markup) if markup is not None else None
-        self._load = load
+        self._load = load  # the cache lookup; None when the entry is gone or damaged
+        self.fallback: Callable[[], str] | None = None  # renders the body again
 
     def markup(self) -> Markup:
         if self._markup is None:
-            assert self._load is not None
-            self._markup = Markup(self._load())
+            text = self._load() if self._load is not None else None
+            if text is None and self.fallback is not None:
+                text = self.fallback()
+            if text is None:
+                raise LookupError(f"no HTML for body {self.key}")
+            self._markup = Markup(text)
         return self._markup
 
     def __html__(self) -> str:

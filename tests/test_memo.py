@@ -85,3 +85,17 @@ def test_a_touched_file_is_read_again_and_a_stale_body_html_is_never_shown(tmp_p
     p.write_text(p.read_text().replace("John Kerry spoke", "John Kerry wrote"))
     build_once(root, out)
     assert "John Kerry</a> wrote" in (out / "2013/08/01/talks-day-0/index.html").read_text()
+
+
+def test_a_lost_body_cache_entry_is_rendered_again(tmp_path):
+    """The memo names a story whose cached body is gone: its page is rendered from the source."""
+    import shutil
+
+    root = small_archive(tmp_path / "archive")
+    out = tmp_path / "site"
+    build_once(root, out)
+    shutil.rmtree(root / ".cache/bodies")
+    (out / "2013/08/02/talks-day-1/index.html").unlink()  # so that page must be rendered again
+    write(root, "content/articles/2013/article-9.md", art(title='"A new one"', date="2013-09-09"))
+    build_once(root, out)
+    assert "John Kerry</a> spoke on day 1." in (out / "2013/08/02/talks-day-1/index.html").read_text()
