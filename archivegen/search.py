@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -49,7 +50,7 @@ from .errors import BuildFailed, Problem
 
 BUNDLE = "pagefind"  # site folder of the index
 MANIFEST = "archive.json"  # shard list and filter values, read by static/search.js
-SCHEME = "1"  # bump when the markup or the shard layout changes meaning
+SCHEME = "2"  # bump when the markup or the shard layout changes meaning
 MAX_SHARD_PAGES = 2500  # ≈ 420 MB peak per pagefind process on full article pages
 MAX_PARALLEL = 2  # pagefind processes at once: ≈ 2 × 420 MB at most (measured on 2,500-page shards)
 ENTITY_WEIGHT = 2.0  # mergeIndex indexWeight of the entity shard: "Lavrov" finds his page first
@@ -188,12 +189,57 @@ def filter_values(model: Any) -> dict[str, list[list[Any]]]:
 # -- hashing ---------------------------------------------------------------------
 
 def indexed_region(html: bytes) -> bytes:
-    """The part of a page Pagefind reads: <main>. Navigation elsewhere may change freely."""
+    """The part of a page Pagefind reads: <main>, without the parts it ignores.
+
+    Navigation outside <main> may change freely. Inside it, an element
+    marked ``data-pagefind-ignore`` is left out too unless it carries filter,
+    metadata or sort values (Pagefind still reads those there): an entity
+    page's article list and counts change with every article that mentions
+    the entity, its indexed name and biography do not, so the entity shard
+    is not re-indexed for that.
+    """
     start = html.find(b"<main")
     end = html.rfind(b"</main>")
     if start < 0 or end < start:
         return html
-    return html[start:end]
+    return _strip_ignored(html[start:end])
+
+
+_IGNORED = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-pagefind-ignore\b[^>]*>")
+_KEPT_ATTRS = (b"data-pagefind-filter", b"data-pagefind-meta", b"data-pagefind-sort", b"data-pagefind-body")
+
+
+def _strip_ignored(region: bytes) -> bytes:
+    """Drop ignored elements (with their content) that hold no Pagefind values."""
+    out: list[bytes] = []
+    pos = 0
+    for m in _IGNORED.finditer(region):
+        if m.start() < pos:
+            continue  # inside an element already dropped
+        close = _closing(region, m.group(1).lower(), m.end())
+        if close is None:
+            return region  # not the well-formed markup expected: hash it all (never too little)
+        element = region[m.start():close]
+        if any(a in element for a in _KEPT_ATTRS):
+            continue
+        out.append(region[pos:m.start()])
+        pos = close
+    out.append(region[pos:])
+    return b"".join(out)
+
+
+def _closing(html: bytes, tag: bytes, pos: int) -> int | None:
+    """The offset just past the end tag that closes an element of ``tag`` opened before ``pos``."""
+    opener = re.compile(rb"<(/?)" + re.escape(tag) + rb"\b[^>]*>", re.IGNORECASE)
+    depth = 1
+    for m in opener.finditer(html, pos):
+        if m.group(1):
+            depth -= 1
+            if depth == 0:
+                return m.end()
+        elif not m.group(0).endswith(b"/>"):
+            depth += 1
+    return None
 
 
 class RegionHashes:
@@ -302,8 +348,12 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
         "version": 1,
         "pagefind": pagefind_version(),
         "primary": primary,
+        # "languages" is the shard's pagefind-entry.json entry (meta hash and WebAssembly per
+        # language): static/search.js preloads those files the moment it reads this manifest
         "shards": [{"name": s.name, "path": s.path, "kind": s.kind, "start": s.start, "end": s.end,
-                    "pages": len(s.pages), "weight": s.weight} for s in shards],
+                    "pages": len(s.pages), "weight": s.weight,
+                    "languages": json.loads(_source(staging, f"{BUNDLE}/{s.path}pagefind-entry.json")
+                                            .read_text("utf-8"))["languages"]} for s in shards],
         "filters": filter_values(model),
     }
     staging.write(f"{BUNDLE}/{MANIFEST}",

@@ -220,3 +220,18 @@ def test_indexed_region_ignores_everything_outside_main():
     b = b"<html><nav>New nav item</nav><main id=m>Body</main><footer>y</footer></html>"
     assert indexed_region(a) == indexed_region(b)
     assert indexed_region(b"no main here") == b"no main here"
+
+
+def test_indexed_region_leaves_out_ignored_parts_unless_they_hold_values():
+    page = ("<main><h1>France</h1><section data-pagefind-ignore><h2>Articles</h2><section><p>{n} articles</p>"
+            "</section><ul><li>{latest}</li></ul></section><p>Bio</p>"
+            "<aside data-pagefind-ignore><a data-pagefind-filter=\"country\">{c}</a></aside></main>")
+    one = indexed_region(page.format(n=3, latest="A", c="France").encode())
+    # the list and count changed (nested <section> included): same indexed region
+    assert one == indexed_region(page.format(n=4, latest="B", c="France").encode())
+    assert b"Bio" in one and b"articles" not in one
+    # an ignored part holding a filter value still counts
+    assert one != indexed_region(page.format(n=3, latest="A", c="Spain").encode())
+    # markup it cannot follow: the whole region is hashed, never too little
+    broken = b"<main><div data-pagefind-ignore><p>1 article</p></main>"
+    assert b"1 article" in indexed_region(broken)
