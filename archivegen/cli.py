@@ -93,5 +93,19 @@ def _internal(exc: Exception) -> int:
     return 3
 
 
+def run() -> None:
+    """The ``archivegen`` command: ``main`` then exit without tearing the heap down.
+
+    Freeing a large build's objects one by one at interpreter exit took a
+    tenth of a second of every incremental build; the operating system
+    reclaims it all at once. Output streams are flushed first; nothing of
+    ours runs at exit. Tests call ``main`` and are unaffected.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
