@@ -160,6 +160,9 @@ def body_from_json(data: dict[str, Any]) -> Any:
     )
 
 
+_LEAVES = frozenset({str, int, bool, float, type(None)})  # fingerprinted as their repr
+
+
 class Fingerprinter:
     """Stable hashes of page contexts, so unchanged pages are not re-rendered.
 
@@ -190,12 +193,14 @@ class Fingerprinter:
             return memo[1]
         if t is dict:
             fp = self._fp
-            out = "{" + ",".join(f"{fp(k)}:{fp(x)}" for k, x in v.items()) + "}"
+            # plain keys and values inline: one call per container, not per leaf
+            out = "{" + ",".join(f"{k!r}:{x!r}" if type(k) in _LEAVES and type(x) in _LEAVES else f"{fp(k)}:{fp(x)}"
+                                 for k, x in v.items()) + "}"
             self._memo[id(v)] = (v, out)  # the memo holds v, so its id cannot be reused meanwhile
             return out
         if t is list or t is tuple:
             fp = self._fp
-            out = "[" + ",".join(fp(x) for x in v) + "]"
+            out = "[" + ",".join(repr(x) if type(x) in _LEAVES else fp(x) for x in v) + "]"
             if len(out) > 256:
                 out = "L" + hashlib.sha256(out.encode()).hexdigest()
             self._memo[id(v)] = (v, out)  # a list shared by many pages (navigation) is hashed once

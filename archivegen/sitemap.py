@@ -52,29 +52,32 @@ def lastmods(model: SiteModel) -> dict[str, datetime]:
         if url not in newest or when > newest[url]:
             newest[url] = when
 
-    def dated(base: str, s: Story, when: datetime) -> None:
+    # each story's date, year and month folders, worked out once (not once per listing it is in)
+    info: dict[int, tuple[datetime, str, str]] = {}
+    for s in model.stories:
+        d = s.article.date
+        info[id(s)] = (story_updated(s), f"{d.year:04d}/", f"{d.year:04d}/{d.month:02d}/")
+
+    def dated(base: str, s: Story) -> datetime:
+        when, year, month = info[id(s)]
         bump(base, when)
-        bump(f"{base}{s.date:%Y}/", when)
-        bump(f"{base}{s.date:%Y/%m}/", when)
+        bump(base + year, when)
+        bump(base + month, when)
+        return when
 
     for s in model.stories:
-        when = story_updated(s)
-        bump("", when)
+        when = dated("", s)
         bump(s.url_path, when)
-        dated("", s, when)
     for prefix, groups in (("sections", model.sections), ("tags", model.tags)):
         for g in groups.values():
             for s in g.stories:
-                when = story_updated(s)
-                bump(f"{prefix}/", when)
-                dated(f"{prefix}/{g.slug}/", s, when)
+                bump(f"{prefix}/", dated(f"{prefix}/{g.slug}/", s))
     for st in model.entities.values():
         e = st.entity
         for ap in st.appearances:
-            when = story_updated(ap.story)
+            when = dated(e.url_path, ap.story)
             bump(f"{e.section}/", when)
             bump(f"{e.section}/by-mentions/", when)
-            dated(e.url_path, ap.story, when)
     return newest
 
 
