@@ -264,7 +264,7 @@ _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
 
 def yaml_scalar(value: str) -> str:
     """A YAML scalar: plain when unambiguous, else double-quoted (JSON is valid YAML)."""
-    if _PLAIN.match(value) and value.lower() not in _YAML_WORDS and not value.endswith((" ", ":")):
+    if _PLAIN.fullmatch(value) and value.lower() not in _YAML_WORDS and not value.endswith((" ", ":")):
         return value
     # JSON is valid YAML, except that YAML refuses DEL and C1 controls and
     # folds NEL/U+2028/U+2029 as line breaks: escape those too.

@@ -221,8 +221,9 @@ def spelling_key(name: str) -> str:
 # Roles of a form for an entity.
 NAME, ADJ, SURNAME, FIRSTLAST, BLOCK = "name", "adj", "surname", "firstlast", "block"
 VARIANT, INITIAL = "variant", "initial"  # a full name spelt otherwise; "S. Waugh"
+GIVEN = "given"  # the given name alone ("Jansher" after "Jansher Khan"): the weakest reading
 FULL = frozenset({NAME, VARIANT})
-LATER = frozenset({SURNAME, FIRSTLAST, INITIAL})  # later references: only after the full name
+LATER = frozenset({SURNAME, FIRSTLAST, INITIAL, GIVEN})  # later references: only after the full name
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,29 @@ def person_partials(name: str) -> list[tuple[str, str]]:
     first = tokens[0]
     if i >= 2 and len(first.rstrip(".")) >= 2:
         out.append((f"{first} {surname}", FIRSTLAST))
+    if _given_alone(first) and first not in EAST_ASIAN_SURNAMES:  # "Lee" may be a family name
+        out.append((first, GIVEN))
     if i >= 2 and len(surname_tokens) == 1 and tokens[i - 1][0].isupper() and not tokens[i - 1].endswith("."):
         out.append((f"{tokens[i - 1]} {surname}", SURNAME))  # "Suu Kyi", "Ximenes Belo"
     return out
+
+
+def _given_alone(word: str) -> bool:
+    """Whether a given name can stand alone for its bearer once the article named them in full.
+
+    Sports reports and profiles do it ("Jansher", "Monica"); a name that is
+    also an English word, a title or an initial cannot ("Will", "Major", "J.").
+    """
+    return (len(word) >= 3 and word[0].isupper() and word[1:].islower() and word.replace("-", "").isalpha()
+            and word.lower() not in FUNCTION_WORDS and word.lower() not in TITLES
+            and word.lower() not in _PARTICLES and word.lower() not in _GIVEN_WORDS)
+
+
+# Given names that are also common English words: never a name on their own.
+_GIVEN_WORDS = frozenset("""
+will bill mark grant rose may june april august dawn faith hope joy grace glen dale rich frank
+sterling guy ray art earl jack pat sue don ben gene carol ruby amber destiny victory chase hunter
+""".split())
 
 
 # Short forms of English given names: "Andy Caddick" is Andrew Caddick.
@@ -737,6 +758,9 @@ class Linker:
                 valid.append(en)
         if not valid:
             return None
+        # A given name alone is the weakest reading: any other meaning of the form wins.
+        if any(en.role == GIVEN for en in valid) and any(en.role != GIVEN for en in valid):
+            valid = [en for en in valid if en.role != GIVEN]
         # A full name (or its spelling variant) beats a later-reference form of the same text.
         if any(en.kind == "person" and en.role in FULL for en in valid):
             valid = [en for en in valid if en.kind != "person" or en.role in FULL]

@@ -122,6 +122,7 @@ def test_parse_article_any_bytes_any_name(raw, stem):
 @example("a: b")
 @example("#x")
 @example("\ufeff")
+@example("A\n")  # "$" also matches before a final newline: the plain form would drop it
 def test_importer_yaml_scalar_round_trips(value):
     from archivegen.importer import yaml_scalar
 

@@ -180,6 +180,34 @@ def test_first_and_last_name_of_a_longer_name(renderer):
     assert [m.text for m in rb.mentions] == ["Carlos Filipe Ximenes Belo", "Carlos Belo", "Belo"]
 
 
+GIVEN_ENTITIES = [
+    person("jansher-khan", "Jansher Khan"), person("monica-seles", "Monica Seles"),
+    person("monica-lewinsky", "Monica Lewinsky"), person("will-carling", "Will Carling"),
+    person("jordan-henderson", "Jordan Henderson"),
+    country("jordan", "Jordan", demonyms=["Jordanian"], iso2="JO"),
+]
+
+
+@pytest.fixture(scope="module")
+def given_renderer():
+    return BodyRenderer(Registry({e.key: e for e in GIVEN_ENTITIES}), Config())
+
+
+def test_given_name_alone_after_the_full_name(given_renderer):
+    rb = given_renderer.render(body="Jansher was back. Jansher Khan won in Cairo, and Jansher then rested.")
+    assert found(rb) == [("Jansher Khan", "people/jansher-khan"), ("Jansher", "people/jansher-khan")]
+
+
+def test_given_name_shared_or_a_word_or_a_country_is_not_the_person(given_renderer):
+    rb = given_renderer.render(body="Monica Seles met Monica Lewinsky. Monica smiled.")
+    assert [m.text for m in rb.mentions] == ["Monica Seles", "Monica Lewinsky"]
+    assert [d.text for d in rb.declined] == ["Monica"]
+    rb = given_renderer.render(body="Will Carling spoke. Will he play? Will Carling may.")
+    assert [m.text for m in rb.mentions] == ["Will Carling", "Will Carling"]
+    rb = given_renderer.render(body="Jordan Henderson flew to Jordan.")
+    assert found(rb) == [("Jordan Henderson", "people/jordan-henderson"), ("Jordan", "countries/jordan")]
+
+
 def test_particle_surnames():
     assert ("Assad", "surname") in person_partials("Bashar al-Assad")
     assert ("van Bommel", "surname") in person_partials("Mark van Bommel")
