@@ -6,9 +6,9 @@ pages, "mentioned with"). Parsing 10,000 files again and reading 10,000
 cached bodies took two seconds, most of an add-one build. ``serve`` keeps
 this state in memory between builds (``build.Warm``); the command line keeps
 it in one sealed cache entry, ``.cache/memo.json``, read in one go: a
-SHA-256 line, a header line, then a JSON array with one line per article
-and per story, so entries that did not change are written back as the
-lines they were.
+header line, a JSON array with one line per article and per story (so
+entries that did not change are written back as the lines they were),
+and the SHA-256 of all that as the last line.
 
 What is trusted. An article file whose stat (modification time in
 nanoseconds, size, inode) and the archive's time zone are unchanged is
@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from .cache import FORMAT, Cache, atomic_write
+from .cache import FORMAT, Cache
 from .content import Article
 from .errors import Problem
 from .linker import Mention
@@ -130,27 +131,46 @@ def load(cache: Cache, warm_type: Any) -> Any:
 
 
 def save(cache: Cache, warm: Any) -> None:
-    """Write the state; entries unchanged since ``load`` are written as they were read."""
-    out: list[str] = []
-    for rel, (stamp, article, warnings) in warm.articles.items():
-        known = _lines.get(("A", rel))
-        if known is not None and known[0] is article:
-            out.append(known[1])
-            continue
-        d = article_to_json(article)
-        if d is not None:
-            out.append(_dumps(["A", rel, list(stamp), d, [asdict(w) for w in warnings]]))
-    for key, (st, registry) in warm.stories.items():
-        known = _lines.get(("S", key))
-        if known is not None and known[0] == registry:
-            out.append(known[1])
-        else:
-            out.append(_dumps(["S", key, registry, story_to_json(st)]))
-    body = (_header() + "\n[" + ",\n".join(out) + "]").encode("utf-8")
+    """Write the state; entries unchanged since ``load`` are written as they were read.
+
+    Streamed line by line with the SHA-256 as the last line, so a 100,000-
+    article memo never exists as one string in memory.
+    """
+    def lines() -> Iterator[str]:
+        for rel, (stamp, article, warnings) in warm.articles.items():
+            known = _lines.get(("A", rel))
+            if known is not None and known[0] is article:
+                yield known[1]
+                continue
+            d = article_to_json(article)
+            if d is not None:
+                yield _dumps(["A", rel, list(stamp), d, [asdict(w) for w in warnings]])
+        for key, (st, registry) in warm.stories.items():
+            known = _lines.get(("S", key))
+            if known is not None and known[0] == registry:
+                yield known[1]
+            else:
+                yield _dumps(["S", key, registry, story_to_json(st)])
+
+    path = cache.dir / ENTRY
+    tmp = path.with_name(f".tmp-{ENTRY}-{os.getpid()}")
     try:
-        atomic_write(cache.dir / ENTRY, hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        h = hashlib.sha256()
+        with open(tmp, "wb") as f:
+            def put(text: str) -> None:
+                data = text.encode("utf-8")
+                h.update(data)
+                f.write(data)
+
+            put(_header() + "\n[")
+            for n, line in enumerate(lines()):
+                put((",\n" if n else "") + line)
+            put("]")
+            f.write(b"\n" + h.hexdigest().encode("ascii"))
+        os.replace(tmp, path)
     except OSError:
-        pass  # a memo that cannot be written only costs time
+        tmp.unlink(missing_ok=True)  # a memo that cannot be written only costs time
 
 
 def _dumps(value: Any) -> str:
@@ -169,8 +189,8 @@ def _read(cache: Cache) -> str | None:
         raw = (cache.dir / ENTRY).read_bytes()
     except OSError:
         return None
-    head, sep, body = raw.partition(b"\n")
-    if not sep or hashlib.sha256(body).hexdigest().encode("ascii") != head:
+    body, sep, seal = raw.rpartition(b"\n")
+    if not sep or hashlib.sha256(body).hexdigest().encode("ascii") != seal:
         return None
     header, sep, rest = body.partition(b"\n")
     if not sep or header.decode("utf-8", "replace") != _header():
