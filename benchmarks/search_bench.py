@@ -15,11 +15,19 @@ page stage comes from the cache and the measured stage is the index:
   build's own Python process;
 * re-index time after one article changed (only its shard is rebuilt);
 * files: under pagefind/ and in the whole site (static hosts cap deploys);
-* one query in headless Chromium (Debian chromium, Playwright with
+* each query in headless Chromium (Debian chromium, Playwright with
   executable_path) against the site served on 127.0.0.1 with gzip, as a
-  static host would: bytes transferred (encoded, from the network events)
-  and milliseconds until the first results show, for a cold page load, and
-  until every shard has answered.
+  static host would, ``--runs`` cold page loads (a fresh browser context
+  each): milliseconds from navigation start until the first result shows
+  and until the first ten show, bytes the server sent until the first
+  result showed and in all (every shard answered), and a second query
+  typed on the warm page. Median and range; the load average is recorded,
+  since the machine may be shared. The page reports its marks through the
+  console, so the harness evaluates nothing in it while it works.
+
+    python benchmarks/search_bench.py --site /tmp/b100k/site --runs 9
+
+measures the queries only, on a site already built.
 
 Prints a table and writes JSON with --json FILE.
 """
@@ -100,10 +108,11 @@ def count_files(folder: Path) -> int:
 # -- serving with gzip, as a static host would -------------------------------------------
 
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files, text gzipped; logs (time, bytes sent) of every response.
+    """Static files, text gzipped; logs (epoch ms, bytes sent) of every response.
 
-    Bytes are counted at the server because Pagefind fetches its index from
-    a Web Worker, whose requests the page's own network events do not show.
+    Bytes are counted at the server, whichever part of the browser asked
+    (Pagefind can fetch from a Web Worker, whose requests the page's own
+    network events do not show).
     """
 
     TEXT = (".html", ".js", ".css", ".json", ".svg", ".xml", ".txt")
@@ -119,7 +128,7 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
         finally:
             self.wfile = counter.raw
-            self.sent.append((time.monotonic() * 1000, counter.n))
+            self.sent.append((time.time() * 1000, counter.n))  # the clock of the page's timeOrigin
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
@@ -150,7 +159,38 @@ class _Counter:
         return getattr(self.raw, name)
 
 
-def measure_queries(site: Path, queries: tuple[str, ...]) -> list[dict]:
+# Marks recorded by the page itself and reported through the console, so that
+# nothing is evaluated in the page while it works (Playwright's wait_for_function
+# injects a script of its own: about 18 ms of the page's thread, mid-search).
+MARKS = """
+  const hits = () => document.querySelectorAll('#search-results .search-hit').length;
+  const seen = () => {
+    const n = hits();
+    if (!window.__firstResults && n) window.__firstResults = performance.now();
+    if (!window.__firstPage && n >= 10) window.__firstPage = performance.now();
+    const search = document.getElementById('search');
+    if (window.__firstResults && !window.__done && search && !search.hasAttribute('aria-busy')) {
+      window.__done = performance.now(); console.debug('bench:done');
+    }
+  };
+  new MutationObserver(seen).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-busy']});
+"""
+
+
+def _stats(values: list[float]) -> dict:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return {}
+    return {"median": round(values[len(values) // 2]), "min": round(values[0]), "max": round(values[-1])}
+
+
+def measure_queries(site: Path, queries: tuple[str, ...], runs: int = 5) -> list[dict]:
+    """Cold page loads of /search/?q=... (a new browser context each, so no cache), ``runs`` per query.
+
+    first_results_ms: navigation start to the first result in the list;
+    first_page_ms: to the tenth (the first screen complete);
+    bytes_to_first_results: bytes the server sent until the first result showed.
+    """
     from playwright.sync_api import sync_playwright
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(GzipHandler, directory=str(site)))
@@ -162,50 +202,52 @@ def measure_queries(site: Path, queries: tuple[str, ...]) -> list[dict]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
             for q in queries:
-                context = browser.new_context()
-                page = context.new_page()
-                GzipHandler.sent = log = []  # (monotonic ms, bytes sent), filled by the server
-                page.add_init_script("""
-                  new MutationObserver(() => {
-                    if (!window.__firstResults && document.querySelector('#search-results .search-hit'))
-                      window.__firstResults = performance.now();
-                  }).observe(document, {subtree: true, childList: true});
-                """)
-                t0 = time.monotonic() * 1000
-                page.goto(f"{base}search/?q={q}")
-                page.wait_for_function("() => window.__firstResults", timeout=120000)
-                first_ms = page.evaluate("window.__firstResults")
-                t_first = t0 + first_ms
-                page.wait_for_function(
-                    "() => !document.getElementById('search').hasAttribute('aria-busy')"
-                    " && !document.getElementById('search-status').textContent.includes('searching the rest')",
-                    timeout=300000)
-                page.wait_for_timeout(300)
-                bytes_first = sum(b for t, b in log if t <= t_first)
-                bytes_all = sum(b for _, b in log)
-                status = page.inner_text("#search-status")
-                # a second query on the warm page: time until its first results replace the old ones
-                page.evaluate("window.__firstResults = 0; document.getElementById('search-results').replaceChildren()")
-                n_before = len(log)
-                t1 = page.evaluate("performance.now()")
-                page.fill("#search-q", "minister")
-                page.press("#search-q", "Enter")
-                page.wait_for_function("() => window.__firstResults", timeout=120000)
-                warm_ms = page.evaluate("window.__firstResults") - t1
-                page.wait_for_function("() => !document.getElementById('search').hasAttribute('aria-busy')", timeout=300000)
-                page.wait_for_timeout(300)
-                warm_bytes = sum(b for _, b in log[n_before:])
-                rows.append({"query": q, "first_results_ms": round(first_ms), "bytes_to_first_results": bytes_first,
-                             "bytes_all_shards": bytes_all, "status": status,
-                             "warm_query_ms": round(warm_ms), "warm_query_bytes": warm_bytes})
-                context.close()
+                samples = []
+                load = os.getloadavg()[0]
+                for _ in range(runs):
+                    context = browser.new_context()
+                    page = context.new_page()
+                    page.add_init_script(MARKS)
+                    GzipHandler.sent = log = []  # (epoch ms, bytes sent), filled by the server
+                    with page.expect_console_message(lambda m: m.text == "bench:done", timeout=300000):
+                        page.goto(f"{base}search/?q={q}")
+                    page.wait_for_timeout(300)
+                    marks = page.evaluate("[window.__firstResults, window.__firstPage, performance.timeOrigin]")
+                    t_first = marks[2] + marks[0]
+                    sample = {"first_results_ms": marks[0], "first_page_ms": marks[1],
+                              "bytes_to_first_results": sum(b for t, b in log if t <= t_first),
+                              "bytes_all_shards": sum(b for _, b in log),
+                              "status": page.inner_text("#search-status")}
+                    # a second query on the warm page: time until its first results replace the old ones
+                    page.evaluate("window.__firstResults = 0; window.__done = 0;"
+                                  " document.getElementById('search-results').replaceChildren()")
+                    n_before = len(log)
+                    t1 = page.evaluate("performance.now()")
+                    with page.expect_console_message(lambda m: m.text == "bench:done", timeout=300000):
+                        page.fill("#search-q", "minister")
+                        page.press("#search-q", "Enter")
+                    page.wait_for_timeout(300)
+                    sample["warm_query_ms"] = page.evaluate("window.__firstResults") - t1
+                    sample["warm_query_bytes"] = sum(b for _, b in log[n_before:])
+                    samples.append(sample)
+                    context.close()
+                rows.append({
+                    "query": q, "runs": runs, "load_average": [round(load, 2), round(os.getloadavg()[0], 2)],
+                    "first_results_ms": _stats([s["first_results_ms"] for s in samples]),
+                    "first_page_ms": _stats([s["first_page_ms"] for s in samples]),
+                    "bytes_to_first_results": _stats([s["bytes_to_first_results"] for s in samples]),
+                    "bytes_all_shards": _stats([s["bytes_all_shards"] for s in samples]),
+                    "warm_query_ms": _stats([s["warm_query_ms"] for s in samples]),
+                    "warm_query_bytes": _stats([s["warm_query_bytes"] for s in samples]),
+                    "status": samples[-1]["status"],
+                })
             browser.close()
     finally:
         httpd.shutdown()
     return rows
 
 
-def bench(corpus: Path, work: Path, n: int, skip_browser: bool) -> dict:
+def bench(corpus: Path, work: Path, n: int, skip_browser: bool, runs: int) -> dict:
     root = work / f"archive-{n}"
     make_archive(corpus, root, n)
     out = root / "site"
@@ -242,33 +284,46 @@ def bench(corpus: Path, work: Path, n: int, skip_browser: bool) -> dict:
         "newest_shard": newest,
     }
     if not skip_browser:
-        row["queries"] = measure_queries(out, QUERIES)
+        row["queries"] = measure_queries(out, QUERIES, runs)
     return row
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("corpus", type=Path, help="raw news text, e.g. ../shared/corpora/bbc")
+    ap.add_argument("corpus", type=Path, nargs="?", help="raw news text, e.g. ../shared/corpora/bbc")
     ap.add_argument("--articles", type=int, action="append", help="archive size (repeatable); default 10000")
     ap.add_argument("--work", type=Path, default=Path("/tmp/archivegen-search-bench"))
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium query measurement")
+    ap.add_argument("--site", type=Path, action="append",
+                    help="only measure the queries on this built site (repeatable); no corpus needed")
+    ap.add_argument("--runs", type=int, default=5, help="cold page loads per query (default 5)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
-    rows = []
-    for n in args.articles or [10000]:
-        row = bench(args.corpus, args.work, n, args.no_browser)
-        rows.append(row)
-        print(json.dumps(row, indent=1), flush=True)
+    if args.site:
+        rows = [{"site": str(site), "shards": len(json.loads((site / "pagefind" / "archive.json").read_text())["shards"]),
+                 "queries": measure_queries(site, QUERIES, args.runs)} for site in args.site]
+    elif args.corpus:
+        rows = []
+        for n in args.articles or [10000]:
+            rows.append(bench(args.corpus, args.work, n, args.no_browser, args.runs))
+            print(json.dumps(rows[-1], indent=1), flush=True)
+    else:
+        ap.error("give a corpus, or --site")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    print("\narticles  index s  reindex s  shards  pf peak MB (1 / all)  files pagefind/site  KB to 1st results  ms  KB all shards")
+    print("\nsize      shards  query        load  first results ms  first 10 ms    KB to 1st  KB all  warm ms")
     for r in rows:
-        for q in r.get("queries", [{}]):
-            print(f"{r['articles']:>8}  {r['index_s']:>7}  {r['reindex_one_change_s']:>9}  {r['shards']:>6}  "
-                  f"{r['peak_pagefind_process_mb']:>6} / {r['peak_pagefind_concurrent_mb']:<6}       "
-                  f"{r['files_pagefind']:>7} / {r['files_site']:<8}  "
-                  f"{q.get('bytes_to_first_results', 0) / 1024:>9.0f} ({q.get('query', '-')})  {q.get('first_results_ms', '-'):>5}  "
-                  f"{q.get('bytes_all_shards', 0) / 1024:>8.0f}")
+        for q in r.get("queries", []):
+            first, page, kb = q["first_results_ms"], q["first_page_ms"], q["bytes_to_first_results"]
+            print(f"{r.get('articles', Path(r.get('site', '')).parent.name):<9} {r['shards']:>6}  {q['query']:<11} "
+                  f"{q['load_average'][0]:>5}  {first['median']:>4} ({first['min']}–{first['max']})    "
+                  f"{page.get('median', '-'):>4} ({page.get('min', '-')}–{page.get('max', '-')})  "
+                  f"{kb['median'] / 1024:>7.0f}  {q['bytes_all_shards']['median'] / 1024:>6.0f}  {q['warm_query_ms']['median']:>6}")
+    for r in rows:
+        if "index_s" in r:
+            print(f"{r['articles']} articles: index {r['index_s']} s (reindex after one edit {r['reindex_one_change_s']} s), "
+                  f"pagefind peak {r['peak_pagefind_process_mb']} MB ({r['peak_pagefind_concurrent_mb']} MB at once), "
+                  f"files {r['files_pagefind']} in pagefind/, {r['files_site']} in the site")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import socket
 import threading
@@ -265,3 +266,132 @@ def test_a_site_built_without_search_says_so(tmp_path, browser):
         page.close()
     finally:
         server.close()
+
+
+# -- loading: what the first screen waits for -------------------------------------------
+
+class Held:
+    """Requests held back until released, after the first ``through`` (a slow network)."""
+
+    def __init__(self, page, *globs: str, through: int = 0):
+        self.routes: list = []
+        self.through = through
+        self.released = False
+        for glob in globs:
+            page.route(glob, self.hold)
+
+    def hold(self, route):
+        if self.released or self.through > 0:
+            self.through -= 1
+            route.continue_()
+        else:
+            self.routes.append(route)
+
+    def release(self):
+        self.released = True
+        for route in self.routes:
+            route.continue_()
+
+
+def _requests(page) -> list[str]:
+    """Paths (with their query) the page asks for from now on."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url.split("/", 3)[3]))
+    return seen
+
+
+def _busy_status(page) -> str:
+    assert page.get_attribute("#search", "aria-busy") == "true"
+    return page.inner_text("#search-status")
+
+
+def test_best_match_shows_the_newest_shards_while_older_ones_load(site, page):
+    server, _ = site
+
+    # pretend every article shard holds 2,000 pages, so the first screen is made of the
+    # entity shard and the newest article shard only (FIRST_PAGES in search.js)
+    def big_shards(route):
+        manifest = route.fetch().json()
+        for shard in manifest["shards"]:
+            if shard["kind"] == "articles":
+                shard["pages"] = 2000
+        route.fulfill(json=manifest)
+
+    page.route("**/pagefind/archive.json", big_shards)
+    held = Held(page, "**/pagefind/2013/**", "**/pagefind/2012/**")
+    page.goto(server.base + "search/?q=sworn")
+    page.wait_for_selector("#search-results .search-hit")
+    assert "searching the rest" in _busy_status(page)
+    first = [d[:4] for d in _dates(page)]
+    assert first and all(year == "2014" for year in first), first  # the newest shards only
+    held.release()
+    _wait_done(page)
+    assert re.match(r"3 results for “sworn”", page.inner_text("#search-status"))
+    assert any(d < "2014" for d in _dates(page))  # the ranking now covers every shard
+
+
+def test_newest_first_shows_a_full_page_before_the_oldest_shard_answers(site, page):
+    server, _ = site
+    held = Held(page, "**/pagefind/2012/**")
+    page.goto(server.base + "search/?q=president&sort=newest")
+    page.wait_for_function("document.querySelectorAll('#search-results .search-hit').length >= 10")
+    assert "searching the rest" in _busy_status(page)
+    dates = [d[:10] for d in _dates(page)]
+    assert dates == sorted(dates, reverse=True) and all(d >= "2013" for d in dates), dates
+    held.release()
+    _wait_done(page)
+    while page.locator("#search-more").is_visible():
+        page.click("#search-more")
+        _wait_done(page)
+    dates = [d[:10] for d in _dates(page)]
+    assert dates == sorted(dates, reverse=True) and dates[-1] < "2013", dates
+
+
+@pytest.mark.parametrize("order", ["", "newest", "oldest"])
+def test_a_year_filter_asks_only_the_shards_of_that_year(site, page, order):
+    server, _ = site
+    requested = _requests(page)
+    _search(page, server.base, f"?q=president&year=2013&sort={order}")
+    dates = [d[:10] for d in _dates(page)]
+    assert dates and all(d.startswith("2013") for d in dates), dates
+    if order:
+        assert dates == sorted(dates, reverse=(order == "newest"))
+    assert "8 results" in page.inner_text("#search-status")
+    shard_files = [p.split("pagefind/")[1].split("/") for p in requested if p.startswith("pagefind/")]
+    assert {parts[0] for parts in shard_files if len(parts) > 1} == {"entities", "2013"}
+
+
+def test_filter_indexes_and_fragments_load_only_when_needed(site, page):
+    server, _ = site
+    requested = _requests(page)
+    _search(page, server.base, "?q=president")
+    assert not [p for p in requested if p.endswith(".pf_filter")]  # no filter chosen
+    shown = page.locator("#search-results .search-hit").count()
+    fragments = [p for p in requested if p.endswith(".pf_fragment")]
+    assert shown == 10 and len(fragments) <= 2 * shown, fragments  # first screen, then its re-ranking
+    page.select_option("#search-person", "Barack Obama")
+    _wait_done(page)
+    assert [p for p in requested if p.endswith(".pf_filter")]
+    assert "person: Barack Obama" in page.inner_text("#search-status")
+
+
+def test_each_index_file_is_fetched_once_its_preload_used(site, page):
+    server, out = site
+    requested = _requests(page)
+    _search(page, server.base, "?q=sworn")
+    index_files = [p for p in requested if p.startswith("pagefind/")]
+    assert len(index_files) == len(set(index_files)), sorted(index_files)
+    manifest = json.loads((out / "pagefind/archive.json").read_text())
+    for shard in manifest["shards"]:  # a fixed URL for the entry file, so it can be preloaded
+        assert f"pagefind/{shard['path']}pagefind-entry.json?ts={shard['languages']['en']['hash']}" in index_files
+
+
+def test_results_are_drawn_as_their_fragments_arrive(site, page):
+    server, _ = site
+    held = Held(page, "**/*.pf_fragment", through=1)  # the first result's fragment only
+    page.goto(server.base + "search/?q=president&sort=newest")
+    page.wait_for_selector("#search-results .search-hit")
+    assert page.locator("#search-results .search-hit").count() == 1
+    held.release()
+    _wait_done(page)
+    assert page.locator("#search-results .search-hit").count() == 10

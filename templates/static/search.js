@@ -7,15 +7,26 @@
 // a synthetic "shard" filter so it can also be asked alone.
 //
 // * Best match: the first results come from the entity shard and the newest
-//   shards (a few hundred KB at most, whatever the archive's size); the other
-//   shards are merged right after and the ranking is redone over all of them.
+//   shards (at least FIRST_PAGES articles: about 200 KB whatever the
+//   archive's size); the other shards are merged right after and the ranking
+//   is redone over all of them.
 // * Newest / oldest first: Pagefind precomputes sort order per index, so a
 //   merged sorted search would interleave shards by rank. Instead each shard
 //   is searched alone, sorted by date, and shards are walked in date order;
-//   they never overlap in time, so the concatenation is globally ordered, and
-//   only as many shards load as the results shown need. Entity pages carry no
-//   date (a sorted search would drop them), so they are searched by relevance
-//   and listed first.
+//   they never overlap in time, so the concatenation is globally ordered.
+//   The first shards are asked at once and later ones one step ahead of the
+//   reader. Entity pages carry no date (a sorted search would drop them), so
+//   they are searched by relevance and listed first.
+// * A year filter skips the shards whose date range lies outside that year.
+//
+// What the first screen waits for is kept short (benchmarks/search_bench.py):
+// the page head preloads the manifest; the files Pagefind will read for the
+// shards the first screen needs are preloaded as soon as the manifest is
+// read, in parallel with pagefind.js; Pagefind runs on this thread (its
+// worker would be one more script to fetch and start, and could not use the
+// page's preloads); those shards are merged at once; fragments load only for
+// the results shown, each drawn as it arrives; filter indexes load only when
+// a filter is chosen, and the filter menus are filled after the first results.
 //
 // The query and filters live in the URL (?q=Lavrov&person=Sergei+Lavrov),
 // so searches can be linked and bookmarked; typing updates it.
@@ -32,17 +43,25 @@ const list = document.getElementById("search-results");
 const more = document.getElementById("search-more");
 
 const PAGE = 10; // results shown per step
-const FIRST_SHARDS = 2; // article shards searched before the first results appear
+const FIRST_PAGES = 1000; // at least this many articles (the newest shards) make the first screen
 const DEBOUNCE = 250;
 
+// the page head preloads it: this request is answered from that preload
+const manifestRequest = fetch(bundle + "archive.json").then((r) => {
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r.json();
+});
+
 let manifest = null;
-let pagefind = null;
+let engineReady = null; // promise of Pagefind's module, set up with the primary shard
 const merged = new Map(); // shard name -> promise of its mergeIndex
 let generation = 0; // drops results of searches that were overtaken
-let view = null; // the current search: {hits, next(), total, shown}
+let view = null; // the current search: {hits, shown, complete, total?, need(), exhausted}
+let filtersFilled = false;
 
 root.hidden = false;
 
+// -- the query in the URL and the form -------------------------------------------------
 function params() {
   const p = new URLSearchParams(location.search);
   const filters = {};
@@ -68,107 +87,177 @@ function toUrl(state) {
   return location.pathname + (qs ? "?" + qs : "");
 }
 
+function choose(select, value) {
+  if (value && ![...select.options].some((o) => o.value === value)) select.add(new Option(value, value));
+  select.value = value;
+}
+
 function fill(state) {
   input.value = state.q;
   sortSelect.value = ["newest", "oldest"].includes(state.sort) ? state.sort : "";
-  for (const s of selects) {
-    const v = state.filters[s.dataset.filter] || "";
-    if (v && ![...s.options].some((o) => o.value === v)) s.add(new Option(v, v));
-    s.value = v;
-  }
+  for (const s of selects) choose(s, state.filters[s.dataset.filter] || "");
 }
 
+// The menus list every value with its article count (a few hundred options):
+// filled after the first results, or as soon as the reader reaches the filters.
 function populateFilters() {
+  if (filtersFilled || !manifest) return;
+  filtersFilled = true;
   for (const s of selects) {
+    const chosen = s.value;
     const values = (manifest.filters && manifest.filters[s.dataset.filter]) || [];
-    const frag = document.createDocumentFragment();
-    for (const [name, count] of values) frag.append(new Option(`${name} (${count})`, name));
-    s.append(frag);
+    s.options.length = 1; // keep "Any …"
+    s.append(...values.map(([name, count]) => new Option(`${name} (${count})`, name)));
+    choose(s, chosen);
   }
 }
 
-async function engine() {
-  if (pagefind) return pagefind;
-  const primary = manifest.shards.find((s) => s.name === manifest.primary);
-  const pf = await import(bundle + primary.path + "pagefind.js");
-  await pf.options({ baseUrl: base, excerptLength: 24, indexWeight: primary.weight, mergeFilter: { shard: primary.name } });
-  merged.set(primary.name, Promise.resolve());
-  pagefind = pf;
-  return pf;
+// -- the index ------------------------------------------------------------------------
+// Pagefind picks a shard's index by the page's language, like this; the manifest
+// lists each shard's indexes (pagefind-entry.json), so their files are known up front.
+const language = (document.documentElement.getAttribute("lang") || "unknown").toLowerCase();
+
+function indexOf(shard) {
+  const indexes = shard.languages || {};
+  return indexes[language] || indexes[language.split("-")[0]] ||
+    Object.values(indexes).sort((a, b) => b.page_count - a.page_count)[0];
+}
+
+// Options shared by the primary shard and the merged ones. metaCacheTag gives
+// pagefind-entry.json a fixed URL (Pagefind adds the time otherwise), so it can be preloaded.
+function shardOptions(shard) {
+  const index = indexOf(shard);
+  return {
+    baseUrl: base, indexWeight: shard.weight, mergeFilter: { shard: shard.name },
+    ...(index ? { metaCacheTag: index.hash } : {}),
+  };
+}
+
+// Pagefind reads a shard's entry file, then its metadata (and, for the primary, the
+// WebAssembly), one after the other and only once the engine is up; asked for here,
+// they load in parallel with the engine and Pagefind's own requests use the preloads.
+function preloadShards(shards) {
+  for (const shard of new Set(shards)) {
+    const index = indexOf(shard);
+    if (!index) continue;
+    const files = [`pagefind-entry.json?ts=${index.hash}`, `pagefind.${index.hash}.pf_meta`];
+    if (shard.name === manifest.primary) files.splice(1, 0, `wasm.${index.wasm || "unknown"}.pagefind`);
+    for (const file of files) {
+      document.head.append(el("link", { rel: "preload", as: "fetch", crossorigin: "", href: bundle + shard.path + file }));
+    }
+  }
+}
+
+const primaryShard = () => manifest.shards.find((s) => s.name === manifest.primary);
+
+function engine() {
+  if (!engineReady) {
+    const primary = primaryShard();
+    engineReady = import(bundle + primary.path + "pagefind.js").then(async (pf) => {
+      // Options given before anything else are Pagefind's start options.
+      // noWorker: the engine runs on this thread; its worker would be one more
+      // script to fetch and start before the first results, and its requests
+      // could not use the page's preloads.
+      await pf.options({ ...shardOptions(primary), excerptLength: 24, noWorker: true });
+      pf.init();
+      return pf;
+    });
+    merged.set(primary.name, engineReady);
+  }
+  return engineReady;
 }
 
 function merge(shard) {
+  const ready = engine();
   if (!merged.has(shard.name)) {
-    merged.set(shard.name, pagefind.mergeIndex(bundle + shard.path, {
-      baseUrl: base, indexWeight: shard.weight, mergeFilter: { shard: shard.name },
-    }));
+    merged.set(shard.name, ready.then((pf) => pf.mergeIndex(bundle + shard.path, shardOptions(shard))));
   }
   return merged.get(shard.name);
 }
 
-const articleShards = (order) => {
-  const shards = manifest.shards.filter((s) => s.kind === "articles"); // newest first
-  return order === "oldest" ? shards.reverse() : shards;
-};
 const entityShards = () => manifest.shards.filter((s) => s.kind === "entities");
 
-function withShard(filters, name) {
-  return { ...filters, shard: name };
+// Article shards that can hold results, in the order asked (the manifest lists them newest first).
+function articleShards(state) {
+  const year = state.filters.year;
+  const shards = manifest.shards.filter((s) => s.kind === "articles" &&
+    (!year || (s.start.slice(0, 4) <= year && year <= s.end.slice(0, 4))));
+  return state.sort === "oldest" ? shards.reverse() : shards;
 }
 
-// -- best match: progressive over shards ------------------------------------------
+// The leading shards, up to the one that brings FIRST_PAGES articles: what the first screen is made of.
+function leading(shards) {
+  let pages = 0;
+  const n = shards.findIndex((s) => (pages += s.pages) >= FIRST_PAGES);
+  return n < 0 ? shards : shards.slice(0, n + 1);
+}
+
+// Best match needs words; without them, or when asked, results come by date.
+function dateOrder(state) {
+  if (state.sort === "newest" || state.sort === "oldest") return state.sort;
+  return state.q ? "" : "newest";
+}
+
+// The shards the first screen of this search is made of.
+function firstShards(state) {
+  const sort = dateOrder(state);
+  const entities = state.q ? entityShards() : [];
+  return [primaryShard(), ...entities, ...leading(articleShards({ ...state, sort }))];
+}
+
+// -- best match: the newest shards first, then all of them --------------------------------
 async function relevance(state, gen) {
-  const pf = await engine();
-  const first = [...entityShards(), ...articleShards("newest").slice(0, FIRST_SHARDS)];
-  await Promise.all(first.map(merge));
   const term = state.q || null;
+  const articles = articleShards({ ...state, sort: "newest" });
+  const first = [...entityShards(), ...leading(articles)];
+  await Promise.all(first.map(merge));
+  const pf = await engine();
+  if (gen !== generation) return;
   let res = await pf.search(term, { filters: state.filters });
   if (gen !== generation) return;
-  const all = manifest.shards.every((s) => merged.has(s.name));
-  view = { hits: res.results, done: true, complete: all };
+  const complete = first.length === entityShards().length + articles.length; // nothing left to merge
+  view = { hits: res.results, complete };
   await show(state, gen, PAGE);
-  if (all) return;
-  await Promise.all(manifest.shards.map(merge));
+  if (complete || gen !== generation) return;
+  await Promise.all(articles.map(merge));
   if (gen !== generation) return;
   res = await pf.search(term, { filters: state.filters });
   if (gen !== generation) return;
-  const shown = Math.max(PAGE, view.shown);
-  view = { hits: res.results, done: true, complete: true };
-  await show(state, gen, shown, true);
+  view = { hits: res.results, complete: true, shown: view.shown };
+  await show(state, gen, Math.max(PAGE, view.shown), true);
 }
 
-// -- by date: shard after shard, in date order ------------------------------------
+// -- by date: shard after shard, in date order ------------------------------------------
 async function byDate(state, gen) {
-  const pf = await engine();
-  const direction = state.sort === "oldest" ? "asc" : "desc";
-  const queue = articleShards(state.sort);
   const term = state.q || null;
-  const hits = [];
-  if (term) {
-    for (const s of entityShards()) {
-      await merge(s);
-      const r = await pf.search(term, { filters: withShard(state.filters, s.name) });
-      hits.push(...r.results);
-    }
-  }
+  const sort = { date: state.sort === "oldest" ? "asc" : "desc" };
+  const queue = articleShards(state);
+  const pf = await engine();
+  const ask = (shard, options) => merge(shard).then(() =>
+    pf.search(term, { filters: { ...state.filters, shard: shard.name }, ...options }));
+  // entity pages (by relevance) and the leading shards are asked at once, in list order
+  const lead = queue.splice(0, leading(queue).length);
+  const pending = [
+    ...(term ? entityShards() : []).map((s) => ask(s, {})),
+    ...lead.map((s) => ask(s, { sort })),
+  ];
   view = {
-    hits, done: queue.length === 0, complete: false,
+    hits: [], complete: false,
+    get exhausted() { return !pending.length && !queue.length; },
     async need(n) {
-      while (this.hits.length < n && queue.length) {
-        const s = queue.shift();
-        await merge(s);
-        const r = await pf.search(term, { filters: withShard(state.filters, s.name), sort: { date: direction } });
+      while (this.hits.length < n && !this.exhausted) {
+        if (!pending.length) pending.push(ask(queue.shift(), { sort }));
+        const r = await pending.shift();
         if (gen !== generation) return;
         this.hits.push(...r.results);
       }
-      this.done = queue.length === 0;
+      if (!pending.length && queue.length) pending.push(ask(queue.shift(), { sort })); // one shard ahead
     },
   };
-  await view.need(PAGE);
-  if (gen !== generation) return;
   await show(state, gen, PAGE);
+  if (gen !== generation) return;
   // the total needs every shard: count them in the background
-  await Promise.all(manifest.shards.map(merge));
+  await Promise.all([...entityShards(), ...articleShards(state)].map(merge));
   if (gen !== generation) return;
   const all = await pf.search(term, { filters: state.filters });
   if (gen !== generation) return;
@@ -177,14 +266,20 @@ async function byDate(state, gen) {
 }
 
 // -- rendering ----------------------------------------------------------------------
-const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || "en", {
-  year: "numeric", month: "long", day: "numeric", timeZone: "UTC",
-});
+// made when the page is idle (waiting for the index), not when it loads: it takes
+// Chromium about 12 ms
+let dateFormat = null;
+function dateFormatter() {
+  dateFormat ??= new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+    year: "numeric", month: "long", day: "numeric", timeZone: "UTC",
+  });
+  return dateFormat;
+}
 
 function formatDate(iso) {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
   if (!m) return "";
-  return dateFormat.format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])));
+  return dateFormatter().format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])));
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -212,19 +307,36 @@ function renderHit(d) {
   return item;
 }
 
+// Results already on screen stay; the others are drawn in order as their
+// fragments arrive, so the first result shows without waiting for the tenth.
+// A new ranking (replace) is drawn in one go.
 async function show(state, gen, upTo, replace = false) {
   if (view.need) await view.need(upTo);
   if (gen !== generation) return;
-  const slice = view.hits.slice(0, upTo);
-  const data = await Promise.all(slice.map((h) => h.data()));
-  if (gen !== generation) return;
-  const items = data.map(renderHit);
-  const focusIndex = replace ? -1 : (view.shown || 0);
-  list.replaceChildren(...items);
-  view.shown = items.length;
-  more.hidden = view.hits.length <= view.shown && (view.done !== false);
+  const from = replace ? 0 : Math.min(view.shown || 0, upTo);
+  const fragments = view.hits.slice(from, upTo).map((h) => h.data()); // only the results shown
+  let fresh = from === 0; // the list still holds an earlier search's results
+  const draw = (items) => {
+    if (fresh) list.replaceChildren(...items); else list.append(...items);
+    fresh = false;
+  };
+  if (replace) {
+    const data = await Promise.all(fragments);
+    if (gen !== generation) return;
+    draw(data.map(renderHit));
+  } else {
+    for (const fragment of fragments) {
+      const d = await fragment;
+      if (gen !== generation) return;
+      draw([renderHit(d)]);
+    }
+    if (fresh) draw([]);
+  }
+  view.shown = from + fragments.length;
+  more.hidden = view.hits.length <= view.shown && (!view.need || view.exhausted);
   announce(state);
-  if (focusIndex > 0 && items[focusIndex]) items[focusIndex].querySelector("a").focus();
+  if (from > 0 && list.children[from]) list.children[from].querySelector("a").focus();
+  if (!filtersFilled) setTimeout(populateFilters);
 }
 
 function describe(state) {
@@ -238,11 +350,13 @@ function announce(state) {
   if (!view) return;
   const what = describe(state);
   const known = view.complete ? view.hits.length : view.total;
-  if (known === 0 || (view.shown === 0 && view.done)) {
+  if (known === 0) {
     statusEl.textContent = `No results for ${what}.`;
   } else if (known !== undefined) {
     statusEl.textContent = `${known} result${known === 1 ? "" : "s"} for ${what}` +
       (view.shown < known ? `, showing ${view.shown}.` : ".");
+  } else if (!view.shown) {
+    statusEl.textContent = `Searching the archive for ${what}…`;
   } else {
     statusEl.textContent = `Showing ${view.shown} results for ${what}; searching the rest of the archive…`;
   }
@@ -259,9 +373,9 @@ async function run(state) {
   }
   root.setAttribute("aria-busy", "true");
   try {
-    if (state.sort === "newest" || state.sort === "oldest" || (!state.q && state.sort === "")) {
-      // with no words there is nothing to rank: list the matching articles newest first
-      await byDate(state.sort ? state : { ...state, sort: "newest" }, gen);
+    const sort = dateOrder(state);
+    if (sort) {
+      await byDate({ ...state, sort }, gen);
     } else {
       await relevance(state, gen);
     }
@@ -286,8 +400,15 @@ function update(immediate) {
   if (immediate) go(); else timer = setTimeout(go, DEBOUNCE);
 }
 
+// while the reader types, fetch the index chunks of the words so far
+function preload() {
+  const term = input.value.trim();
+  if (term.length >= 3 && engineReady) engineReady.then((pf) => pf.preload(term, { filters: fromForm().filters })).catch(() => {});
+}
+
 form.addEventListener("submit", (e) => { e.preventDefault(); update(true); });
-input.addEventListener("input", () => update(false));
+input.addEventListener("input", () => { preload(); update(false); });
+form.addEventListener("focusin", populateFilters);
 for (const s of [...selects, sortSelect]) s.addEventListener("change", () => update(true));
 more.addEventListener("click", async () => {
   if (!view) return;
@@ -307,17 +428,20 @@ async function start() {
   const state = params();
   fill(state);
   try {
-    const r = await fetch(bundle + "archive.json");
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    manifest = await r.json();
+    manifest = await manifestRequest;
   } catch (err) {
     statusEl.textContent = "This copy of the archive was built without its search index.";
     return;
   }
-  populateFilters();
-  fill(state);
-  if (!state.q) input.focus();
-  run(state);
+  engine(); // a page without a query loads the engine too: the reader is about to type
+  (window.requestIdleCallback || setTimeout)(dateFormatter);
+  if (state.q || Object.keys(state.filters).length) {
+    preloadShards(firstShards(state)); // after the engine's own request, which is needed first
+    run(state);
+  } else {
+    populateFilters();
+    input.focus();
+  }
 }
 
 start();
