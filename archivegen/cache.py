@@ -196,6 +196,8 @@ class Fingerprinter:
             # plain keys and values inline: one call per container, not per leaf
             out = "{" + ",".join(f"{k!r}:{x!r}" if type(k) in _LEAVES and type(x) in _LEAVES else f"{fp(k)}:{fp(x)}"
                                  for k, x in v.items()) + "}"
+            if len(out) > 256:  # a page's whole context: keep its digest, not the long string
+                out = "D" + hashlib.sha256(out.encode()).hexdigest()
             self._memo[id(v)] = (v, out)  # the memo holds v, so its id cannot be reused meanwhile
             return out
         if t is list or t is tuple:

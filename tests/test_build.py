@@ -101,7 +101,8 @@ def test_sub_path_build_prefixes_every_internal_link(tmp_path):
     assert result.pages > 20
     links = list(internal_targets(out, "/archive/"))
     assert links
-    assert [h for p, h, t in links if not t.exists()] == []
+    # built without search: the search page's preload of the index manifest has nothing to name
+    assert [h for p, h, t in links if not t.exists() and not h.startswith("/archive/pagefind/")] == []
 
 
 def test_failed_build_leaves_site_untouched(make_archive, tmp_path):
