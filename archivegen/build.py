@@ -24,7 +24,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-
 from . import __version__
 from .cache import Cache, Fingerprinter, digest
 from .config import Config, load_config
@@ -112,14 +111,17 @@ class Loaded:
 
 @dataclass
 class Warm:
-    """State a long-running process (serve) carries from one build to the next.
+    """State carried from one build to the next: in memory by ``serve``, in
+    ``.cache/memo.json`` by the command line (``memo.py``).
 
     Articles whose file stat is unchanged are not read again, and stories
-    whose body key is unchanged are not rendered or read from the cache.
+    whose body key is unchanged (and whose registry is the current one, or
+    differs only in names their text does not contain) are not rendered or
+    read from the cache.
     """
 
     articles: dict[str, Any] = field(default_factory=dict)  # path -> (stat, Article, warnings)
-    stories: dict[str, Story] = field(default_factory=dict)  # body key -> Story
+    stories: dict[str, tuple[Story, str]] = field(default_factory=dict)  # body key -> (Story, registry linked with)
     paths: set[str] | None = None  # the files the last build left in the output folder
 
 

@@ -418,14 +418,8 @@ class Patch(Staging):
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dest)
             stale = (self.known if self.known is not None else _tree_files(self.out)) - self.paths - {MARKER}
-            for rel in sorted(stale):
-                (self.out / rel).unlink(missing_ok=True)
+            _remove_files(self.out, stale)
             self.stats.removed = len(stale)
-            for rel in sorted({str(PurePosixPath(r).parent) for r in stale}, key=len, reverse=True):
-                d = self.out / rel
-                while d != self.out and d.is_dir() and not any(d.iterdir()):
-                    d.rmdir()
-                    d = d.parent
             (self.out / MARKER).write_text("built by archivegen; this folder is replaced on every build\n"
                                            f"build: {build_id}\n")
         except OSError as exc:
