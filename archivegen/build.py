@@ -15,6 +15,7 @@ the same for any number of jobs.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import sys
@@ -25,11 +26,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .cache import Cache, Fingerprinter, digest
+from .cache import Cache, Fingerprinter, digest, linked_key
 from .config import Config, load_config
 from .content import Article, load_articles
-from .errors import BuildFailed, ContentError, Problem, Problems
-from .model import Html, SiteModel, Story, build_model
+from .errors import BuildFailed, Problem, Problems
+from .model import Html, Story, build_model
 from .output import Patch, Staging, check_out_dir, published_build_id
 from .pages import Page, plan
 from .theme import TemplateFailure, Theme
@@ -107,6 +108,7 @@ class Loaded:
     articles: list[Article]
     theme: Theme
     problems: Problems
+    root: Path  # the archive root the article paths are relative to
 
 
 @dataclass
@@ -140,7 +142,7 @@ def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_
     if need_theme:
         theme.check(problems)
     problems.raise_if_errors()
-    return Loaded(config, registry, articles, theme, problems)
+    return Loaded(config, registry, articles, theme, problems, root)
 
 
 def jobs_for(requested: int, tasks: int) -> int:
@@ -272,7 +274,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     for i, key in enumerate(keys):
         a = loaded.articles[i]
         known = warm.stories.get(key) if warm else None
-        if known is not None and (known[1] == history.fp or history.still_valid(known[1], _source(loaded, a))):
+        if known is not None and (known[1] == history.fp or history.still_valid(known[1], _text_of(loaded, a))):
             st, linked_with[i] = known
             kept[i] = st if st.article is a else replace(st, article=a)
             a.body = ""
@@ -280,7 +282,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 st.html.fallback = partial(_render_html, loaded, a)
             continue
         hit = cache.get_body(key) if cache else None
-        if hit is not None and (hit[1] == history.fp or history.still_valid(hit[1], _source(loaded, a))):
+        if hit is not None and (hit[1] == history.fp or history.still_valid(hit[1], _text_of(loaded, a))):
             bodies[i], linked_with[i] = hit
         else:
             todo.append(i)
@@ -310,7 +312,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 pool.close()
                 pool.join()
             _WORK.clear()
-    html_keys = [digest(k, r) for k, r in zip(keys, linked_with)]
+    html_keys = [linked_key(k, r) for k, r in zip(keys, linked_with)]
     stories = [kept[i] if i in kept else story_from(a, rb, html_keys[i])
                for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
     if warm is not None:
@@ -335,6 +337,35 @@ def _render_html(loaded: Loaded, a: Article) -> str:
     return html
 
 
+def _read_again(loaded: Loaded, a: Article) -> bytes:
+    """An article's file, read again; it must still be the bytes its cache key was made from."""
+    try:
+        raw = (loaded.root / a.path).read_bytes()
+    except OSError as exc:
+        raw = b""
+        reason = exc.strerror or str(exc)
+    else:
+        if hashlib.sha256(raw).hexdigest() == a.digest:
+            return raw
+        reason = "it changed while the build ran"
+    raise BuildFailed([Problem(a.path, None, f"cannot read the article again: {reason}", "build again")])
+
+
+def _text_of(loaded: Loaded, a: Article) -> str:
+    """An article's body text, to look for changed entities' names in.
+
+    When the memo gave the source up, the body is cut from the file at the
+    line the front matter parser found it on, without parsing the front
+    matter again: a registry change checks every article this way.
+    """
+    if a.body:
+        return a.body
+    from . import frontmatter
+
+    lines = frontmatter.decode(_read_again(loaded, a), a.path).split("\n", a.body_line - 1)
+    return lines[-1] if len(lines) == a.body_line else ""  # fewer lines: the body is empty
+
+
 def _source(loaded: Loaded, a: Article) -> str:
     """An article's Markdown source, read again if the memo gave it up."""
     if not a.body:
@@ -342,11 +373,7 @@ def _source(loaded: Loaded, a: Article) -> str:
 
         from .content import parse_article
 
-        try:
-            again = parse_article((loaded.theme.root / a.path).read_bytes(), a.path,
-                                  ZoneInfo(loaded.config.timezone), Problems())
-        except (OSError, ContentError):
-            again = None
+        again = parse_article(_read_again(loaded, a), a.path, ZoneInfo(loaded.config.timezone), Problems())
         if again is not None:
             a.body = again.body
     return a.body
@@ -608,7 +635,7 @@ def quick_article(state: BuildState, path: Path) -> list[str] | None:
     from zoneinfo import ZoneInfo
 
     loaded = state.loaded
-    root = loaded.theme.root
+    root = loaded.root
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

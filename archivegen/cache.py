@@ -44,6 +44,15 @@ def digest(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def linked_key(body_key: str, registry: str) -> str:
+    """A rendered body's identity: its cache key and the registry it was linked with.
+
+    Page fingerprints use it for the body's HTML (``model.Html``), whether
+    the HTML was just rendered, read from the cache or left there.
+    """
+    return digest(body_key, registry)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -182,30 +191,26 @@ class Fingerprinter:
 
     def _fp(self, v: Any) -> str:
         t = type(v)
-        if t is str:
-            return repr(v)
-        if v is None or t is bool or t is int or t is float:
+        if t in _LEAVES:
             return repr(v)
         if t is Markup:
             return "M" + hashlib.sha256(str(v).encode()).hexdigest()
         memo = self._memo.get(id(v))
         if memo is not None:
             return memo[1]
-        if t is dict:
+        if t is dict or t is list or t is tuple:
             fp = self._fp
             # plain keys and values inline: one call per container, not per leaf
-            out = "{" + ",".join(f"{k!r}:{x!r}" if type(k) in _LEAVES and type(x) in _LEAVES else f"{fp(k)}:{fp(x)}"
-                                 for k, x in v.items()) + "}"
-            if len(out) > 256:  # a page's whole context: keep its digest, not the long string
-                out = "D" + hashlib.sha256(out.encode()).hexdigest()
-            self._memo[id(v)] = (v, out)  # the memo holds v, so its id cannot be reused meanwhile
-            return out
-        if t is list or t is tuple:
-            fp = self._fp
-            out = "[" + ",".join(repr(x) if type(x) in _LEAVES else fp(x) for x in v) + "]"
-            if len(out) > 256:
-                out = "L" + hashlib.sha256(out.encode()).hexdigest()
-            self._memo[id(v)] = (v, out)  # a list shared by many pages (navigation) is hashed once
+            if t is dict:
+                out = "{" + ",".join(f"{k!r}:{x!r}" if type(k) in _LEAVES and type(x) in _LEAVES
+                                     else f"{fp(k)}:{fp(x)}" for k, x in v.items()) + "}"
+            else:
+                out = "[" + ",".join(repr(x) if type(x) in _LEAVES else fp(x) for x in v) + "]"
+            if len(out) > 256:  # a page's context, a long list: keep the digest, not the string
+                out = ("D" if t is dict else "L") + hashlib.sha256(out.encode()).hexdigest()
+            # the memo holds v, so its id cannot be reused meanwhile; a list or dict shared by
+            # many pages (navigation) is hashed once
+            self._memo[id(v)] = (v, out)
             return out
         if t is Html:
             return "H" + v.key

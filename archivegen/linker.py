@@ -60,7 +60,7 @@ import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import ahocorasick
 import markdown

@@ -36,7 +36,7 @@ from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from .cache import FORMAT, Cache
+from .cache import FORMAT, Cache, linked_key
 from .content import Article
 from .errors import Problem
 from .linker import Mention
@@ -119,7 +119,7 @@ def load(cache: Cache, warm_type: Any) -> Any:
                 _lines[("A", rel)] = (article, line)
             elif entry[0] == "S":
                 _, key, registry, story = entry
-                html = Html(_html_key(key, registry), load=partial(cache.body_html, key, registry))
+                html = Html(linked_key(key, registry), load=partial(cache.body_html, key, registry))
                 warm.stories[key] = (story_from_json(story, html), registry)
                 _lines[("S", key)] = (registry, line)
             else:
@@ -199,9 +199,3 @@ def _read(cache: Cache) -> str | None:
         return rest.decode("utf-8")
     except UnicodeDecodeError:
         return None
-
-
-def _html_key(key: str, registry: str) -> str:
-    from .cache import digest
-
-    return digest(key, registry)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any, Callable
+from typing import Any
 
 import markdown
 from markupsafe import Markup
 
 from .charts import bar_chart
 from .trends import context as trends_context
-from .model import EntityStats, Group, SiteModel, Story, group_slug
+from .model import SiteModel, Story, group_slug
 
 YEAR_LIMIT = 200  # stories on a year page before it splits into months
 

@@ -33,6 +33,7 @@ only their index, which ``mergeIndex`` needs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -228,11 +229,16 @@ def _strip_ignored(region: bytes) -> bytes:
     return b"".join(out)
 
 
+@functools.lru_cache(maxsize=64)
+def _tags(tag: bytes) -> re.Pattern[bytes]:
+    """Start and end tags of one element name."""
+    return re.compile(rb"<(/?)" + re.escape(tag) + rb"\b[^>]*>", re.IGNORECASE)
+
+
 def _closing(html: bytes, tag: bytes, pos: int) -> int | None:
     """The offset just past the end tag that closes an element of ``tag`` opened before ``pos``."""
-    opener = re.compile(rb"<(/?)" + re.escape(tag) + rb"\b[^>]*>", re.IGNORECASE)
     depth = 1
-    for m in opener.finditer(html, pos):
+    for m in _tags(tag).finditer(html, pos):
         if m.group(1):
             depth -= 1
             if depth == 0:

@@ -309,7 +309,7 @@ def main() -> None:
                                      "peak_mb": max(r[1] for r in runs), "runs": [round(r[0], 3) for r in runs]}
     base = "hugo" if "hugo" in tools else tools[0]
     print(f"\n{n_articles:,} articles; medians of {args.runs} alternating runs; ratio = tool / {base}+pagefind\n")
-    head = f"| scenario | " + " | ".join(f"{t} s | {t} MB" for t in tools) + " | " + \
+    head = "| scenario | " + " | ".join(f"{t} s | {t} MB" for t in tools) + " | " + \
            " | ".join(f"{t}/{base}" for t in tools if t != base) + " |"
     print(head)
     print("|" + "---|" * (1 + 2 * len(tools) + len(tools) - 1))

@@ -99,3 +99,25 @@ def test_a_lost_body_cache_entry_is_rendered_again(tmp_path):
     write(root, "content/articles/2013/article-9.md", art(title='"A new one"', date="2013-09-09"))
     build_once(root, out)
     assert "John Kerry</a> spoke on day 1." in (out / "2013/08/02/talks-day-1/index.html").read_text()
+
+
+def test_a_forgotten_body_is_cut_from_the_file_and_must_still_match(tmp_path):
+    """With the memo the source is given up; a registry change reads the body
+    back from the file without parsing the front matter, and a file that
+    changed since it was loaded stops the build instead of being used."""
+    import pytest
+
+    from archivegen.build import _text_of, load
+    from archivegen.errors import BuildFailed
+
+    root = small_archive(tmp_path / "archive")
+    write(root, "content/articles/2013/crlf.md", "---\r\ntitle: CRLF\r\ndate: 2013-09-01\r\n---\r\nOne\r\ntwo\r\n")
+    write(root, "content/articles/2013/empty.md", "---\ntitle: Empty\ndate: 2013-09-02\n---")
+    loaded = load(root, need_theme=False)
+    for a in loaded.articles:
+        assert _text_of(loaded, replace(a, body="")) == a.body
+    a = loaded.articles[0]
+    (root / a.path).write_text((root / a.path).read_text() + "\nAdded later.\n")
+    with pytest.raises(BuildFailed) as failed:
+        _text_of(loaded, replace(a, body=""))
+    assert "changed while the build ran" in failed.value.problems[0].message
