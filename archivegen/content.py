@@ -130,12 +130,14 @@ def _rel(root: Path, path: Path) -> str:
 
 
 def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
-                  paths: list[Path] | None = None, memo: dict[str, Any] | None = None) -> list[Article]:
+                  paths: list[Path] | None = None, memo: dict[str, Any] | None = None,
+                  stats: dict[str, os.stat_result] | None = None) -> list[Article]:
     """Read and validate articles; invalid ones are reported and left out.
 
     ``memo`` (serve keeps it between builds) maps a path to the file's stat,
     its Article and its warnings: a file whose stat is unchanged is not read
     again. Only valid articles are remembered, so errors are always re-found.
+    ``stats`` holds stats the caller took already (by path string).
     """
     if not (root / "content").is_dir():
         problems.error(_rel(root, root / "content"), None, "no content/ folder in the archive root",
@@ -152,7 +154,7 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         stamp = None
         if memo is not None:
             try:
-                st = os.stat(path)
+                st = (stats.get(str(path)) if stats else None) or os.stat(path)
                 stamp = (st.st_mtime_ns, st.st_size, st.st_ino, tz.key)
             except OSError:
                 stamp = None

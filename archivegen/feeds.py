@@ -28,6 +28,8 @@ from datetime import datetime
 from typing import Any, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
+from . import __version__
+from .cache import digest
 from .model import SiteModel, Story
 from .slugs import slugify
 
@@ -36,6 +38,7 @@ ATOM_TYPE = "application/atom+xml"
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A fixed date for feed-level tag: ids; RFC 4151 wants one, its value is only a namespace.
 FEED_ID_DATE = "2000"
+FEED_SCHEME = "1"  # bump when the XML a feed is rendered to changes
 
 
 def site_id(config: Any) -> str:
@@ -146,16 +149,40 @@ def feed_list(model: SiteModel) -> Iterable[tuple[str, str, str, list[Story]]]:
         yield f"tags/{g.slug}/", f"{g.name} · {cfg.title}", f"Tagged {g.name}", g.stories
 
 
+def feed_fingerprint(salt: str, path: str, title: str, subtitle: str, stories: list[Story],
+                     full_content: bool) -> str:
+    """What one feed's bytes depend on: its heading and, per entry, the article's bytes
+    (front matter, summary, URL) and, for full-content feeds, the rendered body."""
+    entries = [f"{s.article.digest}:{getattr(s.html, 'key', '') if full_content else ''}" for s in stories]
+    return digest(FEED_SCHEME, salt, path, title, subtitle, full_content, *entries)
+
+
 def write_feeds(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> None:
     """Late build stage: every feed into the staging folder.
 
     Only the site feed carries full article bodies; the others (one per
     entity, section and tag, often thousands) carry summaries, which keeps
     the output size proportional to the archive rather than to its links.
-    """
-    writer = FeedWriter(model.config, loaded.theme)
-    for path, title, subtitle, stories in feed_list(model):
-        xml = writer.render(path=path, title=title, subtitle=subtitle, page=path, stories=stories,
-                            full_content=(path == ""))
-        staging.write(f"{path}feed.xml", xml)
 
+    A feed whose fingerprint (``feed_fingerprint``) equals the one recorded
+    with the published site is taken from it unchanged instead of being
+    rendered: one new article changes a handful of the hundreds of feeds.
+    The fingerprints join the pages' in ``staging.fingerprints``, which the
+    build records; ``staging.previous`` holds the last build's.
+    """
+    cfg = model.config
+    writer = FeedWriter(cfg, loaded.theme)
+    fingerprints: dict[str, str] | None = getattr(staging, "fingerprints", None)
+    previous: dict[str, str] = getattr(staging, "previous", None) or {}
+    salt = digest(__version__, cfg.fingerprint(), loaded.theme.abs_url(""))
+    for path, title, subtitle, stories in feed_list(model):
+        rel = f"{path}feed.xml"
+        full = path == ""
+        stories = stories[: cfg.feed_size]
+        if fingerprints is not None:
+            fp = feed_fingerprint(salt, path, title, subtitle, stories, full)
+            fingerprints[rel] = fp
+            if previous.get(rel) == fp and staging.reuse(rel):
+                continue
+        staging.write(rel, writer.render(path=path, title=title, subtitle=subtitle, page=path, stories=stories,
+                                         full_content=full))

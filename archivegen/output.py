@@ -26,7 +26,8 @@ import ctypes
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import ContentError
@@ -81,6 +82,13 @@ class WriteStats:
     written: int = 0  # files with new bytes
     kept: int = 0  # files identical to the published ones
     removed: int = 0  # published files no longer produced
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, *, written: int = 0, kept: int = 0) -> None:
+        """Add to the counts under a lock: the search index stage stages files on a thread of its own."""
+        with self._lock:
+            self.written += written
+            self.kept += kept
 
 
 class Staging:
@@ -98,6 +106,10 @@ class Staging:
         self.stats = WriteStats()
         self.paths: set[str] = set()
         self.changed: list[str] = []  # files whose bytes differ from the published ones
+        # output file -> fingerprint of what it was made from, this build's and the published site's
+        # (the build fills both; feeds and search use them to skip work on unchanged files)
+        self.fingerprints: dict[str, str] = {}
+        self.previous: dict[str, str] = {}
         # the published site's files when the staging folder already holds them all
         # (a synced buffer); None when it started empty
         self.held: set[str] | None = None
@@ -126,7 +138,7 @@ class Staging:
         """Take a published file unchanged (hard link); False when there is none."""
         if self.held is not None and rel in self.held:  # the synced buffer has it already
             self.paths.add(rel)
-            self.stats.kept += 1
+            self.stats.count(kept=1)
             return True
         published = self.out.joinpath(*PurePosixPath(rel).parts)
         dest = self.target(rel)
@@ -141,7 +153,7 @@ class Staging:
             except OSError:
                 return False
         self.paths.add(rel)
-        self.stats.kept += 1
+        self.stats.count(kept=1)
         return True
 
     def write(self, rel: str, data: bytes | str) -> bool:
@@ -160,19 +172,19 @@ class Staging:
         published = self.out.joinpath(*PurePosixPath(rel).parts)
         if _same_bytes(published, data):
             if self.held is not None and rel in self.held:
-                self.stats.kept += 1
+                self.stats.count(kept=1)
                 return False
             try:
                 _unlink(dest)
                 os.link(published, dest)
-                self.stats.kept += 1
+                self.stats.count(kept=1)
                 return False
             except OSError:
                 pass
         _unlink(dest)  # a new file, never through a link: it may share its inode with the published site
         with open(dest, "wb") as f:
             f.write(data)
-        self.stats.written += 1
+        self.stats.count(written=1)
         self.changed.append(rel)
         return True
 
@@ -194,9 +206,9 @@ class Staging:
                 published = self.out / rel
                 if published.is_file() and _same_file_bytes(published, path):
                     self._keep_published(path, published)
-                    self.stats.kept += 1
+                    self.stats.count(kept=1)
                 else:
-                    self.stats.written += 1
+                    self.stats.count(written=1)
                     self.changed.append(rel)
 
     def _keep_published(self, staged: Path, published: Path) -> None:
@@ -381,13 +393,13 @@ class Patch(Staging):
     def reuse(self, rel: str) -> bool:
         if self.known and rel in self.known:  # put there by this process's last build: no checks needed
             self.paths.add(rel)
-            self.stats.kept += 1
+            self.stats.count(kept=1)
             return True
         self.target(rel)  # refuses escapes
         if not os.path.isfile(os.path.join(self.out, rel)):
             return False
         self.paths.add(rel)
-        self.stats.kept += 1
+        self.stats.count(kept=1)
         return True
 
     def _write(self, rel: str, data: bytes | str) -> bool:
@@ -396,12 +408,12 @@ class Patch(Staging):
         dest = self.target(rel)
         self.paths.add(rel)
         if _same_bytes(self.out.joinpath(*PurePosixPath(rel).parts), data):
-            self.stats.kept += 1
+            self.stats.count(kept=1)
             return False
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(dest, "wb") as f:
             f.write(data)
-        self.stats.written += 1
+        self.stats.count(written=1)
         self.changed.append(rel)
         return True
 

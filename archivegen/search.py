@@ -323,12 +323,12 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
 
     report = IndexReport(shards=len(shards), pages=sum(len(s.pages) for s in shards))
     todo: list[Shard] = []
+    held = _held_by_shard(staging)
     for s in shards:
         published = Path(out) / BUNDLE / s.name
         if previous.get(s.name) == digests[s.name] and (published / "pagefind-entry.json").is_file():
-            for path in sorted(published.rglob("*")):
-                if path.is_file():
-                    staging.reuse(path.relative_to(out).as_posix())
+            for rel in _published_files(staging, Path(out), s.name, held):
+                staging.reuse(rel)
             report.reused.append(s.name)
         else:
             todo.append(s)
@@ -368,8 +368,32 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
     _write_state(state_path, state)
     if hashes.now:
         _write_pages(pages_path, {out_key: hashes.now})
-    report.files = sum(1 for p in staging.paths if p.startswith(f"{BUNDLE}/"))
+    report.files = sum(1 for p in list(staging.paths) if p.startswith(f"{BUNDLE}/"))  # feeds add files meanwhile
     return report
+
+
+def _held_by_shard(staging: Any) -> dict[str, list[str]] | None:
+    """The published index files by shard, when the staging folder is a synced copy of the
+    published site (``Staging.held``): listing them beats walking 10,000 files again."""
+    held = getattr(staging, "held", None)
+    if held is None:
+        return None
+    by_shard: dict[str, list[str]] = {}
+    prefix = f"{BUNDLE}/"
+    for rel in held:
+        if rel.startswith(prefix):
+            name, sep, _ = rel[len(prefix):].partition("/")
+            if sep:
+                by_shard.setdefault(name, []).append(rel)
+    return by_shard
+
+
+def _published_files(staging: Any, out: Path, shard: str, held: dict[str, list[str]] | None) -> list[str]:
+    """Site-relative paths of a published shard's files."""
+    if held is not None:
+        return sorted(held.get(shard, []))
+    base = out / BUNDLE / shard
+    return [p.relative_to(out).as_posix() for p in sorted(base.rglob("*")) if p.is_file()]
 
 
 def _source(site: Any, rel: str) -> Path:

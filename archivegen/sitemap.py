@@ -135,7 +135,8 @@ def write_sitemap(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> Non
     theme = loaded.theme
     mods = lastmods(model)
     default = max(mods.values(), default=None)
-    files = sitemap_files(theme.abs_url, page_urls(staging.paths), mods, default)
+    # a snapshot: the search index stage adds its files meanwhile (build._run_late_stages)
+    files = sitemap_files(theme.abs_url, page_urls(list(staging.paths)), mods, default)
     for rel, xml in files.items():
         staging.write(rel, xml)
     staging.write("robots.txt", robots_txt(theme.abs_url("sitemap.xml")))

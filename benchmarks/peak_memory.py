@@ -4,7 +4,10 @@ process (RSS) and the largest sum over the whole process tree (workers and
 Pagefind processes included) counted as PSS, so pages that forked workers
 share with their parent are counted once; sampled every 0.2 s with psutil.
 
-    python benchmarks/peak_memory.py -- archivegen build --root ARCHIVE --timings
+    python benchmarks/peak_memory.py [--trace FILE] -- archivegen build --root ARCHIVE --timings
+
+``--trace FILE`` writes every sample as a line (seconds, processes, PSS sum
+in MB, largest RSS in MB) to see which stage the peak falls in.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import psutil
 
 def main() -> int:
     argv = sys.argv[1:]
+    trace = None
+    if argv[:1] == ["--trace"] and len(argv) > 1:
+        trace = open(argv[1], "w")
+        argv = argv[2:]
     if argv and argv[0] == "--":
         argv = argv[1:]
     if not argv or argv[0] in ("-h", "--help"):
@@ -49,6 +56,9 @@ def main() -> int:
                         pass
                 peak_sum = max(peak_sum, sum(pss))
                 peak_one = max(peak_one, max(rss, default=0))
+                if trace is not None:
+                    trace.write(f"{time.perf_counter() - t0:.1f} {len(procs)} {sum(pss) / 2**20:.0f} "
+                                f"{max(rss, default=0) / 2**20:.0f}\n")
             except psutil.Error:
                 pass
             time.sleep(0.2)
@@ -58,6 +68,8 @@ def main() -> int:
     rc = proc.wait()
     done.set()
     t.join()
+    if trace is not None:
+        trace.close()
     print(f"exit {rc}; {time.perf_counter() - t0:.1f} s; peak memory: {peak_one / 2**20:.0f} MB largest process, "
           f"{peak_sum / 2**20:.0f} MB all processes together (PSS)", file=sys.stderr)
     return rc

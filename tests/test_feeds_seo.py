@@ -14,7 +14,7 @@ import yaml
 
 from archivegen import sitemap
 from archivegen.linkcheck import check_site
-from conftest import REPO, article, run_cli
+from conftest import REPO, article, copy_sample, run_cli
 
 feedparser = pytest.importorskip("feedparser", reason="feedparser is a test dependency: pip install -e '.[test]'")
 
@@ -99,6 +99,36 @@ def test_rebuild_writes_byte_identical_feeds_and_sitemap(tmp_path):
     two = build(REPO, tmp_path / "two")
     for rel in ("feed.xml", "people/john-kerry/feed.xml", "sitemap.xml", "robots.txt"):
         assert (one / rel).read_bytes() == (two / rel).read_bytes(), rel
+
+
+def test_an_added_article_renders_only_the_feeds_it_joins(tmp_path, monkeypatch):
+    """Feeds are fingerprinted: unchanged ones are taken from the published site, not rendered."""
+    from archivegen import feeds
+
+    root = copy_sample(tmp_path / "archive")
+    out = build(root, tmp_path / "site")
+    rendered: list[str] = []
+    real = feeds.FeedWriter.render
+
+    def counting(self, **kw):
+        rendered.append(kw["path"])
+        return real(self, **kw)
+
+    monkeypatch.setattr(feeds.FeedWriter, "render", counting)
+    build(root, out)  # nothing changed: no feed rendered
+    assert rendered == []
+    (root / "content/articles/2014/12/fresh.md").parent.mkdir(parents=True, exist_ok=True)
+    (root / "content/articles/2014/12/fresh.md").write_text(
+        article(title="Fresh", date="2014-12-30", section="Security", body="Talks with France went on."))
+    build(root, out)
+    assert sorted(rendered) == ["", "countries/france/", "sections/security/"]
+    clean = build(root, tmp_path / "clean", "--clean")
+    for rel in ("feed.xml", "countries/france/feed.xml", "sections/security/feed.xml", "people/john-kerry/feed.xml"):
+        assert (out / rel).read_bytes() == (clean / rel).read_bytes(), rel
+    rendered.clear()
+    (root / "archive.yaml").write_text("title: Renamed Archive\n")  # every feed names the site
+    build(root, out)
+    assert len(rendered) == len(list(out.rglob("feed.xml")))
 
 
 def test_feed_escapes_hostile_values(make_archive, tmp_path):
