@@ -49,6 +49,16 @@ class Html:
             self._markup = Markup(text)
         return self._markup
 
+    def reload_with(self, load: Callable[[], str | None] | None, fallback: Callable[[], str]) -> None:
+        """How to get the HTML again after ``release``: the cache lookup, then a re-render."""
+        self._load = load
+        self.fallback = fallback
+
+    def release(self) -> None:
+        """Forget the HTML when it can be got again (cache entry or re-render): see ``build.release_html``."""
+        if self._load is not None or self.fallback is not None:
+            self._markup = None
+
     def __html__(self) -> str:
         return str(self.markup())
 
@@ -62,7 +72,7 @@ class Html:
         return f"Html({self.key!r})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Story:
     """An article with its rendered body: what listings and pages show."""
 
@@ -86,7 +96,7 @@ class Story:
         return self.article.title
 
 
-@dataclass
+@dataclass(slots=True)
 class Appearance:
     """One article's mentions of one entity (for the entity page)."""
 

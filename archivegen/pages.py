@@ -22,7 +22,7 @@ from .model import SiteModel, Story, group_slug
 YEAR_LIMIT = 200  # stories on a year page before it splits into months
 
 
-@dataclass
+@dataclass(slots=True)
 class Page:
     url: str  # site-relative folder ('' for the front page), or a file name such as '404.html'
     template: str

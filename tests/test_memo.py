@@ -121,3 +121,35 @@ def test_a_forgotten_body_is_cut_from_the_file_and_must_still_match(tmp_path):
     with pytest.raises(BuildFailed) as failed:
         _text_of(loaded, replace(a, body=""))
     assert "changed while the build ran" in failed.value.problems[0].message
+
+
+def test_released_body_html_comes_back_from_the_cache_or_a_re_render():
+    from archivegen.model import Html
+
+    calls: list[str] = []
+    h = Html("k", "<p>kept</p>")
+    h.release()  # no way to get it again: kept
+    assert str(h) == "<p>kept</p>"
+    h.reload_with(lambda: calls.append("cache") or "<p>cached</p>", lambda: calls.append("render") or "<p>x</p>")
+    h.release()
+    assert str(h) == "<p>cached</p>" and calls == ["cache"]
+    h.reload_with(lambda: calls.append("cache") or None, lambda: calls.append("render") or "<p>again</p>")
+    h.release()
+    assert str(h) == "<p>again</p>" and calls == ["cache", "cache", "render"]
+
+
+def test_a_build_releases_the_bodies_and_feeds_still_carry_them(tmp_path: Path):
+    """After the pages the body HTML is dropped (memory); the site feed, written later, reads it back."""
+    root = small_archive(tmp_path)
+    write(root, "archive.yaml", "feed_size: 1\n")
+    for clean in (False, True):  # with the body cache, and without (--clean: rendered again)
+        out = tmp_path / f"site-{clean}"
+        r = build(BuildOptions(root=root, out=out, search=False, progress=False, clean=clean))
+        stories = sorted((p.context["story"] for p in r.state.article_pages.values()), key=lambda st: st.date)
+        assert len(stories) == 3
+        assert all(st.html._markup is None for st in stories[:-1])  # released
+        assert stories[-1].html._markup is not None  # the site feed's one entry read it back
+        feed = (out / "feed.xml").read_text()
+        assert stories[-1].article.title in feed and "&lt;p&gt;" in feed  # with its full body
+        body = str(stories[0].html)  # read back on demand: the very HTML its page shows
+        assert body.startswith("<p>") and body in (out / stories[0].url_path / "index.html").read_text()
