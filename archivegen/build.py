@@ -153,24 +153,25 @@ def jobs_for(requested: int, tasks: int) -> int:
     return max(1, min(n, tasks))
 
 
-WORKER_LIVES = 16  # page workers are replaced this many times over a build (see _pool)
+PAGES_PER_WORKER = 4_000  # a page worker is replaced after this many pages (see _pool)
 
 
-def _pool(jobs: int, chunks: int = 0):
+def _pool(jobs: int, replace_after: int | None = None):
     """A fork-based pool: workers inherit the loaded archive instead of unpickling it.
 
-    With ``chunks`` (the page stage), each worker is replaced after its share
-    of ``chunks / WORKER_LIVES`` tasks. A forked worker shares the parent's
-    memory until it touches an object (a reference count is a write, and it
-    copies the whole 4 KB page the object sits on), and page templates touch
-    most stories sooner or later, so a worker that lived for the whole stage
-    ended up with a private copy of much of the parent's heap: at 100,000
-    articles the process tree peaked at 2.4 GB while pages were written.
-    Short-lived workers start from shared pages again; that stage now stays
-    at about the parent's 1.6 GB. A fork costs milliseconds.
+    With ``replace_after`` (the page stage), each worker is replaced after
+    that many tasks. A forked worker shares the parent's memory until it
+    touches an object (a reference count is a write, and it copies the whole
+    4 KB page the object sits on), and page templates touch most stories
+    sooner or later, so a worker that lived for the whole stage ended up
+    with a private copy of much of the parent's heap: at 100,000 articles
+    the process tree peaked at 2.4 GB while pages were written. A fresh
+    worker starts from shared pages again. Each replacement costs a fork and
+    its first page faults (about 50 ms at 10,000 articles), so it happens
+    per ``PAGES_PER_WORKER`` pages: a couple of times at 10,000 articles,
+    a dozen at 100,000.
     """
-    per_worker = max(1, chunks // (jobs * WORKER_LIVES)) if chunks else None
-    return multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=per_worker)
+    return multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=replace_after)
 
 
 # -- bodies -------------------------------------------------------------------
@@ -490,7 +491,8 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
         if n == 1:
             results = map(_render_pages, chunks)
         else:
-            pool = _pool(n, len(chunks))
+            theme.preload()
+            pool = _pool(n, max(1, PAGES_PER_WORKER // CHUNK))
             results = pool.imap_unordered(_render_pages, chunks)
         for ch, written, kept, probs in results:
             changed.extend(ch)

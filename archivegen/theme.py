@@ -125,6 +125,15 @@ class Theme:
         except Exception as exc:  # a filter or value raised while rendering
             raise TemplateFailure(self._problem(exc, template, page_url)) from None
 
+    def preload(self) -> None:
+        """Compile every template now, so forked page workers inherit them instead of each
+        loading its own (a worker is replaced many times in a large build: ``build._pool``)."""
+        for name in self.env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml", ".txt"))):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass  # reported with file and line when a page uses it
+
     def make_link(self, entity: Any, text: str) -> str:
         """Entity link markup from ``partials/entity_link.html``."""
         if self._link_template is None:
