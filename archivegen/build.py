@@ -128,10 +128,10 @@ class Warm:
 
 
 def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_theme: bool = True,
-         warm: Warm | None = None, stats: dict[str, os.stat_result] | None = None) -> Loaded:
+         warm: Warm | None = None, stats: dict[str, tuple[int, int, int]] | None = None) -> Loaded:
     """Read and validate the whole archive; raise BuildFailed on any error.
 
-    ``stats`` are file stats already taken (``inputs_fingerprint``), by path."""
+    ``stats`` are file stats already taken (``inputs_fingerprint``): path -> (mtime_ns, size, inode)."""
     from .registry import load_registry
 
     problems = Problems()
@@ -517,7 +517,7 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
 # -- the whole build -------------------------------------------------------------
 
 def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions,
-                       stats: dict[str, os.stat_result] | None = None) -> str:
+                       stats: dict[str, tuple[int, int, int]] | None = None) -> str:
     """File stats of every input plus the options: equal means nothing to do.
 
     The stats are also put in ``stats`` (by path) so loading the articles
@@ -535,7 +535,7 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions,
                 except OSError:
                     continue
                 if stats is not None:
-                    stats[p] = st
+                    stats[p] = (st.st_mtime_ns, st.st_size, st.st_ino)
                 parts.append(f"{p}\x1f{st.st_mtime_ns}\x1f{st.st_size}\x1f{st.st_ino}")
     for p in (root / "archive.yaml",):
         if p.exists():
@@ -579,7 +579,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     recover(out)
     from .theme import theme_dirs
     # serve (warm) builds only when a watched file changed: no need to stat every input first
-    stats: dict[str, os.stat_result] = {}
+    stats: dict[str, tuple[int, int, int]] = {}
     inputs = (digest(time.time_ns()) if opts.warm is not None
               else inputs_fingerprint(root, theme_dirs(root), opts, stats))
     last = None if opts.warm is not None else cache.read("last-build.json", "last-build")

@@ -131,13 +131,13 @@ def _rel(root: Path, path: Path) -> str:
 
 def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
                   paths: list[Path] | None = None, memo: dict[str, Any] | None = None,
-                  stats: dict[str, os.stat_result] | None = None) -> list[Article]:
+                  stats: dict[str, tuple[int, int, int]] | None = None) -> list[Article]:
     """Read and validate articles; invalid ones are reported and left out.
 
     ``memo`` (serve keeps it between builds) maps a path to the file's stat,
     its Article and its warnings: a file whose stat is unchanged is not read
     again. Only valid articles are remembered, so errors are always re-found.
-    ``stats`` holds stats the caller took already (by path string).
+    ``stats`` holds stats the caller took already: path string -> (mtime_ns, size, inode).
     """
     if not (root / "content").is_dir():
         problems.error(_rel(root, root / "content"), None, "no content/ folder in the archive root",
@@ -154,8 +154,11 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         stamp = None
         if memo is not None:
             try:
-                st = (stats.get(str(path)) if stats else None) or os.stat(path)
-                stamp = (st.st_mtime_ns, st.st_size, st.st_ino, tz.key)
+                known_stat = stats.get(str(path)) if stats else None
+                if known_stat is None:
+                    st = os.stat(path)
+                    known_stat = (st.st_mtime_ns, st.st_size, st.st_ino)
+                stamp = (*known_stat, tz.key)
             except OSError:
                 stamp = None
             known = previous.get(rel)
