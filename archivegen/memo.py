@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, fields, replace
+from dataclasses import MISSING, asdict, fields, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Iterator
@@ -47,6 +47,10 @@ ENTRY = "memo.json"
 # (registry, line); save() writes an entry that did not change as the line it was read from
 _lines: dict[tuple[str, str], tuple[Any, str]] = {}
 _ARTICLE_FIELDS = [f.name for f in fields(Article)]
+# field -> its default, for the fields that have one: a value equal to it is not written
+# (most articles leave most front matter fields out; a smaller memo parses faster)
+_DEFAULTS = {f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
+             for f in fields(Article) if f.default is not MISSING or f.default_factory is not MISSING}
 _DATES = ("date", "updated")
 
 
@@ -71,6 +75,9 @@ def article_to_json(a: Article) -> dict[str, Any] | None:
     d = {name: getattr(a, name) for name in _ARTICLE_FIELDS if name != "body"}
     for name in _DATES:
         d[name] = _dt(d[name])
+    for name, default in _DEFAULTS.items():
+        if name in d and type(d[name]) is type(default) and d[name] == default:
+            del d[name]
     try:
         d = json.loads(json.dumps(d, ensure_ascii=False))
         back = article_from_json(d)

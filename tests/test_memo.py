@@ -153,3 +153,12 @@ def test_a_build_releases_the_bodies_and_feeds_still_carry_them(tmp_path: Path):
         assert stories[-1].article.title in feed and "&lt;p&gt;" in feed  # with its full body
         body = str(stories[0].html)  # read back on demand: the very HTML its page shows
         assert body.startswith("<p>") and body in (out / stories[0].url_path / "index.html").read_text()
+
+
+def test_fields_left_at_their_default_are_not_written():
+    d = memo.article_to_json(article())
+    assert d is not None
+    assert "tags" in d and "authors" not in d and "draft" not in d and "updated" not in d and "image" not in d
+    assert memo.article_from_json(d) == replace(article(), body="")
+    kept = memo.article_to_json(article(draft=True, authors=["A. Writer"]))
+    assert kept["draft"] is True and kept["authors"] == ["A. Writer"]
