@@ -612,17 +612,14 @@ def _build(opts: BuildOptions) -> BuildResult:
     previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
     staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
     try:
-        # article pages first: they are the ones that show bodies, which are then released before
-        # the listing and entity pages (release_html)
-        rendered_pages, changed = 0, []
-        for part, label in (([p for p in pages if p.kind == "article"], "writing articles"),
-                            ([p for p in pages if p.kind != "article"], "writing pages")):
-            n, ch = render_pages(part, loaded.theme, staging, progress, extra_head=opts.extra_head, jobs=opts.jobs,
-                                 fingerprints=fingerprints, previous=previous, label=label)
-            rendered_pages += n
-            changed += ch
-            if label == "writing articles":
-                release_html(stories)
+        write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
+                        extra_head=opts.extra_head, jobs=opts.jobs, fingerprints=fingerprints, previous=previous)
+        # article pages first: only they show bodies, which are released before the rest (release_html)
+        rendered_pages, changed = write([p for p in pages if p.kind == "article"], label="writing articles")
+        release_html(stories)
+        n, more = write([p for p in pages if p.kind != "article"])
+        rendered_pages += n
+        changed += more
         for rel, src in loaded.theme.static_files().items():
             if staging.copy(rel, src):
                 changed.append(rel)
@@ -662,8 +659,8 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
 
     The index stage spends most of its time waiting for Pagefind, a separate
     process, and reads only the pages, which are all written by now; the
-    feeds and sitemap meanwhile use the other core. Both sides only add
-    different files to the staging folder, which takes the one lock. The
+    feeds and sitemap meanwhile use the other core. The two sides add
+    different files to the staging folder (its counters take a lock). The
     index thread is always waited for, so a failure on either side leaves
     no writer behind when the staging folder is thrown away.
     """

@@ -602,7 +602,7 @@ class Matcher:
 # ---------------------------------------------------------------- per article
 
 
-@dataclass(slots=True)  # one per mention/story/page: no per-object __dict__ (memory at 100,000 articles)
+@dataclass(slots=True)  # no per-object __dict__: a 100,000-article build holds hundreds of thousands of these
 class Mention:
     """One mention of an entity in the plain text of a rendered body."""
 
