@@ -928,11 +928,31 @@ def headline_end(text: str, title: str = "") -> int:
     head = text[:_HEADLINE_MAX + 80]
     words = title.split()
     if 0 < len(words) <= 40:
-        m = re.match(r"\s*" + r"\s+".join(re.escape(fold(w)) for w in words), fold(head))
-        if m:
-            return m.end()
+        end = _leading_words(fold(head), [fold(w) for w in words])
+        if end:
+            return end
     m = _DATELINE_HEADLINE.match(head)
     return m.end(1) if m else 0
+
+
+def _leading_words(text: str, words: list[str]) -> int:
+    """End of ``words`` at the start of ``text`` (after optional whitespace, whitespace between
+    them), or 0. Done by hand: a pattern per article title cost 0.2 ms of a 1 ms article."""
+    i, n = 0, len(text)
+    while i < n and text[i].isspace():
+        i += 1
+    for k, w in enumerate(words):
+        if k:
+            j = i
+            while j < n and text[j].isspace():
+                j += 1
+            if j == i:
+                return 0
+            i = j
+        if not text.startswith(w, i):
+            return 0
+        i += len(w)
+    return i
 
 
 _HEADLINE_MAX = 200

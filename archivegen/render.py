@@ -129,7 +129,9 @@ def sanitize_html(html: str) -> str:
     return nh3.clean(html, attributes=attributes, url_schemes={"http", "https", "mailto"})
 
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])|\n+")
+# end punctuation, closing quotes, whitespace, then a capital or digit; or a line break. The
+# punctuation is matched, not looked behind for: the scan then skips to candidate places at once
+_BOUNDARY = re.compile(r"[.!?](?P<sep>[\"”’)]*\s+)(?=[\"“‘(]*[A-Z0-9])|\n+")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gov|Gen|Col|Lt|Capt|Prof|Jr|Sr|No|Mt|vs|etc|Inc|Ltd|Co|Corp)|\b[A-Z])\.$")
 
 
@@ -137,7 +139,12 @@ def sentence_bounds(text: str) -> list[int]:
     """Start offsets of the sentences of ``text`` (0 first), found once per article."""
     starts = [0]
     for m in _BOUNDARY.finditer(text):
-        if m.group(0).startswith("\n") or not _ABBREV.search(text[max(0, m.start() - 6):m.start()]):
+        sep = m.group("sep")
+        if sep is None or sep.startswith("\n"):  # a line break ends a sentence whatever precedes it
+            starts.append(m.end())
+            continue
+        after = m.start() + 1  # just after the punctuation: "Mr." is no sentence end
+        if not _ABBREV.search(text[max(0, after - 6):after]):
             starts.append(m.end())
     return starts
 
