@@ -47,6 +47,39 @@ class RenderedBody:
         return list(keys)
 
 
+# Python-Markdown's inline patterns, each with the characters it cannot match without: backtick
+# and escape (` \\), links, images, references and footnotes ([), autolinks and raw HTML (<),
+# entities (&), emphasis (* _), and a hard line break (two spaces before a newline)
+_INLINE_PATTERNS = frozenset({"backtick", "escape", "reference", "link", "image_link", "image_reference",
+                              "short_reference", "short_image_ref", "autolink", "automail", "linebreak", "html",
+                              "entity", "em_strong", "footnote"})
+_INLINE_TRIGGER = re.compile(r"[`\\\[<&*_]|  \n")
+
+
+class _PlainTextInline(markdown.treeprocessors.InlineProcessor):
+    """Python-Markdown's inline stage, leaving text that no inline pattern can match as it is.
+
+    The stock stage tries its fifteen patterns one after another on every
+    piece of text; for news prose, where most paragraphs hold none of the
+    characters those patterns need, that was a third of a body's rendering
+    time. The output is the same: a text with no trigger character comes
+    back unchanged from the patterns too. (The hook is Python-Markdown's
+    private per-text method; were it renamed, this would quietly do nothing.)
+    """
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802
+        if patternIndex == 0 and not isinstance(data, markdown.util.AtomicString) and not _INLINE_TRIGGER.search(data):
+            return data
+        return super()._InlineProcessor__handleInline(data, patternIndex)
+
+
+def _skip_plain_text(md: markdown.Markdown) -> None:
+    """Use ``_PlainTextInline`` when the inline patterns are exactly the ones it knows."""
+    if {p.name for p in md.inlinePatterns._priority} == _INLINE_PATTERNS and "inline" in md.treeprocessors:
+        priority = next(p.priority for p in md.treeprocessors._priority if p.name == "inline")
+        md.treeprocessors.register(_PlainTextInline(md), "inline", priority)
+
+
 class BodyRenderer:
     """Render article bodies with one reusable Markdown instance."""
 
@@ -61,6 +94,7 @@ class BodyRenderer:
         linker = Linker(registry.matcher()) if registry is not None else None
         self.ext = LinkerExtension(linker, make_link)
         self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.ext], output_format="html")
+        _skip_plain_text(self.md)
 
     def render(self, article: Any = None, *, body: str | None = None, people: list[str] | None = None,
                countries: list[str] | None = None, no_link: list[str] | None = None,

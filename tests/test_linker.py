@@ -10,6 +10,7 @@ import pickle
 from html.parser import HTMLParser
 
 import pytest
+import markdown
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -521,3 +522,22 @@ def test_headline_and_sentence_scans_agree_with_their_plain_patterns(text, title
     starts = [0] + [m.end() for m in re.finditer(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])|\n+", text)
                     if m.group(0).startswith("\n") or not _ABBREV.search(text[max(0, m.start() - 6):m.start()])]
     assert sentence_bounds(text) == starts
+
+
+_MARKDOWN = st.lists(st.sampled_from(["John Kerry", "Russia", " ", "\n", "\n\n", "  \n", "*", "_", "`", "\\", "[", "]",
+                                      "(", ")", "<b>", "</b>", "&amp;", "&", "!", "[^1]", "[^1]: note", "<http://x.y>",
+                                      "# ", "- ", "> ", "said.", "Mr", "Kerry"]), max_size=40).map("".join)
+
+
+@given(_MARKDOWN)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_plain_text_skipping_renders_what_stock_markdown_renders(registry, body):
+    """Leaving pattern-free text alone (render._PlainTextInline) changes no output, only its speed."""
+    from archivegen import render
+
+    fast = BodyRenderer(registry, Config())
+    assert type(fast.md.treeprocessors["inline"]) is render._PlainTextInline
+    stock = BodyRenderer(registry, Config())
+    stock.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(stock.md), "inline", 20)
+    a, b = fast.render(body=body), stock.render(body=body)
+    assert (a.html, a.text, a.mentions) == (b.html, b.text, b.mentions)
