@@ -57,7 +57,7 @@ class Theme:
             auto_reload=False,
             bytecode_cache=_bytecode_cache(),
         )
-        base = config.base_path
+        base = self._base_path = config.base_path  # url() runs ~20 times a page: worked out once
         self.env.globals.update(site=config, base_path=base, url=self.url, abs_url=self.abs_url)
         self.env.filters.update(
             date=self.format_date, isodate=_isodate, tojson_safe=tojson_safe, urlquote=lambda s: quote(str(s), safe=""),
@@ -68,7 +68,7 @@ class Theme:
     # -- URLs ---------------------------------------------------------------
     def url(self, path: str = "") -> str:
         """Site-relative path -> URL under base_url ('people/x/' -> '/archive/people/x/')."""
-        return self.config.base_path + path.lstrip("/")
+        return self._base_path + path.lstrip("/")
 
     def abs_url(self, path: str = "") -> str:
         """Absolute URL when base_url has a host (feeds, sitemap, canonical)."""
