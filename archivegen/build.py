@@ -332,12 +332,11 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 pool.join()
             _WORK.clear()
     html_keys = [linked_key(k, r) for k, r in zip(keys, linked_with)]
-    stories = [kept[i] if i in kept else story_from(a, rb, html_keys[i])
+    on_disk = cache is not None and cache.enabled
+    stories = [kept[i] if i in kept else
+               story_from(a, rb, html_keys[i], load=partial(cache.body_html, keys[i], linked_with[i]) if on_disk
+                          else None, fallback=partial(_render_html, loaded, a))
                for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
-    for i, st in enumerate(stories):
-        if i not in kept:  # how to get the HTML again once it is released (release_html)
-            st.html.reload_with(partial(cache.body_html, keys[i], linked_with[i]) if cache and cache.enabled else None,
-                                partial(_render_html, loaded, st.article))
     if warm is not None:
         warm.stories = {k: (st, r) for k, st, r in zip(keys, stories, linked_with)}
     history.save()
@@ -364,7 +363,7 @@ def release_html(stories: list[Story]) -> None:
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the memory is reused by this process instead
         pass
 
@@ -426,7 +425,8 @@ def _source(loaded: Loaded, a: Article) -> str:
     return a.body
 
 
-def story_from(article: Article, rb: Any, html_key: str | None = None) -> Story:
+def story_from(article: Article, rb: Any, html_key: str | None = None, *,
+               load: Callable[[], str | None] | None = None, fallback: Callable[[], str] | None = None) -> Story:
     """The part of a rendered body the rest of the build uses.
 
     Pages need only the first mention's sentence per entity, and nothing
@@ -439,7 +439,8 @@ def story_from(article: Article, rb: Any, html_key: str | None = None) -> Story:
             m.sentence = ""
         seen.add(m.key)
     article.body = ""
-    html = Html(html_key or digest("unsaved", rb.html), rb.html)
+    # load/fallback: how the HTML is got again once released (release_html)
+    html = Html(html_key or digest("unsaved", rb.html), rb.html, load, fallback)
     return Story(article, html, article.summary or rb.summary, rb.mentions, rb.word_count, rb.entity_keys)
 
 
@@ -469,13 +470,14 @@ def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem
 
 
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
-                 jobs: int = 0, fingerprints: dict[str, str] | None = None,
-                 previous: dict[str, str] | None = None, label: str = "writing pages") -> tuple[int, list[str]]:
-    """Render pages whose fingerprint changed; link the others from the published site."""
+                 jobs: int = 0, label: str = "writing pages") -> tuple[int, list[str]]:
+    """Render pages whose fingerprint (``staging.fingerprints``) differs from the published
+    one (``staging.previous``); link the others from the published site."""
     todo: list[int] = []
+    now, before = staging.fingerprints, staging.previous
     for i, page in enumerate(pages):
-        fp = fingerprints.get(page.output) if fingerprints else None
-        if fp is not None and previous and previous.get(page.output) == fp and staging.reuse(page.output):
+        fp = now.get(page.output)
+        if fp is not None and before.get(page.output) == fp and staging.reuse(page.output):
             continue
         todo.append(i)
     _WORK.clear()
@@ -611,9 +613,11 @@ def _build(opts: BuildOptions) -> BuildResult:
     page_cache = cache.read("pages.json", "pages") or {}
     previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
     staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
+    # what pages, feeds and search use to tell what changed without reading files
+    staging.fingerprints, staging.previous = fingerprints, previous or {}
     try:
         write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
-                        extra_head=opts.extra_head, jobs=opts.jobs, fingerprints=fingerprints, previous=previous)
+                        extra_head=opts.extra_head, jobs=opts.jobs)
         # article pages first: only they show bodies, which are released before the rest (release_html)
         rendered_pages, changed = write([p for p in pages if p.kind == "article"], label="writing articles")
         release_html(stories)
@@ -624,8 +628,6 @@ def _build(opts: BuildOptions) -> BuildResult:
             if staging.copy(rel, src):
                 changed.append(rel)
         t = mark("write pages", t)
-        staging.fingerprints = fingerprints  # what search uses to tell changed pages without reading them
-        staging.previous = previous or {}  # feeds are fingerprinted too, and skipped when unchanged
         _run_late_stages(model, loaded, staging, opts, timings)
         t = time.perf_counter()
         build_id = digest(inputs, time.time_ns())
@@ -672,11 +674,10 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
 
     stages = _late_stages()
-    aside = [(st, fn) for st, fn in stages if st == "search index"]
     with ThreadPoolExecutor(max_workers=1) as pool:  # leaving the block waits for the thread, even on errors
-        pending = [pool.submit(timed, st, fn) for st, fn in aside]
+        pending = [pool.submit(timed, st, fn) for st, fn in stages if st == "search index"]
         for st, fn in stages:
-            if (st, fn) not in aside:
+            if st != "search index":
                 timed(st, fn)
         for f in pending:
             f.result()  # the index stage's own failure, raised here

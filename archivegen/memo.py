@@ -36,7 +36,7 @@ from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from .cache import FORMAT, Cache, linked_key
+from .cache import FORMAT, Cache, _read_or_empty, linked_key
 from .content import Article
 from .errors import Problem
 from .linker import Mention
@@ -192,11 +192,7 @@ def _read(cache: Cache) -> str | None:
     """The entry's lines after the seal and header, or None if absent, corrupt or foreign."""
     if not cache.enabled:
         return None
-    try:
-        raw = (cache.dir / ENTRY).read_bytes()
-    except OSError:
-        return None
-    body, sep, seal = raw.rpartition(b"\n")
+    body, sep, seal = _read_or_empty(cache.dir / ENTRY).rpartition(b"\n")
     if not sep or hashlib.sha256(body).hexdigest().encode("ascii") != seal:
         return None
     header, sep, rest = body.partition(b"\n")

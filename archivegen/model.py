@@ -33,11 +33,12 @@ class Html:
 
     __slots__ = ("key", "_markup", "_load", "fallback")
 
-    def __init__(self, key: str, markup: str | None = None, load: Callable[[], str | None] | None = None):
+    def __init__(self, key: str, markup: str | None = None, load: Callable[[], str | None] | None = None,
+                 fallback: Callable[[], str] | None = None):
         self.key = key
         self._markup = Markup(markup) if markup is not None else None
         self._load = load  # the cache lookup; None when the entry is gone or damaged
-        self.fallback: Callable[[], str] | None = None  # renders the body again
+        self.fallback = fallback  # renders the body again
 
     def markup(self) -> Markup:
         if self._markup is None:
@@ -48,11 +49,6 @@ class Html:
                 raise LookupError(f"no HTML for body {self.key}")
             self._markup = Markup(text)
         return self._markup
-
-    def reload_with(self, load: Callable[[], str | None] | None, fallback: Callable[[], str]) -> None:
-        """How to get the HTML again after ``release``: the cache lookup, then a re-render."""
-        self._load = load
-        self.fallback = fallback
 
     def release(self) -> None:
         """Forget the HTML when it can be got again (cache entry or re-render): see ``build.release_html``."""

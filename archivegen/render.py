@@ -75,7 +75,8 @@ class _PlainTextInline(markdown.treeprocessors.InlineProcessor):
 
 def _skip_plain_text(md: markdown.Markdown) -> None:
     """Use ``_PlainTextInline`` when the inline patterns are exactly the ones it knows."""
-    if {p.name for p in md.inlinePatterns._priority} == _INLINE_PATTERNS and "inline" in md.treeprocessors:
+    if len(md.inlinePatterns) == len(_INLINE_PATTERNS) and all(n in md.inlinePatterns for n in _INLINE_PATTERNS) \
+            and "inline" in md.treeprocessors:
         priority = next(p.priority for p in md.treeprocessors._priority if p.name == "inline")
         md.treeprocessors.register(_PlainTextInline(md), "inline", priority)
 
