@@ -3,6 +3,12 @@
 Listings that grow (sections, tags, entity pages) are paged by date, not by
 offset: ``/sections/world/2013/`` always holds 2013's stories, so adding an
 article changes only the pages of its own year and the newest pages.
+
+For the same reason a period page shows article counts only for what it
+depends on anyway: its own year's months. Its links to other years carry no
+counts (see ``_links``), or every 2013 page would change with each article
+filed in 2019, against DESIGN's promise that an old archive page keeps its
+content, and an incremental build would re-render and re-upload them all.
 """
 
 from __future__ import annotations
@@ -110,22 +116,29 @@ def _by_month(stories: list[Story]) -> list[tuple[int, list[Story]]]:
     return [(m, list(g)) for m, g in groupby(stories, key=lambda s: s.date.month)]
 
 
+def _links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Period links without their counts, for pages that must not change when another period grows."""
+    return [{k: v for k, v in link.items() if k != "count"} for link in links]
+
+
 def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra: dict[str, Any],
                    template: str = "listing.html", root_context: dict[str, Any] | None = None,
                    root_template: str | None = None) -> list[Page]:
     """A root page (newest year) plus one page per year, per month past YEAR_LIMIT."""
     years = _by_year(stories)
     periods = [{"label": str(y), "url": f"{base}{y}/", "count": len(ss)} for y, ss in years]
+    bare_periods = _links(periods)
     pages: list[Page] = []
     for y, ss in years:
         months = _by_month(ss) if len(ss) > YEAR_LIMIT else []
         month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{base}{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
         ctx = dict(extra, title=f"{name}: {y}", heading=name, subheading=str(y), stories=[] if months else ss,
-                   periods=periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
+                   periods=bare_periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
         pages.append(Page(f"{base}{y}/", template, ctx, kind + "-year"))
+        bare_months = _links(month_links)
         for m, ms in months:
             ctx = dict(extra, title=f"{name}: {y}-{m:02d}", heading=name, subheading=f"{y}-{m:02d}", stories=ms,
-                       periods=periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
+                       periods=bare_periods, months=bare_months, current=str(y), root_url=base, listing_kind=kind)
             pages.append(Page(f"{base}{y}/{m:02d}/", template, ctx, kind + "-month"))
     if "sentences" in extra:  # each page carries only its own stories' sentences
         for p in pages:
@@ -145,17 +158,18 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
 def _date_archives(model: SiteModel) -> list[Page]:
     pages = []
     years = _by_year(model.stories)
-    year_links = [{"label": str(y), "url": f"{y}/", "count": len(ss)} for y, ss in years]
+    year_links = [{"label": str(y), "url": f"{y}/"} for y, _ in years]  # no counts (module doc); the front page has them
     for y, ss in years:
         months = _by_month(ss)
         month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
         pages.append(Page(f"{y}/", "archive.html", {
             "title": f"Archive {y}", "heading": str(y), "year": y, "periods": year_links, "months": month_links,
             "stories": ss if len(ss) <= YEAR_LIMIT else [], "current": str(y)}, "year"))
+        bare_months = _links(month_links)
         for m, ms in months:
             pages.append(Page(f"{y}/{m:02d}/", "archive.html", {
                 "title": f"Archive {y}-{m:02d}", "heading": ms[0].date.strftime("%B %Y"), "year": y, "month": m,
-                "periods": year_links, "months": month_links, "stories": ms, "current": str(y)}, "month"))
+                "periods": year_links, "months": bare_months, "stories": ms, "current": str(y)}, "month"))
     return pages
 
 

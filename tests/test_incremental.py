@@ -8,6 +8,7 @@ build's output must be byte-identical to a clean build of the same input.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -129,6 +130,33 @@ def test_one_edit_renders_few_pages(tmp_path: Path):
     assert inc.rendered_bodies == 1
     assert 0 < inc.rendered_pages < first.rendered_pages / 2
     assert inc.written < first.written / 2
+
+
+def test_new_article_leaves_other_years_pages_alone(tmp_path: Path):
+    """DESIGN: an old archive page keeps its content when new articles arrive.
+
+    Every page of another year (date archives, section, tag and entity
+    listings) must keep its bytes, and so not be rewritten; the pages of the
+    new article's own year and the newest pages do change.
+    """
+    rng = random.Random(11)
+    root = tmp_path / "archive"
+    make(root, rng, 60)
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    before = snapshot(out)
+    (root / "content/articles/late.md").write_text(
+        "---\ntitle: Late news\ndate: 2021-12-30\nsection: Politics\ntags: [budget]\n---\n"
+        "Anna Berg met officials from France and Germany.\n")
+    inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    after = snapshot(out)
+    changed = {k for k in after if before.get(k) != after[k]}
+    old_years = [k for k in before if re.search(r"(^|/)20(19|20)/", k)]
+    assert any(k.startswith("countries/france/20") for k in old_years)
+    assert any(k.startswith("sections/") for k in old_years)
+    assert [k for k in old_years if k in changed] == []
+    assert {"index.html", "2021/index.html", "2021/12/index.html", "countries/france/index.html"} <= changed
+    assert inc.written == len(changed)
 
 
 def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
