@@ -295,6 +295,8 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
         known = warm.stories.get(key) if warm else None
         if known is not None and (known[1] == history.fp or history.still_valid(known[1], _text_of(loaded, a))):
             st, linked_with[i] = known
+            if st.article is None:  # read from the memo, which leaves the article out: this build's own
+                st.article = a
             kept[i] = st if st.article is a else replace(st, article=a)
             a.body = ""
             if st.html.fallback is None:  # its HTML comes from the body cache; if that entry is damaged:
@@ -628,7 +630,9 @@ def _build(opts: BuildOptions) -> BuildResult:
             if staging.copy(rel, src):
                 changed.append(rel)
         t = mark("write pages", t)
-        _run_late_stages(model, loaded, staging, opts, timings)
+        # the memo describes the inputs, not the site: it is written while Pagefind runs
+        save_memo = partial(memo_mod.save, cache, memo) if opts.warm is None else None
+        _run_late_stages(model, loaded, staging, opts, timings, beside=save_memo)
         t = time.perf_counter()
         build_id = digest(inputs, time.time_ns())
         stats = staging.commit(build_id=build_id)
@@ -640,9 +644,6 @@ def _build(opts: BuildOptions) -> BuildResult:
     if opts.warm is not None:
         opts.warm.paths = set(staging.paths)
     cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
-    if opts.warm is None:
-        memo_mod.save(cache, memo)
-        t = mark("memo", t)
     cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
                                                   "files": files, "pages": len(pages)})
     return BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
@@ -656,7 +657,7 @@ def _build(opts: BuildOptions) -> BuildResult:
 
 
 def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOptions,
-                     timings: dict[str, float]) -> None:
+                     timings: dict[str, float], beside: Callable[[], None] | None = None) -> None:
     """Feeds, sitemap and the search index, the index on a thread of its own.
 
     The index stage spends most of its time waiting for Pagefind, a separate
@@ -664,7 +665,9 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
     feeds and sitemap meanwhile use the other core. The two sides add
     different files to the staging folder (its counters take a lock). The
     index thread is always waited for, so a failure on either side leaves
-    no writer behind when the staging folder is thrown away.
+    no writer behind when the staging folder is thrown away. ``beside``
+    (saving the memo) runs after the feeds and sitemap, still while
+    Pagefind works.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -679,6 +682,10 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
         for st, fn in stages:
             if st != "search index":
                 timed(st, fn)
+        if beside is not None:
+            t = time.perf_counter()
+            beside()
+            timings["memo"] = timings.get("memo", 0.0) + time.perf_counter() - t
         for f in pending:
             f.result()  # the index stage's own failure, raised here
 

@@ -68,6 +68,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def write_in_place(path: Path, data: bytes) -> None:
+    """Write a file directly, making its folder only when it is missing (the rare case)."""
+    try:
+        f = open(path, "wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "wb")
+    with f:
+        f.write(data)
+
+
 def _seal(key: str, payload: Any) -> bytes:
     body = json.dumps({"format": FORMAT, "version": __version__, "key": key, "data": payload},
                       ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
@@ -126,7 +137,18 @@ class Cache:
             return None
 
     def put_body(self, key: str, body: Any, registry: str) -> None:
-        self.write(self.body_path(key), key, dict(body_to_json(body), registry=registry))
+        """Write a body entry in place (``write_in_place``), not through a temporary file.
+
+        A cold 10,000-article build writes 10,000 of them, and creating and
+        renaming a temporary file was a third of what each cost. An entry is
+        found only by its key and is sealed with the SHA-256 of its payload,
+        so a torn one (a crash, or a second build writing the same bytes at
+        once) reads as damaged and is rendered again, never trusted.
+        """
+        try:
+            write_in_place(self.dir / self.body_path(key), _seal(key, dict(body_to_json(body), registry=registry)))
+        except OSError:
+            pass  # a cache that cannot be written only costs time
 
     def body_html(self, key: str, registry: str) -> str | None:
         """The HTML of a cached body (for ``model.Html``), None if the entry is gone or damaged."""
@@ -207,22 +229,40 @@ class Fingerprinter:
             return repr(v)
         if t is Markup:
             return "M" + hashlib.sha256(str(v).encode()).hexdigest()
-        memo = self._memo.get(id(v))
-        if memo is not None:
-            return memo[1]
+        memo = self._memo
+        known = memo.get(id(v))
+        if known is not None:
+            return known[1]
         if t is dict or t is list or t is tuple:
-            fp = self._fp
-            # plain keys and values inline: one call per container, not per leaf
+            # plain loops with leaves and already-hashed objects inline: this runs for
+            # every value of every page's context (13,000 pages at 10,000 articles), so
+            # a call per leaf or per known story was a third of an add-one build's hashing
+            parts: list[str] = []
+            add = parts.append
+            leaves = _LEAVES
             if t is dict:
-                out = "{" + ",".join(f"{k!r}:{x!r}" if type(k) in _LEAVES and type(x) in _LEAVES
-                                     else f"{fp(k)}:{fp(x)}" for k, x in v.items()) + "}"
+                for k, x in v.items():
+                    tk, tx = type(k), type(x)
+                    if tx in leaves:
+                        xs = repr(x)
+                    else:
+                        hit = memo.get(id(x))
+                        xs = hit[1] if hit is not None else self._fp(x)
+                    add(f"{k!r}:{xs}" if tk in leaves else f"{self._fp(k)}:{xs}")
+                out = "{" + ",".join(parts) + "}"
             else:
-                out = "[" + ",".join(repr(x) if type(x) in _LEAVES else fp(x) for x in v) + "]"
+                for x in v:
+                    if type(x) in leaves:
+                        add(repr(x))
+                    else:
+                        hit = memo.get(id(x))
+                        add(hit[1] if hit is not None else self._fp(x))
+                out = "[" + ",".join(parts) + "]"
             if len(out) > 256:  # a page's context, a long list: keep the digest, not the string
                 out = ("D" if t is dict else "L") + hashlib.sha256(out.encode()).hexdigest()
             # the memo holds v, so its id cannot be reused meanwhile; a list or dict shared by
             # many pages (navigation) is hashed once
-            self._memo[id(v)] = (v, out)
+            memo[id(v)] = (v, out)
             return out
         if t is Html:
             return "H" + v.key

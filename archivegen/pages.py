@@ -26,6 +26,7 @@ from .trends import context as trends_context
 from .model import SiteModel, Story, group_slug
 
 YEAR_LIMIT = 200  # stories on a year page before it splits into months
+NAV_SECTIONS = 8  # sections in the menu on every page
 
 
 @dataclass(slots=True)
@@ -44,9 +45,11 @@ class Page:
 
 def plan(model: SiteModel) -> list[Page]:
     pages: list[Page] = []
-    # plain names only: a Group would tie every page to every story of its section
-    nav = [{"slug": g.slug, "name": g.name}
-           for g in sorted(model.sections.values(), key=lambda g: (-len(g.stories), g.name))[:8]]
+    # plain names only: a Group would tie every page to every story of its section. The eight
+    # largest sections, in name order: listed by size, two sections trading places would change
+    # the menu on every page of the site, and an incremental build would rewrite them all
+    largest = sorted(model.sections.values(), key=lambda g: (-len(g.stories), g.name))[:NAV_SECTIONS]
+    nav = [{"slug": g.slug, "name": g.name} for g in sorted(largest, key=lambda g: g.name.casefold())]
     common = {"nav_sections": nav}
     pages.append(_home(model))
     pages.extend(_articles(model))

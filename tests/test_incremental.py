@@ -159,6 +159,30 @@ def test_new_article_leaves_other_years_pages_alone(tmp_path: Path):
     assert inc.written == len(changed)
 
 
+def test_sections_trading_places_leave_other_pages_alone(tmp_path: Path):
+    """The menu lists the largest sections by name, so when one section overtakes another
+    the pages that do not show the new article keep their bytes."""
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "archive.yaml").write_text("title: T\n")
+
+    def article(name: str, section: str, day: int) -> None:
+        (root / f"content/articles/{name}.md").write_text(
+            f"---\ntitle: {name}\ndate: 2020-03-{day:02d}\nsection: {section}\n---\nText of {name}.\n")
+
+    for i, section in enumerate(["Sport", "Sport", "Sport", "Arts", "Arts"]):
+        article(f"old{i}", section, i + 1)
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    old_page = (out / "2020/03/01/old0/index.html").read_text()
+    menu = re.search(r'<nav class="wrap site-nav".*?</nav>', old_page, re.S).group(0)
+    assert menu.index(">Arts<") < menu.index(">Sport<")
+    for i in range(3):  # Arts now has more articles than Sport
+        article(f"new{i}", "Arts", 20 + i)
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert (out / "2020/03/01/old0/index.html").read_text() == old_page
+
+
 def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
     import archivegen.build as build_module
 

@@ -144,20 +144,30 @@ elif point == "cache-write":
     count = [0]
     def atomic_write(path, data):
         count[0] += 1
-        if count[0] == 5:
+        if count[0] == 2:
             import tempfile
             fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, prefix=".tmp-")
             os.write(fd, data[: len(data) // 2])
             die()
         return real_atomic(path, data)
     cache.atomic_write = atomic_write
+elif point == "body-write":  # body entries are written in place: leave a torn one
+    real_in_place = cache.write_in_place
+    count = [0]
+    def write_in_place(path, data):
+        count[0] += 1
+        if count[0] == 2:  # three articles change: die writing the second
+            real_in_place(path, data[: len(data) // 2])
+            die()
+        return real_in_place(path, data)
+    cache.write_in_place = write_in_place
 from archivegen.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
 @pytest.mark.parametrize("point", ["mid-write", "before-swap", "after-exchange", "between-renames", "removing-old",
-                                   "cache-write"])
+                                   "cache-write", "body-write"])
 def test_sigkill_at_each_step_of_the_swap(tmp_path, point):
     root = big_archive(tmp_path / "archive", n=20)
     out = root / "site"
@@ -171,7 +181,7 @@ def test_sigkill_at_each_step_of_the_swap(tmp_path, point):
     finish(root, out)
     new = site(out)
     assert new != previous
-    if point in ("mid-write", "before-swap"):
+    if point in ("mid-write", "before-swap", "body-write"):
         assert killed == previous
     elif point == "cache-write":  # a body entry (before the swap) or the build record (after it)
         assert killed in (previous, new)
