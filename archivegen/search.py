@@ -5,8 +5,9 @@ its peak grows faster than the page count (measured with pagefind 1.5.2:
 1,000 pages 93 MB, 5,000 pages 430 MB, 10,000 pages 1.7 GB). So articles
 are split by date into shards of at most ``MAX_SHARD_PAGES`` pages (one per
 year; a bigger year splits into runs of whole months, a month too big on its
-own into runs of days; the newest month is always a shard of its own, so
-the common change, a new article, re-indexes a month and not a year),
+own into runs of days; the newest day and the rest of the newest month are
+shards of their own, so the common change, a new article, re-indexes a day
+and not a year),
 plus one shard for the entity pages. A 100,000-article archive then indexes
 in a few hundred megabytes per process, ``MAX_PARALLEL`` processes at a time.
 
@@ -113,17 +114,21 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
         if stories:
             shards.append(_article_shard("articles", stories))
         return shards
-    # the newest month is a shard of its own: new articles land there, so adding
-    # one re-indexes a month of pages, not a year (at the cost of one more shard)
-    k = 0
-    while k < len(stories) and (stories[k].date.year, stories[k].date.month) == (stories[0].date.year, stories[0].date.month):
-        k += 1
-    if 0 < k < len(stories):
-        latest, stories = stories[:k], stories[k:]
-        if len(latest) <= max_pages:
-            shards.append(_article_shard(f"{latest[0].date:%Y-%m}", latest))
-        else:
-            shards.extend(_runs(_days(latest), max_pages))
+    # the newest day is a shard of its own, and the rest of the newest month another: new
+    # articles land on the newest day, so adding one re-indexes a day of pages, not a month
+    # or a year, and the day after, the month (at the cost of two more, small, shards)
+    if stories:
+        newest = stories[0].date
+        day = _leading(stories, lambda d: d.date() == newest.date())
+        month = _leading(stories, lambda d: (d.year, d.month) == (newest.year, newest.month))
+        if month < len(stories):  # more than one month in all
+            if 0 < day < month:
+                shards.append(_article_shard(f"{newest:%Y-%m-%d}", stories[:day]))
+            latest, stories = stories[(day if day < month else 0):month], stories[month:]
+            if len(latest) <= max_pages:
+                shards.append(_article_shard(f"{latest[0].date:%Y-%m}", latest))
+            else:
+                shards.extend(_runs(_days(latest), max_pages))
     for year, ys in groupby(stories, key=lambda s: s.date.year):
         ys = list(ys)
         if len(ys) <= max_pages:
@@ -141,6 +146,14 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
                 units.extend(_days(list(reversed(ms))))
         shards.extend(_runs(units, max_pages))
     return shards
+
+
+def _leading(stories: list[Any], same: Any) -> int:
+    """How many stories (newest first) from the start have a date for which ``same`` holds."""
+    k = 0
+    while k < len(stories) and same(stories[k].date):
+        k += 1
+    return k
 
 
 def _days(stories: list[Any]) -> list[tuple[str, list[Any]]]:

@@ -40,7 +40,7 @@ def test_shards_are_written_per_year_plus_entities(searchable):
                     reverse=True)
     newest = months[0]
     years = sorted({y for y, m in months if (y, m) != newest}, reverse=True)
-    # the newest month is a shard of its own (a new article re-indexes only it), then one per year, newest first
+    # the newest month (one day here) is a shard of its own (a new article re-indexes only it), then one per year
     assert names[1:] == ["-".join(newest), *years]
     for s in m["shards"]:
         folder = searchable / "pagefind" / s["name"]
@@ -212,6 +212,12 @@ def test_plan_single_and_defaults():
     dates.append(datetime(2002, 3, 5, tzinfo=utc))  # a new article opens a new month: its own shard
     assert [s.name for s in plan_shards(_model(dates))] == ["entities", "2002-03", "2002", "2001", "2000"]
     assert [s.name for s in plan_shards(_model(dates[:1]))] == ["entities", "2000"]  # one month in all: no split
+    # a later day of that month: the newest day is a shard of its own beside the rest of its month
+    dates += [datetime(2002, 3, 9, 8, tzinfo=utc), datetime(2002, 3, 9, 17, tzinfo=utc)]
+    shards = plan_shards(_model(dates))
+    assert [s.name for s in shards] == ["entities", "2002-03-09", "2002-03", "2002", "2001", "2000"]
+    assert [len(s.pages) for s in shards[1:3]] == [2, 1]
+    assert shards[1].start == "2002-03-09" and shards[2].end == "2002-03-05"
     assert MAX_SHARD_PAGES <= 5000  # peak memory per pagefind process grows faster than pages
 
 

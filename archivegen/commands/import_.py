@@ -15,7 +15,6 @@ from ..cli import add_root_option
 from ..config import load_config
 from ..content import parse_date
 from ..errors import Problems
-from ..importer import ImportOptions, import_paths, load_dates_csv
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -51,6 +50,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..importer import ImportOptions, import_paths, load_dates_csv  # here: a build need not load it
+
     if not args.date and not args.dates:
         print("archivegen import: give the articles' date with --date YYYY-MM-DD or --dates FILE.csv",
               file=sys.stderr)

@@ -16,13 +16,16 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..build import BuildOptions, Warm, build, quick_article, quick_search
 from ..cli import add_root_option, print_problems
 from ..errors import BuildFailed, ContentError, Problem
 from ..output import OutputError
-from ..server import LIVE_HEAD, EventHub, ServerThread, bind, problem_dicts
-from ..watch import Watcher
+# ..server (http.server) and ..watch (watchdog) are imported when serve runs: every
+# command's module is loaded to build the argument parser, and a build need not pay for them
+if TYPE_CHECKING:
+    from ..server import EventHub
 
 SERVE_SHARD_PAGES = 250  # small search shards: an edit re-indexes a few hundred pages, not a year
 MAX_CHANGED = 5000  # more changed files than this: every tab reloads, the event stays small
@@ -55,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print("archivegen serve: --port must be between 0 and 65535", file=sys.stderr)
         return 2
+    from ..server import EventHub, ServerThread, bind
+    from ..watch import Watcher
+
     hub = EventHub()
     try:
         server, taken = bind(args.host, args.port, out, hub)
@@ -158,6 +164,8 @@ class Session:
             self.quick(batch)
         # base_url "/": links work on whatever host and port serve got, and a
         # different port next time does not change (and re-render) every page.
+        from ..server import LIVE_HEAD
+
         opts = BuildOptions(root=self.root, out=self.out, base_url="/", drafts=self.args.drafts,
                             search=self.args.search, jobs=self.args.jobs, clean=False, progress=None if batch is None else False,
                             extra_head=LIVE_HEAD, patch=True, warm=self.warm, search_shard_pages=SERVE_SHARD_PAGES)
@@ -205,5 +213,7 @@ class Session:
         n = len(problems)
         print(f"{time.strftime('%H:%M:%S')} build failed ({n} error{'s' if n != 1 else ''}); "
               "still serving the last good site", file=sys.stderr, flush=True)
+        from ..server import problem_dicts
+
         self.hub.publish(ok=False, errors=problem_dicts(problems))
         return False
