@@ -608,7 +608,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     t = mark("plan", t)
     salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
     fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
-    fingerprints = {p.output: fp.page(p.template, p.context) for p in pages}
+    fingerprints = {p.output: fp.page(p.template, p.context, p.inputs) for p in pages}
     del fp  # its memo holds every context it hashed: let it go before the pages are rendered
     t = mark("fingerprint", t)
     published = published_build_id(out)

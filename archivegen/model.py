@@ -7,6 +7,8 @@ here renders HTML.
 
 from __future__ import annotations
 
+import functools
+
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -155,8 +157,12 @@ class SiteModel:
         return sorted(self.entities.values(), key=lambda s: (-s.count, -s.mentions, s.entity.name))[:n]
 
 
+@functools.lru_cache(maxsize=4096)
 def group_slug(name: str, kind: str) -> str:
-    """The URL slug of a section or tag name (two spellings of one name share it)."""
+    """The URL slug of a section or tag name (two spellings of one name share it).
+
+    Cached: a build asks for each story's section and tags, a few names
+    10,000 times over."""
     return slugify(name) or kind
 
 

@@ -35,6 +35,10 @@ class Page:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     kind: str = ""
+    # What the context is made from, when that is much less than the context itself: the
+    # page's fingerprint then hashes these instead (``cache.Fingerprinter``). Article pages,
+    # three quarters of a site, set it; their context must be a function of it alone.
+    inputs: tuple[Any, ...] | None = None
 
     @property
     def output(self) -> str:
@@ -52,7 +56,7 @@ def plan(model: SiteModel) -> list[Page]:
     nav = [{"slug": g.slug, "name": g.name} for g in sorted(largest, key=lambda g: g.name.casefold())]
     common = {"nav_sections": nav}
     pages.append(_home(model))
-    pages.extend(_articles(model))
+    pages.extend(_articles(model, nav))
     pages.extend(_date_archives(model))
     for g in model.sections.values():
         pages.extend(_dated_listing(f"sections/{g.slug}/", g.stories, g.name, "section", {"group": g}))
@@ -84,13 +88,15 @@ def _home(model: SiteModel) -> Page:
     }, "home")
 
 
-def _articles(model: SiteModel) -> list[Page]:
+def _articles(model: SiteModel, nav: list[dict[str, str]]) -> list[Page]:
+    """One page per story. Its context is made from the story, its two neighbours, the
+    entities of its box and the menu, and nothing else: those are the page's ``inputs``."""
     pages = []
     ordered = model.stories  # newest first
     for i, s in enumerate(ordered):
         newer = ordered[i - 1] if i > 0 else None
         older = ordered[i + 1] if i + 1 < len(ordered) else None
-        counts = Counter(m.key for m in s.mentions)
+        counts = Counter(m.key for m in s.mentions)  # the story's own mentions: part of the story
         box = []
         for key in s.entity_keys:
             st = model.entities.get(key)
@@ -107,7 +113,8 @@ def _articles(model: SiteModel) -> list[Page]:
             "older": older,
             "section_slug": group_slug(s.article.section, "section") if s.article.section else "",
             "tag_links": [(group_slug(t, "tag"), t) for t in dict.fromkeys(s.article.tags)],
-        }, "article"))
+            "nav_sections": nav,
+        }, "article", inputs=(s, newer, older, tuple(b["entity"] for b in box), nav)))
     return pages
 
 

@@ -238,3 +238,18 @@ def test_sanitized_output_is_well_formed_and_scriptless(body):
     errors, stack = balanced_delta(html)
     assert errors == [] and stack == [], html
     assert "<script" not in html.lower()
+
+
+@given(st.lists(st.one_of(st.text(), st.binary(), st.integers()), max_size=6))
+def test_digest_is_the_hash_of_separated_parts(parts):
+    """cache.digest joins all-text parts in one piece; the result must be the documented
+    hash of each part followed by a unit separator, whatever the parts."""
+    import hashlib
+
+    from archivegen.cache import digest
+
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8"))
+        h.update(b"\x1f")
+    assert digest(*parts) == h.hexdigest()

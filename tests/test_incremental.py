@@ -183,6 +183,23 @@ def test_sections_trading_places_leave_other_pages_alone(tmp_path: Path):
     assert (out / "2020/03/01/old0/index.html").read_text() == old_page
 
 
+def test_person_named_only_in_front_matter_updates_the_article_page(tmp_path: Path):
+    """An article page's fingerprint hashes its inputs (``Page.inputs``), not its context: the
+    entities of its box must be among them, or a person the text never names (listed in
+    front matter only) would keep their old description on the page."""
+    root = tmp_path / "archive"
+    make(root, random.Random(3), 4)
+    (root / "content/articles/fm.md").write_text(
+        "---\ntitle: Front matter only\ndate: 2020-05-05\npeople: [anna-berg]\n---\nNo names in this text.\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    page = out / "2020/05/05/front-matter-only/index.html"
+    assert "Finance minister" in page.read_text()
+    (root / "content/people/anna-berg.md").write_text(person_file("Anna Berg", "Deputy prime minister"))
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert "Deputy prime minister" in page.read_text()
+
+
 def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
     import archivegen.build as build_module
 
