@@ -603,61 +603,98 @@ def _build(opts: BuildOptions) -> BuildResult:
     check_out_dir(out, root, opts.clean)
     stories, body_keys, rendered_bodies = render_stories(loaded, progress, opts.jobs, cache, memo)
     t = mark("render bodies", t)
-    model = build_model(loaded.config, stories, loaded.registry)
-    pages = plan(model)
-    t = mark("plan", t)
-    salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
-    fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
-    fingerprints = {p.output: fp.page(p.template, p.context, p.inputs) for p in pages}
-    del fp  # its memo holds every context it hashed: let it go before the pages are rendered
-    t = mark("fingerprint", t)
-    published = published_build_id(out)
-    page_cache = cache.read("pages.json", "pages") or {}
-    previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
-    staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
-    # what pages, feeds and search use to tell what changed without reading files
-    staging.fingerprints, staging.previous = fingerprints, previous or {}
+    # the memo is complete now and describes the inputs, not the site: a child writes it
+    # while this process plans and writes (waited for at the end, whatever happens)
+    memo_writer = _in_child(partial(memo_mod.save, cache, memo)) if opts.warm is None else None
     try:
-        write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
-                        extra_head=opts.extra_head, jobs=opts.jobs)
-        # article pages first: only they show bodies, which are released before the rest (release_html)
-        rendered_pages, changed = write([p for p in pages if p.kind == "article"], label="writing articles")
-        release_html(stories)
-        n, more = write([p for p in pages if p.kind != "article"])
-        rendered_pages += n
-        changed += more
-        for rel, src in loaded.theme.static_files().items():
-            if staging.copy(rel, src):
-                changed.append(rel)
-        t = mark("write pages", t)
-        # the memo describes the inputs, not the site: it is written while Pagefind runs
-        save_memo = partial(memo_mod.save, cache, memo) if opts.warm is None else None
-        _run_late_stages(model, loaded, staging, opts, timings, beside=save_memo)
-        t = time.perf_counter()
-        build_id = digest(inputs, time.time_ns())
-        stats = staging.commit(build_id=build_id)
-        t = mark("swap", t)
-    except BaseException:
-        staging.abort()
-        raise
-    files = len(staging.paths) + 1
-    if opts.warm is not None:
-        opts.warm.paths = set(staging.paths)
-    cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
-    cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
-                                                  "files": files, "pages": len(pages)})
-    return BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
-                       removed=stats.removed, seconds=time.perf_counter() - t0, warnings=loaded.problems.warnings,
-                       timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
-                       changed=sorted(set(changed) | set(staging.changed)),
-                       state=BuildState(loaded, {p.context["article"].path: p for p in pages if p.kind == "article"},
-                                        out, opts.extra_head, model=model,
-                                        search_pages=(opts.search_shard_pages if opts.search and loaded.config.search
-                                                      and opts.patch else None)))
+        model = build_model(loaded.config, stories, loaded.registry)
+        pages = plan(model)
+        t = mark("plan", t)
+        salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
+        fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
+        fingerprints = {p.output: fp.page(p.template, p.context, p.inputs) for p in pages}
+        del fp  # its memo holds every context it hashed: let it go before the pages are rendered
+        t = mark("fingerprint", t)
+        published = published_build_id(out)
+        page_cache = cache.read("pages.json", "pages") or {}
+        previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
+        staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
+        # what pages, feeds and search use to tell what changed without reading files
+        staging.fingerprints, staging.previous = fingerprints, previous or {}
+        try:
+            write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
+                            extra_head=opts.extra_head, jobs=opts.jobs)
+            # article pages first: only they show bodies, which are released before the rest (release_html)
+            rendered_pages, changed = write([p for p in pages if p.kind == "article"], label="writing articles")
+            release_html(stories)
+            n, more = write([p for p in pages if p.kind != "article"])
+            rendered_pages += n
+            changed += more
+            for rel, src in loaded.theme.static_files().items():
+                if staging.copy(rel, src):
+                    changed.append(rel)
+            t = mark("write pages", t)
+            _run_late_stages(model, loaded, staging, opts, timings)
+            t = time.perf_counter()
+            build_id = digest(inputs, time.time_ns())
+            stats = staging.commit(build_id=build_id)
+            t = mark("swap", t)
+        except BaseException:
+            staging.abort()
+            raise
+        files = len(staging.paths) + 1
+        if opts.warm is not None:
+            opts.warm.paths = set(staging.paths)
+        cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
+        cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
+                                                      "files": files, "pages": len(pages)})
+        result = BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
+                           removed=stats.removed, seconds=time.perf_counter() - t0, warnings=loaded.problems.warnings,
+                           timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
+                           changed=sorted(set(changed) | set(staging.changed)),
+                           state=BuildState(loaded, {p.context["article"].path: p for p in pages if p.kind == "article"},
+                                            out, opts.extra_head, model=model,
+                                            search_pages=(opts.search_shard_pages if opts.search and loaded.config.search
+                                                          and opts.patch else None)))
+    finally:
+        if memo_writer is not None:
+            t = time.perf_counter()
+            memo_writer()
+            timings["memo"] = time.perf_counter() - t
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _in_child(work: Callable[[], None]) -> Callable[[], None]:
+    """Run ``work`` in a forked child; return the function that waits for it.
+
+    For work that only writes a file of its own (the memo: 0.1 s of an
+    add-one build) and needs nothing back. The child has this process's
+    memory as it was at the fork, so it sees a consistent state whatever
+    the build does meanwhile. It leaves without running any cleanup of
+    this process (``os._exit``). Without fork, the work is done here.
+    """
+    try:
+        pid = os.fork()
+    except (AttributeError, OSError):
+        work()
+        return lambda: None
+    if pid == 0:
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+
+    def wait() -> None:
+        os.waitpid(pid, 0)
+
+    return wait
 
 
 def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOptions,
-                     timings: dict[str, float], beside: Callable[[], None] | None = None) -> None:
+                     timings: dict[str, float]) -> None:
     """Feeds, sitemap and the search index, the index on a thread of its own.
 
     The index stage spends most of its time waiting for Pagefind, a separate
@@ -665,9 +702,7 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
     feeds and sitemap meanwhile use the other core. The two sides add
     different files to the staging folder (its counters take a lock). The
     index thread is always waited for, so a failure on either side leaves
-    no writer behind when the staging folder is thrown away. ``beside``
-    (saving the memo) runs after the feeds and sitemap, still while
-    Pagefind works.
+    no writer behind when the staging folder is thrown away.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -682,10 +717,6 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
         for st, fn in stages:
             if st != "search index":
                 timed(st, fn)
-        if beside is not None:
-            t = time.perf_counter()
-            beside()
-            timings["memo"] = timings.get("memo", 0.0) + time.perf_counter() - t
         for f in pending:
             f.result()  # the index stage's own failure, raised here
 

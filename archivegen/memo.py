@@ -178,6 +178,9 @@ def save(cache: Cache, warm: Any) -> None:
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a memo that cannot be written only costs time
+    except BaseException:  # interrupted: leave no temporary file behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _dumps(value: Any) -> str:

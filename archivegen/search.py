@@ -87,7 +87,9 @@ def pagefind_binary() -> Path:
     return Path(pagefind_bin.get_executable())
 
 
+@functools.lru_cache(maxsize=1)
 def pagefind_version() -> str:
+    """The indexer's version, part of every shard's hash (asked once per shard: cached)."""
     try:
         from importlib.metadata import version
 
