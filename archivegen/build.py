@@ -333,7 +333,8 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 pool.close()
                 pool.join()
             _WORK.clear()
-    html_keys = [linked_key(k, r) for k, r in zip(keys, linked_with)]
+    html_keys = [kept[i].html.key if i in kept else linked_key(k, r)  # a kept story knows its key
+                 for i, (k, r) in enumerate(zip(keys, linked_with))]
     on_disk = cache is not None and cache.enabled
     stories = [kept[i] if i in kept else
                story_from(a, rb, html_keys[i], load=partial(cache.body_html, keys[i], linked_with[i]) if on_disk
@@ -458,7 +459,7 @@ def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem
     problems: list[Problem] = []
     for i in indices:
         page = pages[i]
-        ctx = dict(page.context, extra_head=extra_head)
+        ctx = dict(page.full_context(), extra_head=extra_head)
         try:
             html = theme.render(page.template, ctx, page.url)
         except TemplateFailure as exc:
@@ -652,7 +653,7 @@ def _build(opts: BuildOptions) -> BuildResult:
                            removed=stats.removed, seconds=time.perf_counter() - t0, warnings=loaded.problems.warnings,
                            timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
                            changed=sorted(set(changed) | set(staging.changed)),
-                           state=BuildState(loaded, {p.context["article"].path: p for p in pages if p.kind == "article"},
+                           state=BuildState(loaded, {p.inputs[0].article.path: p for p in pages if p.kind == "article"},  # inputs[0]: its story
                                             out, opts.extra_head, model=model,
                                             search_pages=(opts.search_shard_pages if opts.search and loaded.config.search
                                                           and opts.patch else None)))
@@ -786,7 +787,7 @@ def quick_article(state: BuildState, path: Path) -> list[str] | None:
     if state.renderer is None:
         state.renderer = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
     story = story_from(article, state.renderer.render(article))
-    ctx = dict(page.context, title=story.title, story=story, article=article, body=story.html,
+    ctx = dict(page.full_context(), title=story.title, story=story, article=article, body=story.html,
                extra_head=state.extra_head)
     try:
         html = loaded.theme.render(page.template, ctx, page.url)

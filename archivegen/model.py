@@ -184,10 +184,10 @@ def build_model(config: Config, stories: list[Story], registry: Any) -> SiteMode
 
     stats: dict[str, EntityStats] = {}
     for s in stories:
-        counts: Counter[str] = Counter()
+        counts: dict[str, int] = {}  # plain dicts: a Counter per story was a third of this loop
         sentences: dict[str, str] = {}
         for m in s.mentions:
-            counts[m.key] += 1
+            counts[m.key] = counts.get(m.key, 0) + 1
             sentences.setdefault(m.key, m.sentence)
         for key in s.entity_keys:
             entity = registry.get(key)

@@ -13,10 +13,10 @@ content, and an incremental build would re-render and re-upload them all.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import groupby
-from typing import Any
+from typing import Any, Callable
 
 import markdown
 from markupsafe import Markup
@@ -39,6 +39,18 @@ class Page:
     # page's fingerprint then hashes these instead (``cache.Fingerprinter``). Article pages,
     # three quarters of a site, set it; their context must be a function of it alone.
     inputs: tuple[Any, ...] | None = None
+    # Makes the rest of the context when the page is rendered (``full_context``): an article
+    # page's is made only if the page is, which an incremental build seldom needs.
+    make: Callable[[], dict[str, Any]] | None = None
+
+    def full_context(self) -> dict[str, Any]:
+        """The template context, made now if the planner deferred it (``make``)."""
+        if self.make is not None:
+            made = self.make()
+            for k, v in self.context.items():  # what plan() set for every page, unless made
+                made.setdefault(k, v)
+            self.context, self.make = made, None
+        return self.context
 
     @property
     def output(self) -> str:
@@ -90,32 +102,41 @@ def _home(model: SiteModel) -> Page:
 
 def _articles(model: SiteModel, nav: list[dict[str, str]]) -> list[Page]:
     """One page per story. Its context is made from the story, its two neighbours, the
-    entities of its box and the menu, and nothing else: those are the page's ``inputs``."""
+    entities of its box and the menu, and nothing else: those are the page's ``inputs``,
+    and the context itself is made only when the page is rendered (``Page.make``)."""
     pages = []
     ordered = model.stories  # newest first
+    stats = model.entities
     for i, s in enumerate(ordered):
         newer = ordered[i - 1] if i > 0 else None
         older = ordered[i + 1] if i + 1 < len(ordered) else None
-        counts = Counter(m.key for m in s.mentions)  # the story's own mentions: part of the story
-        box = []
-        for key in s.entity_keys:
-            st = model.entities.get(key)
-            if st is not None:
-                box.append({"entity": st.entity, "count": counts.get(key, 0)})
-        pages.append(Page(s.url_path, "article.html", {
-            "title": s.title,
-            "story": s,
-            "article": s.article,
-            "body": s.html,
-            "people": [b for b in box if b["entity"].kind == "person"],
-            "countries": [b for b in box if b["entity"].kind == "country"],
-            "newer": newer,
-            "older": older,
-            "section_slug": group_slug(s.article.section, "section") if s.article.section else "",
-            "tag_links": [(group_slug(t, "tag"), t) for t in dict.fromkeys(s.article.tags)],
-            "nav_sections": nav,
-        }, "article", inputs=(s, newer, older, tuple(b["entity"] for b in box), nav)))
+        keys = [key for key in s.entity_keys if key in stats]
+        box = tuple(stats[key].entity for key in keys)
+        page = Page(s.url_path, "article.html", {"nav_sections": nav}, "article", inputs=(s, newer, older, box, nav))
+        page.make = partial(_article_context, s, newer, older, list(zip(keys, box)))
+        pages.append(page)
     return pages
+
+
+def _article_context(s: Story, newer: Story | None, older: Story | None,
+                     box: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An article page's context; ``box``: (entity key, Entity) in the order the story names them."""
+    counts: dict[str, int] = {}
+    for m in s.mentions:  # the story's own mentions: part of the story
+        counts[m.key] = counts.get(m.key, 0) + 1
+    entries = [{"entity": e, "count": counts.get(key, 0)} for key, e in box]
+    return {
+        "title": s.title,
+        "story": s,
+        "article": s.article,
+        "body": s.html,
+        "people": [b for b in entries if b["entity"].kind == "person"],
+        "countries": [b for b in entries if b["entity"].kind == "country"],
+        "newer": newer,
+        "older": older,
+        "section_slug": group_slug(s.article.section, "section") if s.article.section else "",
+        "tag_links": [(group_slug(t, "tag"), t) for t in dict.fromkeys(s.article.tags)],
+    }
 
 
 def _by_year(stories: list[Story]) -> list[tuple[int, list[Story]]]:

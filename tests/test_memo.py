@@ -146,7 +146,7 @@ def test_a_build_releases_the_bodies_and_feeds_still_carry_them(tmp_path: Path):
     for clean in (False, True):  # with the body cache, and without (--clean: rendered again)
         out = tmp_path / f"site-{clean}"
         r = build(BuildOptions(root=root, out=out, search=False, progress=False, clean=clean))
-        stories = sorted((p.context["story"] for p in r.state.article_pages.values()), key=lambda st: st.date)
+        stories = sorted((p.full_context()["story"] for p in r.state.article_pages.values()), key=lambda st: st.date)
         assert len(stories) == 3
         assert all(st.html._markup is None for st in stories[:-1])  # released
         assert stories[-1].html._markup is not None  # the site feed's one entry read it back
