@@ -93,24 +93,38 @@ def _hint_for(problem: str) -> str:
     return "check the YAML syntax of the front matter"
 
 
-def _explain(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[str, Any]:
-    """A libyaml error as plain words and the mark of the line to report."""
+def _row(mark: Any, yaml_text: str) -> int:
+    """The 0-based line of a YAML mark, counting only '\n' as our line numbers do.
+
+    libyaml also breaks lines at U+0085, U+2028 and U+2029 (and at a bare CR,
+    which ``decode`` has already turned into LF), so its own line count can
+    run past the end of the file; the mark's character offset cannot."""
+    index = getattr(mark, "index", None)
+    if isinstance(index, int) and index >= 0:
+        return yaml_text[:index].count("\n")
+    return mark.line
+
+
+def _explain(exc: yaml.MarkedYAMLError, yaml_text: str) -> tuple[str, int | None]:
+    """A libyaml error as plain words and the 0-based line to report (None: no line)."""
+    lines = yaml_text.split("\n")
     problem = exc.problem or str(exc)
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     if "quoted scalar" in context and exc.context_mark is not None:
-        return "a quoted value is never closed (the quote opens on this line)", exc.context_mark
+        return "a quoted value is never closed (the quote opens on this line)", _row(exc.context_mark, yaml_text)
     if context.startswith("while parsing a flow") and exc.context_mark is not None:
         which = "list in [brackets]" if "sequence" in context else "mapping in {braces}"
-        return f"a {which} is never closed (it opens on this line)", exc.context_mark
-    text = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+        return f"a {which} is never closed (it opens on this line)", _row(exc.context_mark, yaml_text)
+    row = _row(mark, yaml_text) if mark is not None else None
+    text = lines[row] if row is not None and row < len(lines) else ""
     if "\t" in text[: len(text) - len(text.lstrip())] or "found character '\\t'" in problem:
-        return "tab character used for indentation", mark
+        return "tab character used for indentation", row
     if "mapping values are not allowed" in problem:
-        if text[:1] in (" ", "\t") and mark is not None and mark.line > 0 and not lines[mark.line - 1].rstrip().endswith(":"):
-            return "unexpected indentation (this line is indented but the line above opens no block)", mark
-        return "an unquoted value contains ': '", mark
-    return problem, mark
+        if text[:1] in (" ", "\t") and row and not lines[row - 1].rstrip().endswith(":"):
+            return "unexpected indentation (this line is indented but the line above opens no block)", row
+        return "an unquoted value contains ': '", row
+    return problem, row
 
 
 def decode(raw: bytes, path: str) -> str:
@@ -168,8 +182,8 @@ def parse(text: str, path: str, *, required: bool = True) -> Document:
         loader._root_node = loader.get_single_node()
         meta = loader.construct_document(loader._root_node) if loader._root_node is not None else None
     except yaml.MarkedYAMLError as exc:
-        problem, mark = _explain(exc, yaml_text.split("\n"))
-        line = mark.line + 2 if mark else 1
+        problem, row = _explain(exc, yaml_text)
+        line = row + 2 if row is not None else 1
         raise ContentError(path, line, f"invalid YAML in front matter: {problem}", _hint_for(problem)) from None
     except yaml.reader.ReaderError as exc:  # a control character libyaml refuses
         line = yaml_text[: max(exc.position, 0)].count("\n") + 2
