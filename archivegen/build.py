@@ -128,15 +128,17 @@ class Warm:
 
 
 def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_theme: bool = True,
-         warm: Warm | None = None, stats: dict[str, tuple[int, int, int]] | None = None) -> Loaded:
+         warm: Warm | None = None, stats: dict[str, tuple[int, int, int]] | None = None,
+         cache_dir: Path | None = None) -> Loaded:
     """Read and validate the whole archive; raise BuildFailed on any error.
 
-    ``stats`` are file stats already taken (``inputs_fingerprint``): path -> (mtime_ns, size, inode)."""
+    ``stats`` are file stats already taken (``inputs_fingerprint``): path -> (mtime_ns, size, inode).
+    ``cache_dir``: where the built-in countries may be kept (``countries.use_cache``)."""
     from .registry import load_registry
 
     problems = Problems()
     config = load_config(root, problems, {"base_url": base_url})
-    registry = load_registry(root, problems)
+    registry = load_registry(root, problems, cache_dir=cache_dir)
     articles = load_articles(root, config, problems, drafts=drafts, memo=warm.articles if warm else None,
                              stats=stats)
     for a in articles:
@@ -598,7 +600,8 @@ def _build(opts: BuildOptions) -> BuildResult:
     # serve carries its state in memory; the command line remembers it in the cache
     from . import memo as memo_mod
     memo = opts.warm if opts.warm is not None else memo_mod.load(cache, Warm) if cache.enabled else Warm()
-    loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=memo, stats=stats)
+    loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=memo, stats=stats,
+                  cache_dir=cache.dir if cache.enabled else None)
     del stats
     t = mark("load", t)
     check_out_dir(out, root, opts.clean)
@@ -647,6 +650,9 @@ def _build(opts: BuildOptions) -> BuildResult:
         if opts.warm is not None:
             opts.warm.paths = set(staging.paths)
         cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
+        if cache.enabled:
+            from . import countries
+            countries.save_cache()
         cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
                                                       "files": files, "pages": len(pages)})
         result = BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,

@@ -371,3 +371,41 @@ def test_validation_rejects_a_city_claimed_as_not_a_country_but_without_country_
     patched_data(lambda d: d["not_countries"].__setitem__("Moscow", "city"))
     with pytest.raises(CountryDataError, match="Moscow"):
         builtin_countries()
+
+
+def _fresh_countries_module() -> None:
+    """Forget what this process built, so the next call reads or builds again."""
+    countries._PREPARED.clear()
+    countries._data.cache_clear()
+    countries._specs.cache_clear()
+    countries._ambiguities.cache_clear()
+
+
+def test_builtin_countries_are_kept_in_the_cache(tmp_path):
+    """use_cache writes the built countries once and later builds read them back unchanged;
+    a damaged entry is rebuilt, never trusted."""
+    _fresh_countries_module()
+    try:
+        expected = [e.__dict__ for e in builtin_countries()]
+        ambiguous = dict(countries.AMBIGUOUS)
+        _fresh_countries_module()
+        countries.use_cache(tmp_path)  # nothing there yet: built, then written once the build succeeded
+        entry = tmp_path / "countries.json"
+        assert [e.__dict__ for e in builtin_countries()] == expected
+        assert not entry.exists()
+        countries.save_cache()
+        assert entry.is_file()
+        _fresh_countries_module()
+        countries.use_cache(tmp_path)  # read back
+        assert "specs" in countries._PREPARED
+        assert [e.__dict__ for e in builtin_countries()] == expected
+        assert dict(countries.AMBIGUOUS) == ambiguous
+        _fresh_countries_module()
+        entry.write_bytes(entry.read_bytes().replace(b'"Russia"', b'"Rossiya"', 1))  # seal no longer matches
+        countries.use_cache(tmp_path)
+        assert "specs" not in countries._PREPARED
+        assert [e.__dict__ for e in builtin_countries()] == expected
+        countries.save_cache()
+        assert b'"Rossiya"' not in entry.read_bytes()
+    finally:
+        _fresh_countries_module()
