@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from datetime import datetime
+from functools import partial
 from importlib import util as importlib_util
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +21,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from . import structured
 from .config import Config
 from .errors import Problem, Problems
 
@@ -58,7 +60,10 @@ class Theme:
             bytecode_cache=_bytecode_cache(),
         )
         base = self._base_path = config.base_path  # url() runs ~20 times a page: worked out once
-        self.env.globals.update(site=config, base_path=base, url=self.url, abs_url=self.abs_url)
+        self.env.globals.update(site=config, base_path=base, url=self.url, abs_url=self.abs_url,
+                                ld_website=partial(structured.website, config, self.abs_url),
+                                ld_article=partial(structured.news_article, config, self.abs_url),
+                                ld_entity=partial(structured.entity, self.abs_url))
         self.env.filters.update(
             date=self.format_date, isodate=_isodate, tojson_safe=tojson_safe, urlquote=lambda s: quote(str(s), safe=""),
             thousands=lambda n: f"{n:,}",

@@ -421,3 +421,45 @@ def test_check_lists_ambiguous_mentions_it_left_unlinked(make_archive, capsys):
     captured = capsys.readouterr()
     assert re.search(r'content/articles/a\.md: note: "Jordan" left unlinked .*countries/jordan', captured.err)
     assert "1 ambiguous mention left unlinked" in captured.out
+
+
+def test_structured_data_fields_are_included_only_when_known():
+    """structured.py builds the JSON-LD head_meta.html shows; fields appear only with a value,
+    in a fixed order, with the entities the front matter lists as 'about'."""
+    from datetime import date, datetime, timezone
+    from types import SimpleNamespace as NS
+
+    from archivegen import structured
+
+    site = NS(title="Archive", description="D", language="en", publisher="")
+    abs_url = lambda p: "https://x.org/" + p  # noqa: E731
+    kerry = NS(kind="person", name="John Kerry", url_path="people/john-kerry/", wikidata="Q22316",
+               id="john-kerry", key="people/john-kerry")
+    russia = NS(kind="country", name="Russia", url_path="countries/russia/", wikidata=None, id="russia",
+                key="countries/russia")
+    when = datetime(2013, 8, 9, tzinfo=timezone.utc)
+    art = NS(title="T", date=when, updated=None, authors=[], source="Reuters", section="World", tags=["a", "b"],
+             original_url="https://src.example/1", publication="Wire", people=["john-kerry"], countries=[])
+    story = NS(summary="S", word_count=12)
+    data = structured.news_article(site, abs_url, art, story, [{"entity": kerry}, {"entity": russia}],
+                                   "https://x.org/i.jpg", "2013/08/09/t/")
+    assert list(data)[:4] == ["@context", "@type", "headline", "datePublished"]
+    assert data["author"] == [{"@type": "Organization", "name": "Reuters"}]
+    assert data["publisher"] == {"@type": "Organization", "name": "Archive", "url": "https://x.org/"}
+    assert data["image"] == ["https://x.org/i.jpg"] and data["keywords"] == "a, b" and data["wordCount"] == 12
+    assert data["isBasedOn"] == "https://src.example/1" and data["sourceOrganization"]["name"] == "Wire"
+    assert data["about"] == [{"@type": "Person", "name": "John Kerry", "url": "https://x.org/people/john-kerry/",
+                              "sameAs": "https://www.wikidata.org/wiki/Q22316"}]
+    assert data["mentions"] == [{"@type": "Country", "name": "Russia", "url": "https://x.org/countries/russia/"}]
+    bare = structured.news_article(site, abs_url, NS(**{**art.__dict__, "source": None, "section": None, "tags": [],
+                                                        "original_url": None, "publication": None, "people": []}),
+                                   NS(summary="", word_count=0), [], "", "p/")
+    assert bare["author"] == [bare["publisher"]]
+    assert not {"image", "keywords", "isBasedOn", "about", "mentions", "description", "wordCount"} & set(bare)
+    person = NS(kind="person", name="A B", url_path="people/a-b/", description="", aliases=[], wikidata=None,
+                born=date(1900, 1, 2), died=date(1980, 3, 4), iso2=None, iso3=None)
+    p = structured.entity(abs_url, person, "", "people/a-b/")
+    assert (p["birthDate"], p["deathDate"]) == ("1900-01-02", "1980-03-04") and "image" not in p
+    c = structured.entity(abs_url, NS(**{**russia.__dict__, "description": "", "aliases": ["RF"], "born": None,
+                                         "died": None, "iso2": "RU", "iso3": "RUS"}), "", "countries/russia/")
+    assert [i["value"] for i in c["identifier"]] == ["RU", "RUS"] and c["alternateName"] == ["RF"]
