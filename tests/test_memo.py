@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from archivegen import memo
 from archivegen.build import BuildOptions, Warm, build
 from archivegen.cache import Cache
@@ -48,7 +50,12 @@ def build_once(root: Path, out: Path):
     return build(BuildOptions(root=root, out=out, search=False, jobs=1, progress=False))
 
 
-def test_the_memo_spares_unchanged_articles_and_equals_a_clean_build(tmp_path):
+@pytest.mark.parametrize("child", [True, False])
+def test_the_memo_spares_unchanged_articles_and_equals_a_clean_build(tmp_path, monkeypatch, child):
+    """child=False: a large archive, whose memo the build writes itself instead of a forked child."""
+    import archivegen.build as build_module
+
+    monkeypatch.setattr(build_module, "MEMO_CHILD_MAX_ARTICLES", 1_000 if child else 0)
     root = small_archive(tmp_path / "archive", articles=5)
     out = tmp_path / "site"
     build_once(root, out)
