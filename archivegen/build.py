@@ -708,7 +708,10 @@ def _in_child(work: Callable[[], None]) -> Callable[[], None]:
             os._exit(code)
 
     def wait() -> None:
-        os.waitpid(pid, 0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # already reaped: nothing to wait for
+            pass
 
     return wait
 

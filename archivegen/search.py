@@ -44,9 +44,10 @@ import subprocess
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .errors import BuildFailed, Problem
 
@@ -150,7 +151,7 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
     return shards
 
 
-def _leading(stories: list[Any], same: Any) -> int:
+def _leading(stories: list[Any], same: Callable[[datetime], bool]) -> int:
     """How many stories (newest first) from the start have a date for which ``same`` holds."""
     k = 0
     while k < len(stories) and same(stories[k].date):
