@@ -439,19 +439,19 @@ def story_from(article: Article, rb: Any, html_key: str | None = None, *,
                load: Callable[[], str | None] | None = None, fallback: Callable[[], str] | None = None) -> Story:
     """The part of a rendered body the rest of the build uses.
 
-    Pages need only the first mention's sentence per entity, and nothing
-    after this stage needs the Markdown source or the plain text: dropping
-    them keeps a 100,000-article build within bounded memory.
+    Pages need only each entity's mention count and first sentence (the
+    story's ``tally``), and nothing after this stage needs the mention list,
+    the Markdown source or the plain text: dropping them keeps a
+    100,000-article build within bounded memory.
     """
-    seen: set[str] = set()
+    tally: dict[str, tuple[int, str]] = {}
     for m in rb.mentions:
-        if m.key in seen:
-            m.sentence = ""
-        seen.add(m.key)
+        n, sentence = tally.get(m.key, (0, m.sentence))
+        tally[m.key] = (n + 1, sentence)
     article.body = ""
     # load/fallback: how the HTML is got again once released (release_html)
     html = Html(html_key or digest("unsaved", rb.html), rb.html, load, fallback)
-    return Story(article, html, article.summary or rb.summary, rb.mentions, rb.word_count, rb.entity_keys)
+    return Story(article, html, article.summary or rb.summary, tally, rb.word_count, rb.entity_keys)
 
 
 # -- pages ----------------------------------------------------------------------

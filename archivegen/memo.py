@@ -1,7 +1,7 @@
 """What a build remembers for the next one: parsed articles and their stories.
 
 Why. Even when one article was added, a build needs every article's front
-matter (listings, entity pages, feeds) and every story's mentions (entity
+matter (listings, entity pages, feeds) and every story's mention counts (entity
 pages, "mentioned with"). Parsing 10,000 files again and reading 10,000
 cached bodies took two seconds, most of an add-one build. ``serve`` keeps
 this state in memory between builds (``build.Warm``); the command line keeps
@@ -39,7 +39,6 @@ from . import __version__
 from .cache import FORMAT, Cache, _read_or_empty, linked_key
 from .content import Article
 from .errors import Problem
-from .linker import Mention
 from .model import Html, Story
 
 ENTRY = "memo.json"
@@ -97,12 +96,12 @@ def article_from_json(d: dict[str, Any]) -> Article:
 
 def story_to_json(st: Story) -> dict[str, Any]:
     return {"summary": st.summary, "word_count": st.word_count, "entity_keys": st.entity_keys,
-            "mentions": [[m.start, m.end, m.text, m.key, m.kind, m.linked, m.sentence] for m in st.mentions]}
+            "tally": {key: [n, sentence] for key, (n, sentence) in st.tally.items()}}
 
 
 def story_from_json(d: dict[str, Any], html: Html) -> Story:
-    mentions = [Mention(*m) for m in d["mentions"]]
-    return Story(None, html, str(d["summary"]), mentions, int(d["word_count"]),  # type: ignore[arg-type]
+    tally = {str(key): (int(n), str(sentence)) for key, (n, sentence) in d["tally"].items()}
+    return Story(None, html, str(d["summary"]), tally, int(d["word_count"]),  # type: ignore[arg-type]
                  [str(k) for k in d["entity_keys"]])
 
 

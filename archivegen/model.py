@@ -77,7 +77,9 @@ class Story:
     article: Article
     html: Html
     summary: str
-    mentions: list[Any]  # render.Mention
+    # entity key -> (mentions in this story, the sentence of the first): all that pages,
+    # entity statistics and the memo need of the linker's mention list
+    tally: dict[str, tuple[int, str]]
     word_count: int
     entity_keys: list[str] = field(default_factory=list)  # in order of first mention, then front matter
 
@@ -184,18 +186,15 @@ def build_model(config: Config, stories: list[Story], registry: Any) -> SiteMode
 
     stats: dict[str, EntityStats] = {}
     for s in stories:
-        counts: dict[str, int] = {}  # plain dicts: a Counter per story was a third of this loop
-        sentences: dict[str, str] = {}
-        for m in s.mentions:
-            counts[m.key] = counts.get(m.key, 0) + 1
-            sentences.setdefault(m.key, m.sentence)
+        tally = s.tally
         for key in s.entity_keys:
             entity = registry.get(key)
             if entity is None:
                 continue
+            count, sentence = tally.get(key, (0, ""))
             st = stats.setdefault(key, EntityStats(entity))
-            st.appearances.append(Appearance(s, counts.get(key, 0), sentences.get(key, "")))
-            st.mentions += counts.get(key, 0)
+            st.appearances.append(Appearance(s, count, sentence))
+            st.mentions += count
     _relate(stats, stories, len(stories))
     return SiteModel(config, stories, registry, dict(sorted(sections.items())), dict(sorted(tags.items())),
                      dict(sorted(stats.items())))

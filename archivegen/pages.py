@@ -121,10 +121,8 @@ def _articles(model: SiteModel, nav: list[dict[str, str]]) -> list[Page]:
 def _article_context(s: Story, newer: Story | None, older: Story | None,
                      box: list[tuple[str, Any]]) -> dict[str, Any]:
     """An article page's context; ``box``: (entity key, Entity) in the order the story names them."""
-    counts: dict[str, int] = {}
-    for m in s.mentions:  # the story's own mentions: part of the story
-        counts[m.key] = counts.get(m.key, 0) + 1
-    entries = [{"entity": e, "count": counts.get(key, 0)} for key, e in box]
+    tally = s.tally  # the story's own mentions: part of the story
+    entries = [{"entity": e, "count": tally.get(key, (0, ""))[0]} for key, e in box]
     return {
         "title": s.title,
         "story": s,
