@@ -129,16 +129,16 @@ class Warm:
 
 def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_theme: bool = True,
          warm: Warm | None = None, stats: dict[str, tuple[int, int, int]] | None = None,
-         cache_dir: Path | None = None) -> Loaded:
+         cache: Cache | None = None) -> Loaded:
     """Read and validate the whole archive; raise BuildFailed on any error.
 
     ``stats`` are file stats already taken (``inputs_fingerprint``): path -> (mtime_ns, size, inode).
-    ``cache_dir``: where the built-in countries may be kept (``countries.use_cache``)."""
+    ``cache``: where the built-in countries may be kept (``countries.use_cache``)."""
     from .registry import load_registry
 
     problems = Problems()
     config = load_config(root, problems, {"base_url": base_url})
-    registry = load_registry(root, problems, cache_dir=cache_dir)
+    registry = load_registry(root, problems, cache=cache)
     articles = load_articles(root, config, problems, drafts=drafts, memo=warm.articles if warm else None,
                              stats=stats)
     for a in articles:
@@ -606,7 +606,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     from . import memo as memo_mod
     memo = opts.warm if opts.warm is not None else memo_mod.load(cache, Warm) if cache.enabled else Warm()
     loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=memo, stats=stats,
-                  cache_dir=cache.dir if cache.enabled else None)
+                  cache=cache if cache.enabled else None)
     del stats
     t = mark("load", t)
     check_out_dir(out, root, opts.clean)
@@ -616,9 +616,8 @@ def _build(opts: BuildOptions) -> BuildResult:
     # while this process plans and writes (waited for at the end, whatever happens), unless
     # the archive is so large that the child's copy of the memory it touches matters
     save_memo = partial(memo_mod.save, cache, memo) if opts.warm is None else None
-    memo_writer = None
-    if save_memo is not None and len(loaded.articles) <= MEMO_CHILD_MAX_ARTICLES:
-        memo_writer, save_memo = _in_child(save_memo), None
+    in_child = save_memo is not None and len(loaded.articles) <= MEMO_CHILD_MAX_ARTICLES
+    wait_for_memo = _in_child(save_memo) if in_child else None
     try:
         model = build_model(loaded.config, stories, loaded.registry)
         pages = plan(model)
@@ -659,30 +658,35 @@ def _build(opts: BuildOptions) -> BuildResult:
         if opts.warm is not None:
             opts.warm.paths = set(staging.paths)
         cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
-        if cache.enabled:
-            from . import countries
-            countries.save_cache()
+        from . import countries
+        countries.save_cache()  # the built-in countries, if the registry did not find them in the cache
         cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
                                                       "files": files, "pages": len(pages)})
         result = BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
-                           removed=stats.removed, seconds=time.perf_counter() - t0, warnings=loaded.problems.warnings,
-                           timings=timings, out=out, rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
-                           changed=sorted(set(changed) | set(staging.changed)),
-                           state=BuildState(loaded, {p.inputs[0].article.path: p for p in pages if p.kind == "article"},  # inputs[0]: its story
-                                            out, opts.extra_head, model=model,
-                                            search_pages=(opts.search_shard_pages if opts.search and loaded.config.search
-                                                          and opts.patch else None)))
+                             removed=stats.removed, seconds=time.perf_counter() - t0,
+                             warnings=loaded.problems.warnings, timings=timings, out=out,
+                             rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
+                             changed=sorted(set(changed) | set(staging.changed)),
+                             state=BuildState(loaded, _article_pages(model, pages), out, opts.extra_head, model=model,
+                                              search_pages=(opts.search_shard_pages if opts.search
+                                                            and loaded.config.search and opts.patch else None)))
     finally:
-        if memo_writer is not None:
+        if wait_for_memo is not None:
             t = time.perf_counter()
-            memo_writer()
+            wait_for_memo()
             timings["memo"] = time.perf_counter() - t
-    if save_memo is not None:  # a large archive: written here, after the build succeeded
+    if save_memo is not None and not in_child:  # a large archive: written here, after the build succeeded
         t = time.perf_counter()
         save_memo()
         timings["memo"] = time.perf_counter() - t
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _article_pages(model: Any, pages: list[Page]) -> dict[str, Page]:
+    """Each article's page by the article's source path (what serve's quick path looks up)."""
+    by_url = {p.url: p for p in pages if p.kind == "article"}
+    return {s.article.path: by_url[s.url_path] for s in model.stories}
 
 
 def _in_child(work: Callable[[], None]) -> Callable[[], None]:

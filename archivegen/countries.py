@@ -13,9 +13,10 @@ Public API
     All built-in countries, current first (ISO order), then former ones.
     Each call returns fresh Entity objects (callers may change them); the
     parse behind them is cached, so calls after the first are cheap.
-``use_cache(folder)``, ``save_cache()``
-    Read the built countries from a cache folder, and write them there once
-    a build succeeded, so a build need not load pycountry's database.
+``use_cache(cache)``, ``save_cache()``
+    Read the built countries from the build cache (``cache.Cache``), and
+    write them there once a build succeeded, so a build need not load
+    pycountry's database.
 ``surface_forms(entity) -> list[str]``
     Name, official name, aliases and demonyms: every form that refers to it.
 ``AMBIGUOUS: dict[str, str]``
@@ -127,11 +128,12 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
-_PREPARED: dict[str, Any] = {}  # 'data' and 'specs' as read by use_cache; 'pending': where to save them
+_PREPARED: dict[str, Any] = {}  # 'data' and 'specs' as read by use_cache; 'pending': the entry to save
+CACHE_ENTRY = "countries.json"
 
 
-def use_cache(folder: Path) -> None:
-    """Take the parsed data file and the built countries from ``folder/countries.json``.
+def use_cache(cache: Any) -> None:
+    """Take the parsed data file and the built countries from the ``cache.Cache`` entry ``countries.json``.
 
     Building them loads pycountry's database and parses the data file: a
     tenth of a second in every build, more than the rest of an unchanged
@@ -146,7 +148,7 @@ def use_cache(folder: Path) -> None:
     from importlib.util import find_spec
 
     from . import __version__
-    from .cache import _unseal, digest
+    from .cache import digest
 
     raw = resources.files("archivegen.data").joinpath(_DATA_FILE).read_bytes()
     # pycountry's own databases by their stats: asking for its version (importlib.metadata, or
@@ -161,15 +163,11 @@ def use_cache(folder: Path) -> None:
     except OSError:
         return
     key = digest(__version__, spec.origin, repr(stats), hashlib.sha256(raw).hexdigest())
-    path = folder / "countries.json"
-    try:
-        stored = _unseal(path.read_bytes(), key)
-    except OSError:
-        stored = None
+    stored = cache.read(CACHE_ENTRY, key)
     if isinstance(stored, dict) and isinstance(stored.get("data"), dict) and isinstance(stored.get("specs"), list):
         _PREPARED.update(data=stored["data"], specs=tuple(stored["specs"]))
     else:
-        _PREPARED["pending"] = (path, key)
+        _PREPARED["pending"] = (cache, key)
 
 
 def save_cache() -> None:
@@ -177,13 +175,8 @@ def save_cache() -> None:
     pending = _PREPARED.pop("pending", None)
     if pending is None or _specs.cache_info().currsize == 0:
         return
-    from .cache import _seal, atomic_write
-
-    path, key = pending
-    try:
-        atomic_write(path, _seal(key, {"data": _data(), "specs": list(_specs())}))
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    cache, key = pending
+    cache.write(CACHE_ENTRY, key, {"data": _data(), "specs": list(_specs())})
 
 
 @functools.cache

@@ -8,7 +8,6 @@ here renders HTML.
 from __future__ import annotations
 
 import functools
-
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field

@@ -176,19 +176,19 @@ def _id_hint(registry: Registry, kind: str | None, ident: str) -> str:
 
 
 def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] | None = None,
-                  cache_dir: Path | None = None) -> Registry:
+                  cache: Any = None) -> Registry:
     """People and countries of the archive at ``root``.
 
     ``builtin`` replaces ``countries.builtin_countries()`` (tests use a small
     list); the built-in list is copied, never changed in place. With
-    ``cache_dir`` the built-in countries are kept there (``countries.use_cache``).
+    ``cache`` (a ``cache.Cache``) the built-in countries are kept in it (``countries.use_cache``).
     """
     registry = Registry()
     if builtin is None:
         from . import countries
 
-        if cache_dir is not None:
-            countries.use_cache(cache_dir)
+        if cache is not None:
+            countries.use_cache(cache)
 
         builtin = countries.builtin_countries()
         registry.ambiguous = {

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from archivegen import countries
+from archivegen.cache import Cache
 from archivegen.countries import CountryDataError, builtin_countries, surface_forms
 from archivegen.slugs import SLUG_RE, slugify
 
@@ -389,20 +390,21 @@ def test_builtin_countries_are_kept_in_the_cache(tmp_path):
         expected = [e.__dict__ for e in builtin_countries()]
         ambiguous = dict(countries.AMBIGUOUS)
         _fresh_countries_module()
-        countries.use_cache(tmp_path)  # nothing there yet: built, then written once the build succeeded
-        entry = tmp_path / "countries.json"
+        cache = Cache(tmp_path)
+        countries.use_cache(cache)  # nothing there yet: built, then written once the build succeeded
+        entry = tmp_path / ".cache" / "countries.json"
         assert [e.__dict__ for e in builtin_countries()] == expected
         assert not entry.exists()
         countries.save_cache()
         assert entry.is_file()
         _fresh_countries_module()
-        countries.use_cache(tmp_path)  # read back
+        countries.use_cache(cache)  # read back
         assert "specs" in countries._PREPARED
         assert [e.__dict__ for e in builtin_countries()] == expected
         assert dict(countries.AMBIGUOUS) == ambiguous
         _fresh_countries_module()
         entry.write_bytes(entry.read_bytes().replace(b'"Russia"', b'"Rossiya"', 1))  # seal no longer matches
-        countries.use_cache(tmp_path)
+        countries.use_cache(cache)
         assert "specs" not in countries._PREPARED
         assert [e.__dict__ for e in builtin_countries()] == expected
         countries.save_cache()
