@@ -620,20 +620,24 @@ def _build(opts: BuildOptions) -> BuildResult:
     wait_for_memo = _in_child(save_memo) if in_child else None
     try:
         model = build_model(loaded.config, stories, loaded.registry)
-        pages = plan(model)
-        t = mark("plan", t)
         salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
         fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
-        fingerprints = {p.output: fp.page(p.template, p.context, p.inputs) for p in pages}
-        del fp  # its memo holds every context it hashed: let it go before the pages are rendered
-        t = mark("fingerprint", t)
         published = published_build_id(out)
         page_cache = cache.read("pages.json", "pages") or {}
         previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
         staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
-        # what pages, feeds and search use to tell what changed without reading files
-        staging.fingerprints, staging.previous = fingerprints, previous or {}
         try:
+            carried = CarriedListings(fp, page_cache.get("listings") if previous else None, previous, staging)
+            pages = plan(model, carried)
+            t = mark("plan", t)
+            fingerprints = {p.output: fp.page(p.template, p.context, p.inputs) for p in pages}
+            fingerprints.update(carried.fingerprints)
+            listings = carried.record(pages)
+            n_pages = len(pages) + len(carried.fingerprints)
+            del fp, carried  # the memo holds every context it hashed: let it go before the pages are rendered
+            t = mark("fingerprint", t)
+            # what pages, feeds and search use to tell what changed without reading files
+            staging.fingerprints, staging.previous = fingerprints, previous or {}
             write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
                             extra_head=opts.extra_head, jobs=opts.jobs)
             # article pages first: only they show bodies, which are released before the rest (release_html)
@@ -657,12 +661,12 @@ def _build(opts: BuildOptions) -> BuildResult:
         files = len(staging.paths) + 1
         if opts.warm is not None:
             opts.warm.paths = set(staging.paths)
-        cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints})
+        cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints, "listings": listings})
         from . import countries
         countries.save_cache()  # the built-in countries, if the registry did not find them in the cache
         cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
-                                                      "files": files, "pages": len(pages)})
-        result = BuildResult(pages=len(pages), files=files, written=stats.written, kept=stats.kept,
+                                                      "files": files, "pages": n_pages})
+        result = BuildResult(pages=n_pages, files=files, written=stats.written, kept=stats.kept,
                              removed=stats.removed, seconds=time.perf_counter() - t0,
                              warnings=loaded.problems.warnings, timings=timings, out=out,
                              rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
@@ -681,6 +685,50 @@ def _build(opts: BuildOptions) -> BuildResult:
         timings["memo"] = time.perf_counter() - t
     result.seconds = time.perf_counter() - t0
     return result
+
+
+class CarriedListings:
+    """The listings whose pages the last build made from the same inputs (``pages.Carry``).
+
+    Each listing's key is the fingerprint of what its pages are made from
+    (``Fingerprinter.page`` of the planner's inputs, so under the same salt
+    as every page). When the key equals the last build's and every page of
+    it is in the published site with its recorded fingerprint, the pages
+    are taken over: not planned, hashed nor rendered, only linked. Anything
+    else (no record, a missing file) plans the listing as usual.
+    """
+
+    def __init__(self, fp: Fingerprinter, before: Any, previous: dict[str, str] | None, staging: Staging):
+        self.fp, self.previous, self.staging = fp, previous or {}, staging
+        self.before: dict[str, Any] = before if isinstance(before, dict) else {}
+        self.keys: dict[str, str] = {}  # listing -> its key in this build
+        self.kept: dict[str, list[str]] = {}  # listing carried over -> its pages
+        self.fingerprints: dict[str, str] = {}  # their outputs -> fingerprints (the last build's)
+
+    def __call__(self, listing: str, inputs: tuple[Any, ...]) -> bool:
+        key = self.fp.page("listing:" + listing, {}, inputs)
+        self.keys[listing] = key
+        old = self.before.get(listing)
+        if not (isinstance(old, list) and len(old) == 2 and old[0] == key and isinstance(old[1], list) and old[1]):
+            return False
+        outputs, previous = old[1], self.previous
+        if not all(isinstance(rel, str) and rel in previous for rel in outputs):
+            return False
+        for rel in outputs:
+            if not self.staging.reuse(rel):
+                return False  # gone from the published site: planned and rendered after all
+        self.kept[listing] = outputs
+        self.fingerprints.update((rel, previous[rel]) for rel in outputs)
+        return True
+
+    def record(self, pages: list[Page]) -> dict[str, list[Any]]:
+        """What the next build compares with: each listing's key and pages."""
+        outputs: dict[str, list[str]] = {}
+        for p in pages:
+            if p.family:
+                outputs.setdefault(p.family, []).append(p.output)
+        outputs.update(self.kept)
+        return {listing: [key, outputs.get(listing, [])] for listing, key in self.keys.items()}
 
 
 def _article_pages(model: Any, pages: list[Page]) -> dict[str, Page]:
@@ -722,37 +770,37 @@ def _in_child(work: Callable[[], None]) -> Callable[[], None]:
 
 def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOptions,
                      timings: dict[str, float]) -> None:
-    """Feeds, sitemap and the search index, the index on a thread of its own.
+    """The search index, feeds and sitemap: the index first, so Pagefind runs meanwhile.
 
-    The index stage spends most of its time waiting for Pagefind, a separate
-    process, and reads only the pages, which are all written by now; the
-    feeds and sitemap meanwhile use the other core. The two sides add
-    different files to the staging folder (its counters take a lock). The
-    index thread is always waited for, so a failure on either side leaves
-    no writer behind when the staging folder is thrown away.
+    A stage may return work still running (the search stage returns
+    Pagefind at work, ``search.Indexing``); it is finished after the other
+    stages, on this thread, and always waited for, so a failure on either
+    side leaves no writer behind when the staging folder is thrown away.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    running: list[tuple[str, Any]] = []
+    try:
+        for stage, fn in _late_stages():
+            t = time.perf_counter()
+            started = fn(model, loaded, staging, opts)
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
+            if hasattr(started, "finish"):
+                running.append((stage, started))
+        while running:
+            stage, job = running[0]
+            t = time.perf_counter()
+            job.finish()
+            running.pop(0)
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
+    finally:
+        for _, job in running:
+            job.abandon()
 
-    def timed(stage: str, fn: Callable[..., None]) -> None:
-        t = time.perf_counter()
-        fn(model, loaded, staging, opts)
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
 
-    stages = _late_stages()
-    with ThreadPoolExecutor(max_workers=1) as pool:  # leaving the block waits for the thread, even on errors
-        pending = [pool.submit(timed, st, fn) for st, fn in stages if st == "search index"]
-        for st, fn in stages:
-            if st != "search index":
-                timed(st, fn)
-        for f in pending:
-            f.result()  # the index stage's own failure, raised here
-
-
-def _late_stages() -> list[tuple[str, Callable[..., None]]]:
-    """Stages after the pages: feeds, sitemap, search. Each is optional."""
-    stages: list[tuple[str, Callable[..., None]]] = []
-    for stage, module, func in (("feeds", "feeds", "write_feeds"), ("sitemap", "sitemap", "write_sitemap"),
-                                ("search index", "search", "write_index")):
+def _late_stages() -> list[tuple[str, Callable[..., Any]]]:
+    """Stages after the pages: search (started, finished last), feeds, sitemap. Each is optional."""
+    stages: list[tuple[str, Callable[..., Any]]] = []
+    for stage, module, func in (("search index", "search", "start_index"), ("feeds", "feeds", "write_feeds"),
+                                ("sitemap", "sitemap", "write_sitemap")):
         try:
             mod = __import__(f"archivegen.{module}", fromlist=[func])
         except ModuleNotFoundError as exc:

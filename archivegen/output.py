@@ -85,7 +85,7 @@ class WriteStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, *, written: int = 0, kept: int = 0) -> None:
-        """Add to the counts under a lock: the search index stage stages files on a thread of its own."""
+        """Add to the counts under a lock, so a stage may stage files from a thread of its own."""
         with self._lock:
             self.written += written
             self.kept += kept

@@ -42,6 +42,9 @@ class Page:
     # Makes the rest of the context when the page is rendered (``full_context``): an article
     # page's is made only if the page is, which an incremental build seldom needs.
     make: Callable[[], dict[str, Any]] | None = None
+    # The listing the page belongs to (a section, a tag, an entity, a year of the date
+    # archive), whose pages a build may carry over from the last one unplanned (``plan``)
+    family: str = ""
 
     def full_context(self) -> dict[str, Any]:
         """The template context, made now if the planner deferred it (``make``)."""
@@ -59,7 +62,21 @@ class Page:
         return f"{self.url}index.html"
 
 
-def plan(model: SiteModel) -> list[Page]:
+# Asked once per listing with the listing's id and everything its pages are made from;
+# True means the last build's pages of that listing still hold and are taken as they are
+Carry = Callable[[str, tuple[Any, ...]], bool]
+
+
+def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
+    """Every page of the site, except the listings ``carry`` takes over from the last build.
+
+    A listing's pages (a section's, a tag's, an entity's, a year of the
+    date archive) are a function of a few objects: the group or the
+    entity's stats, the menu, the year's stories. Asking ``carry`` with
+    those before making any page spares an add-one build the planning and
+    hashing of thousands of pages whose listing did not change.
+    """
+    carry = carry or (lambda family, inputs: False)
     pages: list[Page] = []
     # plain names only: a Group would tie every page to every story of its section. The eight
     # largest sections, in name order: listed by size, two sections trading places would change
@@ -69,14 +86,15 @@ def plan(model: SiteModel) -> list[Page]:
     common = {"nav_sections": nav}
     pages.append(_home(model))
     pages.extend(_articles(model, nav))
-    pages.extend(_date_archives(model))
-    for g in model.sections.values():
-        pages.extend(_dated_listing(f"sections/{g.slug}/", g.stories, g.name, "section", {"group": g}))
-    for g in model.tags.values():
-        pages.extend(_dated_listing(f"tags/{g.slug}/", g.stories, g.name, "tag", {"group": g}))
+    pages.extend(_date_archives(model, carry, nav))
+    for kind, groups in (("section", model.sections), ("tag", model.tags)):
+        for g in groups.values():
+            base = f"{kind}s/{g.slug}/"
+            if not carry(base, (kind, g, nav)):
+                pages.extend(_family(base, _dated_listing(base, g.stories, g.name, kind, {"group": g})))
     pages.append(Page("sections/", "groups.html", {"title": "Sections", "groups": list(model.sections.values()), "group_kind": "section"}, "sections"))
     pages.append(Page("tags/", "groups.html", {"title": "Tags", "groups": list(model.tags.values()), "group_kind": "tag"}, "tags"))
-    pages.extend(_entities(model))
+    pages.extend(_entities(model, carry, nav))
     pages.append(Page("trends/", "trends.html", trends_context(model), "trends"))
     pages.append(Page("search/", "search.html", {"title": "Search"}, "search"))
     pages.append(Page("404.html", "404.html", {"title": "Page not found"}, "404"))
@@ -85,6 +103,12 @@ def plan(model: SiteModel) -> list[Page]:
             p.context.setdefault(k, v)
         p.context.setdefault("page_url", p.url if not p.url.endswith(".html") else "")
         p.context.setdefault("page_kind", p.kind)
+    return pages
+
+
+def _family(family: str, pages: list[Page]) -> list[Page]:
+    for p in pages:
+        p.family = family
     return pages
 
 
@@ -184,11 +208,14 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
     return pages
 
 
-def _date_archives(model: SiteModel) -> list[Page]:
+def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list[Page]:
     pages = []
     years = _by_year(model.stories)
     year_links = [{"label": str(y), "url": f"{y}/"} for y, _ in years]  # no counts (module doc); the front page has them
     for y, ss in years:
+        if carry(f"{y}/", ("year", y, ss, year_links, nav)):
+            continue
+        first = len(pages)
         months = _by_month(ss)
         month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
         pages.append(Page(f"{y}/", "archive.html", {
@@ -199,10 +226,11 @@ def _date_archives(model: SiteModel) -> list[Page]:
             pages.append(Page(f"{y}/{m:02d}/", "archive.html", {
                 "title": f"Archive {y}-{m:02d}", "heading": ms[0].date.strftime("%B %Y"), "year": y, "month": m,
                 "periods": year_links, "months": bare_months, "stories": ms, "current": str(y)}, "month"))
+        _family(f"{y}/", pages[first:])
     return pages
 
 
-def _entities(model: SiteModel) -> list[Page]:
+def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list[Page]:
     pages: list[Page] = []
     md = markdown.Markdown(extensions=["extra"])
     for kind, section, title in (("person", "people", "People"), ("country", "countries", "Countries")):
@@ -217,6 +245,8 @@ def _entities(model: SiteModel) -> list[Page]:
             "by_count": by_count, "order": "mentions"}, section))
         for st in entries:
             e = st.entity
+            if carry(e.url_path, ("entity", st, nav)):  # the stats hold the entity and every appearance
+                continue
             bio = Markup(md.reset().convert(e.body)) if e.body.strip() else Markup("")
             chart_points = [(str(y), c) for y, c in st.per_year()]
             chart = Markup(bar_chart(chart_points, f"Articles mentioning {e.name} per year")) if chart_points else Markup("")
@@ -225,6 +255,6 @@ def _entities(model: SiteModel) -> list[Page]:
             base = e.url_path
             extra = {"entity": e, "stats": st, "sentences": sentence_of}
             root_ctx = {"bio": bio, "chart": chart, "chart_points": chart_points, "related": [(e, n) for e, n, _ in st.related]}
-            pages.extend(_dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
-                                        root_context=root_ctx, root_template="entity.html"))
+            pages.extend(_family(base, _dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
+                                                      root_context=root_ctx, root_template="entity.html")))
     return pages

@@ -316,7 +316,21 @@ class IndexReport:
 
 
 def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport | None:
-    """Late build stage: index the staged pages into ``pagefind/``."""
+    """Index the staged pages into ``pagefind/`` and wait for it (``start_index`` + ``finish``)."""
+    indexing = start_index(model, loaded, staging, opts)
+    return indexing.finish() if indexing is not None else None
+
+
+def start_index(model: Any, loaded: Any, staging: Any, opts: Any) -> Indexing | None:
+    """Late build stage: reuse the unchanged shards and start Pagefind on the others.
+
+    Returns at once with Pagefind running; the build writes its feeds and
+    sitemap meanwhile and then calls ``Indexing.finish``. Everything that
+    runs Python is done on the calling thread, before or after: the
+    thread that waits for Pagefind does little else, because each of its
+    system calls would have to win the interpreter lock back from the
+    feeds (an add-one build's shard took 0.36 s where Pagefind took 0.13 s).
+    """
     config = loaded.config
     if not getattr(opts, "search", True) or not getattr(config, "search", True):
         return None
@@ -325,7 +339,6 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
     shards = [s for s in plan_shards(model, mode, max_pages) if s.pages]
     if not shards:
         return None
-    site: Path = staging.dir
     out: Path = staging.out
     state_path = Path(opts.root) / ".cache" / "search" / "shards.json"
     state = _read_state(state_path)
@@ -348,44 +361,89 @@ def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport
             report.reused.append(s.name)
         else:
             todo.append(s)
+    state[out_key] = digests
+    jobs = getattr(opts, "jobs", 0) or os.cpu_count() or 1
+    return Indexing(model, staging, shards, todo, report, jobs,
+                    after=lambda: _record(state_path, state, pages_path, out_key, hashes.now))
 
-    if todo:
-        jobs = getattr(opts, "jobs", 0) or os.cpu_count() or 1
+
+def _record(state_path: Path, state: dict[str, dict[str, str]], pages_path: Path, out_key: str,
+            now: dict[str, list[str]]) -> None:
+    """Keep the shard hashes and page hashes for the next build (after a successful index)."""
+    _write_state(state_path, state)
+    if now:
+        _write_pages(pages_path, {out_key: now})
+
+
+class Indexing:
+    """Pagefind at work on the shards that changed (``start_index``)."""
+
+    def __init__(self, model: Any, staging: Any, shards: list[Shard], todo: list[Shard], report: IndexReport,
+                 jobs: int, after: Callable[[], None]):
+        self.model, self.staging, self.shards, self.todo, self.report = model, staging, shards, todo, report
+        self.after = after
+        self.primary = shards[0].name
+        self.farm_root = staging.dir / ".search-src"
+        self.pool: ThreadPoolExecutor | None = None
+        self.futures: list[Any] = []
+        if not todo:
+            return
         workers = max(1, min(jobs, MAX_PARALLEL, len(todo)))
-        farm_root = site / ".search-src"
+        # the first shards' links are made here, so an add-one build's single shard needs
+        # nothing of this thread while the feeds run; later ones are linked by the thread
+        # that indexes them, by when the feeds and sitemap are long done
+        for s in todo[:workers]:
+            _link_farm(s, staging, self.farm_root)
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.futures = [self.pool.submit(_index_shard, s, staging, self.farm_root, s.name == self.primary,
+                                         linked=i < workers) for i, s in enumerate(todo)]
+
+    def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:
+        if self.pool is None:
+            return []
         try:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                failures = [f for f in pool.map(lambda s: _index_shard(s, staging, farm_root, s.name == primary), todo) if f]
+            if cancel:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                return []
+            return [f for f in (fut.result() for fut in self.futures) if f]
         finally:
-            shutil.rmtree(farm_root, ignore_errors=True)
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            shutil.rmtree(self.farm_root, ignore_errors=True)
+
+    def abandon(self) -> None:
+        """Another stage failed: wait for Pagefind (started shards finish, queued ones are
+        dropped) so nothing writes into the staging folder after it is thrown away."""
+        self._wait(cancel=True)
+
+    def finish(self) -> IndexReport:
+        """Wait for Pagefind, take its files into the site and write the shard list."""
+        failures = self._wait()
         if failures:
             raise BuildFailed([Problem(f"{BUNDLE}/{name}", None, f"pagefind failed to index shard '{name}': {msg}",
                                        "build again with --no-search to skip the index, and report the message")
                                for name, msg in failures])
-        for s in todo:
+        staging, report, shards = self.staging, self.report, self.shards
+        for s in self.todo:
             staging.adopt_tree(f"{BUNDLE}/{s.name}")
-        report.rebuilt = [s.name for s in todo]
-
-    manifest = {
-        "version": 1,
-        "pagefind": pagefind_version(),
-        "primary": primary,
-        # "languages" is the shard's pagefind-entry.json entry (meta hash and WebAssembly per
-        # language): static/search.js preloads those files the moment it reads this manifest
-        "shards": [{"name": s.name, "path": s.path, "kind": s.kind, "start": s.start, "end": s.end,
-                    "pages": len(s.pages), "weight": s.weight,
-                    "languages": json.loads(_source(staging, f"{BUNDLE}/{s.path}pagefind-entry.json")
-                                            .read_text("utf-8"))["languages"]} for s in shards],
-        "filters": filter_values(model),
-    }
-    staging.write(f"{BUNDLE}/{MANIFEST}",
-                  json.dumps(manifest, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
-    state[out_key] = digests
-    _write_state(state_path, state)
-    if hashes.now:
-        _write_pages(pages_path, {out_key: hashes.now})
-    report.files = sum(1 for p in list(staging.paths) if p.startswith(f"{BUNDLE}/"))  # feeds add files meanwhile
-    return report
+        report.rebuilt = [s.name for s in self.todo]
+        manifest = {
+            "version": 1,
+            "pagefind": pagefind_version(),
+            "primary": self.primary,
+            # "languages" is the shard's pagefind-entry.json entry (meta hash and WebAssembly per
+            # language): static/search.js preloads those files the moment it reads this manifest
+            "shards": [{"name": s.name, "path": s.path, "kind": s.kind, "start": s.start, "end": s.end,
+                        "pages": len(s.pages), "weight": s.weight,
+                        "languages": json.loads(_source(staging, f"{BUNDLE}/{s.path}pagefind-entry.json")
+                                                .read_text("utf-8"))["languages"]} for s in shards],
+            "filters": filter_values(self.model),
+        }
+        staging.write(f"{BUNDLE}/{MANIFEST}",
+                      json.dumps(manifest, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+        self.after()
+        report.files = sum(1 for p in list(staging.paths) if p.startswith(f"{BUNDLE}/"))
+        return report
 
 
 def _held_by_shard(staging: Any) -> dict[str, list[str]] | None:
@@ -419,19 +477,30 @@ def _source(site: Any, rel: str) -> Path:
     return Path(site) / rel
 
 
-def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool) -> tuple[str, str] | None:
-    """Run pagefind on hard links to exactly this shard's pages."""
-    site = staging.dir
+def _link_farm(shard: Shard, staging: Any, farm_root: Path) -> None:
+    """A folder of hard links to exactly this shard's pages, for Pagefind's ``--site``."""
     farm = farm_root / shard.name
     shutil.rmtree(farm, ignore_errors=True)
+    made: set[Path] = set()
     for rel in shard.pages:
         src = _source(staging, rel)
         dest = farm / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.parent not in made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dest.parent)
         try:
             os.link(src, dest)
         except OSError:
             shutil.copyfile(src, dest)
+
+
+def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool,
+                 linked: bool = False) -> tuple[str, str] | None:
+    """Run pagefind on hard links to exactly this shard's pages (made first unless ``linked``)."""
+    site = staging.dir
+    farm = farm_root / shard.name
+    if not linked:
+        _link_farm(shard, staging, farm_root)
     bundle = site / BUNDLE / shard.name
     shutil.rmtree(bundle, ignore_errors=True)
     cmd = [str(pagefind_binary()), "--site", str(farm), "--output-path", str(bundle), "--silent"]

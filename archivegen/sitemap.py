@@ -155,7 +155,7 @@ def write_sitemap(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> Non
     theme = loaded.theme
     mods = lastmods(model)
     default = max(mods.values(), default=None)
-    # a snapshot: the search index stage adds its files meanwhile (build._run_late_stages)
+    # a snapshot of the pages: the search index adds its files when Pagefind is done (build._run_late_stages)
     files = sitemap_files(theme.abs_url, page_urls(list(staging.paths)), mods, default)
     for rel, xml in files.items():
         staging.write(rel, xml)

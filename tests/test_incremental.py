@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from archivegen.build import BuildOptions, build
+from archivegen.cache import Cache
 from archivegen.output import MARKER
 
 PEOPLE = {
@@ -107,7 +108,8 @@ def test_incremental_equals_clean(tmp_path: Path, seed: int, patch: bool, monkey
         action = edit(root, rng, step)
         inc = build(BuildOptions(root=root, out=out, search=False, jobs=2, progress=False, patch=patch))
         clean_out = tmp_path / f"clean{step}"
-        build(BuildOptions(root=root, out=clean_out, search=False, jobs=1, clean=True, progress=False))
+        clean = build(BuildOptions(root=root, out=clean_out, search=False, jobs=1, clean=True, progress=False))
+        assert inc.pages == clean.pages, f"step {step} ({action}): pages counted"
         a, b = snapshot(out), snapshot(clean_out)
         assert sorted(a) == sorted(b), f"step {step} ({action}): different files"
         diff = [k for k in a if a[k] != b[k]]
@@ -130,6 +132,53 @@ def test_one_edit_renders_few_pages(tmp_path: Path):
     assert inc.rendered_bodies == 1
     assert 0 < inc.rendered_pages < first.rendered_pages / 2
     assert inc.written < first.written / 2
+
+
+def test_unchanged_listings_are_carried_over_unplanned(tmp_path: Path, monkeypatch):
+    """An article naming nobody and without tags: no entity's, tag's or other section's
+    listing is planned again, and the site still equals a clean build's."""
+    import archivegen.pages as pages_module
+
+    rng = random.Random(11)
+    root = tmp_path / "archive"
+    make(root, rng, 30)
+    out = tmp_path / "site"
+    first = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    planned: list[str] = []
+    real = pages_module._dated_listing
+    monkeypatch.setattr(pages_module, "_dated_listing", lambda base, *a, **k: planned.append(base) or real(base, *a, **k))
+    (root / "content/articles/lone.md").write_text(
+        "---\ntitle: Lone\ndate: 2021-12-30\nsection: Economy\n---\nRain all day, forecasters said.\n")
+    inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    # planned: its own section, and listings whose pages did change ("mentioned with" is ranked
+    # against the article count); never one whose pages stayed as they were
+    listings = [b for b in Cache(root).read("pages.json", "pages")["listings"]
+                if not b[:4].isdigit()]  # years of the date archive are planned without _dated_listing
+    changed = {b for b in listings if any(c.startswith(b) and c.endswith("index.html") for c in inc.changed)}
+    assert set(planned) == {"sections/economy/"} | changed
+    assert len(planned) <= 3 < len(listings)
+    clean_out = tmp_path / "clean"
+    clean = build(BuildOptions(root=root, out=clean_out, search=False, clean=True, progress=False))
+    assert inc.pages == clean.pages > first.pages
+    assert snapshot(out) == snapshot(clean_out)
+
+
+def test_a_carried_listing_whose_page_went_missing_is_planned_again(tmp_path: Path):
+    rng = random.Random(12)
+    root = tmp_path / "archive"
+    make(root, rng, 12)
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    person = sorted((out / "people").glob("*/index.html"))[0]
+    person.unlink()  # by hand, in the published site and in the buffer the next build starts from
+    buffer = out.parent / f".{out.name}.staging"
+    (buffer / person.relative_to(out)).unlink(missing_ok=True)
+    (root / "content/articles/lone.md").write_text(
+        "---\ntitle: Lone\ndate: 2021-12-30\nsection: Weather\n---\nRain all day.\n")
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    clean = tmp_path / "clean"
+    build(BuildOptions(root=root, out=clean, search=False, clean=True, progress=False))
+    assert person.is_file() and snapshot(out) == snapshot(clean)
 
 
 def test_new_article_leaves_other_years_pages_alone(tmp_path: Path):
@@ -207,7 +256,7 @@ def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 0)
     rng = random.Random(11)
     root = tmp_path / "archive"
-    make(root, rng, 20)
+    make(root, rng, 30)
     build(BuildOptions(root=root, out=tmp_path / "one", search=False, jobs=1, clean=True, progress=False))
     build(BuildOptions(root=root, out=tmp_path / "two", search=False, jobs=2, clean=True, progress=False))
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")

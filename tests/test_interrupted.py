@@ -336,6 +336,35 @@ def test_ctrl_c(tmp_path, capsys, monkeypatch):
     assert snapshot(out) == before and leftovers(out) == []
 
 
+def test_a_late_stage_fails_while_pagefind_runs(tmp_path, capsys, monkeypatch):
+    """The search stage returns with Pagefind still running; when the feeds fail meanwhile,
+    the build waits for it before throwing the staging folder away, and leaves nothing."""
+    from archivegen import build as build_mod, search
+
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    build_ok(capsys, root, out)
+    before = snapshot(out)
+    write(root, "content/articles/2013/article-0.md", art(title='"Changed"', date="2013-08-01"))
+    started = []
+
+    def start(*args):
+        indexing = search.start_index(*args)
+        started.append(indexing)
+        return indexing
+
+    def feeds(model, loaded, staging, opts):
+        assert started and started[0].futures  # Pagefind is at work on the changed shard
+        raise RuntimeError("feed writer exploded")
+
+    monkeypatch.setattr(build_mod, "_late_stages", lambda: [("search index", start), ("feeds", feeds)])
+    rc, _, err = run(capsys, "build", "--root", root, "--out", out, "--quiet")
+    assert rc == 3 and "RuntimeError: feed writer exploded" in err
+    assert all(f.done() for f in started[0].futures) and started[0].pool is None
+    assert snapshot(out) == before and leftovers(out) == []
+    assert not (out.parent / f".{out.name}.staging" / ".search-src").exists()
+
+
 # -- the cache ----------------------------------------------------------------------------------
 
 def _cache_files(root: Path) -> list[Path]:

@@ -170,3 +170,31 @@ def test_fields_left_at_their_default_are_not_written():
     assert memo.article_from_json(d) == replace(article(), body="")
     kept = memo.article_to_json(article(draft=True, authors=["A. Writer"]))
     assert kept["draft"] is True and kept["authors"] == ["A. Writer"]
+
+
+def test_unchanged_entries_are_written_back_as_they_were_read(tmp_path):
+    """save() copies an unchanged entry's line from the memo it read (cut out only when
+    saving); the result must equal a memo written afresh from the same state."""
+    import json
+
+    root = small_archive(tmp_path / "archive", articles=4)
+    out = tmp_path / "site"
+    build_once(root, out)
+    path = root / ".cache/memo.json"
+    before = path.read_text("utf-8").splitlines()[1:-1]
+    write(root, "content/articles/2013/article-9.md", art(title='"A new one"', date="2013-09-09"))
+    build_once(root, out)
+    after = path.read_text("utf-8").splitlines()[1:-1]
+    kept = {line.rstrip(",").lstrip("[").rstrip("]") for line in before}
+    now = {line.rstrip(",").lstrip("[").rstrip("]") for line in after}
+    assert len(now - kept) == 2  # the new article's entry and its story's
+    assert kept <= now
+    cache = Cache(root)
+    state = memo.load(cache, Warm)
+    memo._lines.clear()
+    memo._read_text.clear()  # nothing to copy from: every entry is written anew
+    fresh_root = tmp_path / "fresh"
+    (fresh_root / ".cache").mkdir(parents=True)
+    memo.save(Cache(fresh_root), state)
+    assert json.loads((fresh_root / ".cache/memo.json").read_text("utf-8").split("\n", 1)[1].rsplit("\n", 1)[0]) == \
+        json.loads(path.read_text("utf-8").split("\n", 1)[1].rsplit("\n", 1)[0])
