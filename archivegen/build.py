@@ -16,13 +16,11 @@ the same for any number of jobs.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
-import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -158,12 +156,11 @@ def jobs_for(requested: int, tasks: int) -> int:
 
 
 PAGES_PER_WORKER = 4_000  # a page worker is replaced after this many pages (see _pool)
-# Up to this many articles the memo and the sitemap are written by forked children beside the
-# build (0.1 s each of a 10,000-article add-one). A child copies every memory page holding an
-# article or story it reads (a reference count is a write): 660 MB at 100,000 articles, which
-# took the process tree's peak to 1.92 GB, so a larger archive does that work in its own process.
+# Up to this many articles the memo is written by a forked child beside the build (0.1 s of a
+# 10,000-article add-one). The child copies every memory page holding an article or story it
+# reads (a reference count is a write): 660 MB at 100,000 articles, which took the process
+# tree's peak to 1.92 GB, so a larger archive writes it in the build's own process instead.
 MEMO_CHILD_MAX_ARTICLES = 30_000
-FORKED_STAGES = ("sitemap",)  # late stages a command-line build runs in a child (``_stage_in_child``)
 
 
 def _pool(jobs: int, replace_after: int | None = None):
@@ -779,22 +776,10 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
     Pagefind at work, ``search.Indexing``); it is finished after the other
     stages, on this thread, and always waited for, so a failure on either
     side leaves no writer behind when the staging folder is thrown away.
-    A command-line build of a moderate archive runs the sitemap in a forked
-    child (``_stage_in_child``), started before any thread is.
     """
-    stages = _late_stages()
-    forked = [(stage, fn) for stage, fn in stages if stage in FORKED_STAGES]
-    if opts.warm is not None or len(model.stories) > MEMO_CHILD_MAX_ARTICLES:
-        forked = []  # serve has threads of its own; a large archive: see MEMO_CHILD_MAX_ARTICLES
     running: list[tuple[str, Any]] = []
     try:
-        for stage, fn in forked:
-            t = time.perf_counter()
-            running.append((stage, _stage_in_child(fn, model, loaded, staging, opts)))
-            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
-        for stage, fn in stages:
-            if (stage, fn) in forked:
-                continue
+        for stage, fn in _late_stages():
             t = time.perf_counter()
             started = fn(model, loaded, staging, opts)
             timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
@@ -809,99 +794,6 @@ def _run_late_stages(model: Any, loaded: Loaded, staging: Staging, opts: BuildOp
     finally:
         for _, job in running:
             job.abandon()
-
-
-class _ChildStage:
-    """A late stage at work in a forked child (``_stage_in_child``)."""
-
-    def __init__(self, pid: int, pipe: int, rerun: Callable[[], Any], staging: Staging, problems: Problems):
-        self.pid, self.pipe, self.rerun, self.staging, self.problems = pid, pipe, rerun, staging, problems
-
-    def _collect(self) -> dict[str, Any] | None:
-        chunks = []
-        try:
-            while chunk := os.read(self.pipe, 65536):
-                chunks.append(chunk)
-        finally:
-            os.close(self.pipe)
-            _, status = os.waitpid(self.pid, 0)
-        if status != 0 or not chunks:
-            return None
-        try:
-            return json.loads(b"".join(chunks))
-        except ValueError:
-            return None
-
-    def finish(self) -> None:
-        done = self._collect()
-        if done is None:  # the child failed: do the work here, where a failure is reported as usual
-            self.rerun()
-            return
-        staging = self.staging
-        staging.paths.update(done["paths"])
-        staging.changed.extend(done["changed"])
-        staging.stats.count(written=done["written"], kept=done["kept"])
-        for problem in done["problems"]:
-            self.problems.add(Problem(**problem))
-
-    def abandon(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-        except OSError:
-            pass
-        try:
-            self._collect()
-        except (OSError, ChildProcessError):
-            pass
-
-
-def _stage_in_child(fn: Callable[..., Any], model: Any, loaded: Loaded, staging: Staging,
-                    opts: BuildOptions) -> Any:
-    """Run a late stage that only writes files into the staging folder in a forked child.
-
-    The child reports what it staged (paths, changed files, counts) and the
-    problems it found through a pipe, and this process applies them at
-    ``finish``. A stage whose child failed runs again here, so errors are
-    reported exactly as without a child.
-    """
-    rerun = partial(fn, model, loaded, staging, opts)
-    try:
-        read, write = os.pipe()
-        pid = os.fork()
-    except (AttributeError, OSError):
-        return _Done(rerun())
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read)
-            before = set(staging.paths)
-            written, kept, n_changed = staging.stats.written, staging.stats.kept, len(staging.changed)
-            n_problems = len(loaded.problems.items)
-            rerun()
-            data = json.dumps({"paths": sorted(staging.paths - before), "changed": staging.changed[n_changed:],
-                               "written": staging.stats.written - written, "kept": staging.stats.kept - kept,
-                               "problems": [asdict(p) for p in loaded.problems.items[n_problems:]]})
-            view = memoryview(data.encode("utf-8"))
-            while view:
-                view = view[os.write(write, view):]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    return _ChildStage(pid, read, rerun, staging, loaded.problems)
-
-
-@dataclass
-class _Done:
-    """A stage that ran at once (nothing to finish)."""
-
-    result: Any = None
-
-    def finish(self) -> None:
-        pass
-
-    def abandon(self) -> None:
-        pass
 
 
 def _late_stages() -> list[tuple[str, Callable[..., Any]]]:

@@ -180,29 +180,6 @@ def test_sitemap_index_past_the_url_limit():
     assert sitemap.MAX_URLS == 50_000
 
 
-def test_the_sitemap_is_written_by_a_child_and_again_by_the_build_if_the_child_fails(make_archive, tmp_path,
-                                                                                  monkeypatch):
-    """A command-line build writes the sitemap in a forked child (archivegen.build._stage_in_child);
-    when the child fails, the build writes it itself: same file either way."""
-    import os
-
-    root = make_archive({"articles/a.md": article(), "archive.yaml": "base_url: https://x.example/\n"})
-    build(root, tmp_path / "plain")
-    parent, marks = os.getpid(), tmp_path / "child-ran"
-    real = sitemap.write_sitemap
-
-    def failing_in_child(*args):
-        if os.getpid() != parent:
-            marks.write_text("yes")
-            raise RuntimeError("the child's sitemap failed")
-        return real(*args)
-
-    monkeypatch.setattr(sitemap, "write_sitemap", failing_in_child)
-    out = build(root, tmp_path / "fallback")
-    assert marks.read_text() == "yes"
-    assert (out / "sitemap.xml").read_bytes() == (tmp_path / "plain/sitemap.xml").read_bytes()
-
-
 def test_no_host_means_no_sitemap_and_a_warning(make_archive, tmp_path, capsys):
     root = make_archive({"articles/a.md": article(), "archive.yaml": "base_url: /archive/\n"})
     out = tmp_path / "site"
