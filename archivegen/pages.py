@@ -91,7 +91,10 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
         for g in groups.values():
             base = f"{kind}s/{g.slug}/"
             if not carry(base, (kind, g, nav)):
-                pages.extend(_family(base, _dated_listing(base, g.stories, g.name, kind, {"group": g})))
+                # its year and month pages get the group's name and slug, not the Group: it holds
+                # every story, so each page would change (and be rendered) with any of them
+                pages.extend(_family(base, _dated_listing(base, g.stories, g.name, kind, {"group": {"slug": g.slug, "name": g.name}},
+                                                          root_context={"group": g})))
     pages.append(Page("sections/", "groups.html", {"title": "Sections", "groups": list(model.sections.values()), "group_kind": "section"}, "sections"))
     pages.append(Page("tags/", "groups.html", {"title": "Tags", "groups": list(model.tags.values()), "group_kind": "tag"}, "tags"))
     pages.extend(_entities(model, carry, nav))
@@ -177,7 +180,13 @@ def _links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra: dict[str, Any],
                    template: str = "listing.html", root_context: dict[str, Any] | None = None,
                    root_template: str | None = None) -> list[Page]:
-    """A root page (newest year) plus one page per year, per month past YEAR_LIMIT."""
+    """A root page (newest year) plus one page per year, per month past YEAR_LIMIT.
+
+    ``extra`` goes to every page, ``root_context`` to the root only. A year
+    or month page's context holds its own stories and nothing that changes
+    with the others (no group or entity statistics), so its fingerprint,
+    and its bytes, stay put when an article lands in another year.
+    """
     years = _by_year(stories)
     periods = [{"label": str(y), "url": f"{base}{y}/", "count": len(ss)} for y, ss in years]
     bare_periods = _links(periods)
@@ -253,8 +262,8 @@ def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list
             stories = [a.story for a in st.appearances]
             sentence_of = {a.story.url_path: a.sentence for a in st.appearances}
             base = e.url_path
-            extra = {"entity": e, "stats": st, "sentences": sentence_of}
-            root_ctx = {"bio": bio, "chart": chart, "chart_points": chart_points, "related": [(e, n) for e, n, _ in st.related]}
+            extra = {"entity": e, "sentences": sentence_of}
+            root_ctx = {"stats": st, "bio": bio, "chart": chart, "chart_points": chart_points, "related": [(e, n) for e, n, _ in st.related]}
             pages.extend(_family(base, _dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
                                                       root_context=root_ctx, root_template="entity.html")))
     return pages

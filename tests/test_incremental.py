@@ -208,6 +208,34 @@ def test_new_article_leaves_other_years_pages_alone(tmp_path: Path):
     assert inc.written == len(changed)
 
 
+def test_new_article_does_not_render_other_years_pages(tmp_path: Path, monkeypatch):
+    """Their bytes stay (above), and they are not even rendered: a year page's context holds
+    its own stories, not the section's Group or the entity's statistics, which change with
+    every article and made each year page of the listing look changed."""
+    import archivegen.build as build_module
+
+    rendered: list[str] = []
+    real = build_module._render_pages
+
+    def render(indices):
+        rendered.extend(build_module._WORK["pages"][i].output for i in indices)
+        return real(indices)
+
+    monkeypatch.setattr(build_module, "_render_pages", render)
+    rng = random.Random(11)
+    root = tmp_path / "archive"
+    make(root, rng, 60)
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, jobs=1, progress=False))
+    rendered.clear()
+    (root / "content/articles/late.md").write_text(
+        "---\ntitle: Late news\ndate: 2021-12-30\nsection: Politics\ntags: [budget]\n---\n"
+        "Anna Berg met officials from France and Germany.\n")
+    build(BuildOptions(root=root, out=out, search=False, jobs=1, progress=False))
+    assert "sections/politics/index.html" in rendered and "countries/france/index.html" in rendered
+    assert [r for r in rendered if re.search(r"(^|/)20(19|20)/", r)] == []
+
+
 def test_sections_trading_places_leave_other_pages_alone(tmp_path: Path):
     """The menu lists the largest sections by name, so when one section overtakes another
     the pages that do not show the new article keep their bytes."""
