@@ -627,7 +627,8 @@ def _build(opts: BuildOptions) -> BuildResult:
         previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
         staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
         try:
-            carried = CarriedListings(fp, page_cache.get("listings") if previous else None, previous, staging)
+            carried = CarriedListings(fp, page_cache.get("listings") if previous else None, previous, staging,
+                                      articles=opts.warm is None)
             pages = plan(model, carried)
             t = mark("plan", t)
             fingerprints = {p.output: fp.page(p.template, p.context, p.inputs) for p in pages}
@@ -698,8 +699,10 @@ class CarriedListings:
     else (no record, a missing file) plans the listing as usual.
     """
 
-    def __init__(self, fp: Fingerprinter, before: Any, previous: dict[str, str] | None, staging: Staging):
+    def __init__(self, fp: Fingerprinter, before: Any, previous: dict[str, str] | None, staging: Staging,
+                 articles: bool = True):
         self.fp, self.previous, self.staging = fp, previous or {}, staging
+        self.articles = articles  # False: plan every article page (serve's quick path looks them up)
         self.before: dict[str, Any] = before if isinstance(before, dict) else {}
         self.keys: dict[str, str] = {}  # listing -> its key in this build
         self.kept: dict[str, list[str]] = {}  # listing carried over -> its pages
@@ -709,6 +712,8 @@ class CarriedListings:
         key = self.fp.page("listing:" + listing, {}, inputs)
         self.keys[listing] = key
         old = self.before.get(listing)
+        if not self.articles and listing.startswith("articles:"):
+            return False
         if not (isinstance(old, list) and len(old) == 2 and old[0] == key and isinstance(old[1], list) and old[1]):
             return False
         outputs, previous = old[1], self.previous
@@ -733,8 +738,8 @@ class CarriedListings:
 
 def _article_pages(model: Any, pages: list[Page]) -> dict[str, Page]:
     """Each article's page by the article's source path (what serve's quick path looks up)."""
-    by_url = {p.url: p for p in pages if p.kind == "article"}
-    return {s.article.path: by_url[s.url_path] for s in model.stories}
+    by_url = {p.url: p for p in pages if p.kind == "article"}  # a command-line build carries some over unplanned
+    return {s.article.path: by_url[s.url_path] for s in model.stories if s.url_path in by_url}
 
 
 def _in_child(work: Callable[[], None]) -> Callable[[], None]:

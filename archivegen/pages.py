@@ -13,6 +13,7 @@ content, and an incremental build would re-render and re-upload them all.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
@@ -85,7 +86,7 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
     nav = [{"slug": g.slug, "name": g.name} for g in sorted(largest, key=lambda g: g.name.casefold())]
     common = {"nav_sections": nav}
     pages.append(_home(model))
-    pages.extend(_articles(model, nav))
+    pages.extend(_articles(model, nav, carry))
     pages.extend(_date_archives(model, carry, nav))
     for kind, groups in (("section", model.sections), ("tag", model.tags)):
         for g in groups.values():
@@ -127,22 +128,46 @@ def _home(model: SiteModel) -> Page:
     }, "home")
 
 
-def _articles(model: SiteModel, nav: list[dict[str, str]]) -> list[Page]:
+def _articles(model: SiteModel, nav: list[dict[str, str]], carry: Carry) -> list[Page]:
     """One page per story. Its context is made from the story, its two neighbours, the
     entities of its box and the menu, and nothing else: those are the page's ``inputs``,
-    and the context itself is made only when the page is rendered (``Page.make``)."""
-    pages = []
+    and the context itself is made only when the page is rendered (``Page.make``).
+
+    A year's article pages are one listing for ``carry``: its stories, the stories just
+    outside it (the first's newer and the last's older neighbour), the registry (which
+    entities of a story's keys exist, and what its box shows of them) and the menu.
+    """
+    pages: list[Page] = []
     ordered = model.stories  # newest first
     stats = model.entities
-    for i, s in enumerate(ordered):
-        newer = ordered[i - 1] if i > 0 else None
-        older = ordered[i + 1] if i + 1 < len(ordered) else None
-        keys = [key for key in s.entity_keys if key in stats]
-        box = tuple(stats[key].entity for key in keys)
-        page = Page(s.url_path, "article.html", {"nav_sections": nav}, "article", inputs=(s, newer, older, box, nav))
-        page.make = partial(_article_context, s, newer, older, list(zip(keys, box)))
-        pages.append(page)
+    registry = _registry_key(model)
+    start = 0
+    for year, ss in groupby(ordered, key=lambda s: s.date.year):
+        end = start + len(list(ss))
+        newer_b = ordered[start - 1] if start > 0 else None
+        older_b = ordered[end] if end < len(ordered) else None
+        family = f"articles:{year}"
+        if carry(family, ("articles", ordered[start:end], newer_b, older_b, registry, nav)):
+            start = end
+            continue
+        for i in range(start, end):
+            s = ordered[i]
+            newer = ordered[i - 1] if i > 0 else None
+            older = ordered[i + 1] if i + 1 < len(ordered) else None
+            keys = [key for key in s.entity_keys if key in stats]
+            box = tuple(stats[key].entity for key in keys)
+            page = Page(s.url_path, "article.html", {"nav_sections": nav}, "article", inputs=(s, newer, older, box, nav),
+                        family=family)
+            page.make = partial(_article_context, s, newer, older, list(zip(keys, box)))
+            pages.append(page)
+        start = end
     return pages
+
+
+def _registry_key(model: SiteModel) -> str:
+    """One hash of every registered entity (``Registry.entity_fingerprints``)."""
+    fps = model.registry.entity_fingerprints() if model.registry is not None else {}
+    return hashlib.sha256("\n".join(f"{k}\x1f{v}" for k, v in sorted(fps.items())).encode("utf-8")).hexdigest()
 
 
 def _article_context(s: Story, newer: Story | None, older: Story | None,
