@@ -70,16 +70,20 @@ def lastmods(model: SiteModel) -> dict[str, datetime]:
 
     def listing(base: str, stories: Any) -> datetime | None:
         """The listing's own page and its year and month pages; returns its newest date."""
-        found: dict[str, datetime] = {}
+        by_period: dict[str, datetime] = {}  # by "2013/" and "2013/08/": URLs made once per period
         top: datetime | None = None
+        get = by_period.get
         for s in stories:
             when, year, month = info[id(s)]
             if top is None or when > top:
                 top = when
-            for url in (base + year, base + month):
-                old = found.get(url)
-                if old is None or when > old:
-                    found[url] = when
+            old = get(year)
+            if old is None or when > old:
+                by_period[year] = when
+            old = get(month)
+            if old is None or when > old:
+                by_period[month] = when
+        found = {base + period: when for period, when in by_period.items()}
         if top is not None:
             found[base] = top
         merge(found)
