@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, strategies as st
 
 from archivegen import memo
 from archivegen.build import BuildOptions, Warm, build
@@ -198,3 +199,12 @@ def test_unchanged_entries_are_written_back_as_they_were_read(tmp_path):
     memo.save(Cache(fresh_root), state)
     assert json.loads((fresh_root / ".cache/memo.json").read_text("utf-8").split("\n", 1)[1].rsplit("\n", 1)[0]) == \
         json.loads(path.read_text("utf-8").split("\n", 1)[1].rsplit("\n", 1)[0])
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=12), min_size=1, max_size=8))
+def test_old_lines_are_the_lines_of_the_text(lines):
+    """save() takes unchanged entries' lines by number from the text as read (memo._OldLines),
+    without splitting it into a second copy: the same lines as a split."""
+    raw = "[" + ",\n".join(lines) + "]"
+    found = memo._OldLines(raw)
+    assert len(found) == len(lines) and [found[i] for i in range(len(found))] == lines
