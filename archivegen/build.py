@@ -711,9 +711,9 @@ class CarriedListings:
     def __call__(self, listing: str, inputs: tuple[Any, ...]) -> bool:
         key = self.fp.page("listing:" + listing, {}, inputs)
         self.keys[listing] = key
-        old = self.before.get(listing)
         if not self.articles and listing.startswith("articles:"):
             return False
+        old = self.before.get(listing)
         if not (isinstance(old, list) and len(old) == 2 and old[0] == key and isinstance(old[1], list) and old[1]):
             return False
         outputs, previous = old[1], self.previous

@@ -111,6 +111,7 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
 
 
 def _family(family: str, pages: list[Page]) -> list[Page]:
+    """Mark the pages of one listing, which ``build.CarriedListings.record`` keeps for the next build."""
     for p in pages:
         p.family = family
     return pages

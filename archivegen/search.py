@@ -315,12 +315,6 @@ class IndexReport:
     pages: int = 0
 
 
-def write_index(model: Any, loaded: Any, staging: Any, opts: Any) -> IndexReport | None:
-    """Index the staged pages into ``pagefind/`` and wait for it (``start_index`` + ``finish``)."""
-    indexing = start_index(model, loaded, staging, opts)
-    return indexing.finish() if indexing is not None else None
-
-
 def start_index(model: Any, loaded: Any, staging: Any, opts: Any) -> Indexing | None:
     """Late build stage: reuse the unchanged shards and start Pagefind on the others.
 
