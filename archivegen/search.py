@@ -396,11 +396,8 @@ class Indexing:
         if self.pool is None:
             return []
         try:
-            if cancel:
-                self.pool.shutdown(wait=True, cancel_futures=True)
-                return []
-            return [f for f in (fut.result() for fut in self.futures) if f]
-        finally:
+            return [] if cancel else [f for f in (fut.result() for fut in self.futures) if f]
+        finally:  # cancel: the shards not started yet are dropped, the running ones waited for
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
             shutil.rmtree(self.farm_root, ignore_errors=True)
@@ -436,7 +433,7 @@ class Indexing:
         staging.write(f"{BUNDLE}/{MANIFEST}",
                       json.dumps(manifest, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
         self.after()
-        report.files = sum(1 for p in list(staging.paths) if p.startswith(f"{BUNDLE}/"))
+        report.files = sum(1 for p in staging.paths if p.startswith(f"{BUNDLE}/"))
         return report
 
 
