@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter, defaultdict
+from itertools import combinations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -174,24 +175,35 @@ def build_model(config: Config, stories: list[Story], registry: Any) -> SiteMode
     stories = sorted(stories, key=lambda s: (s.date, s.url_path), reverse=True)
     sections: dict[str, Group] = {}
     tags: dict[str, Group] = {}
+    # get-then-create rather than setdefault, whose default (a Group, an EntityStats with its
+    # list) would be built for every story and entity mention, 90,000 times at 10,000 articles
     for s in stories:
         a = s.article
         if a.section:
             slug = group_slug(a.section, "section")
-            sections.setdefault(slug, Group(slug, a.section)).stories.append(s)
+            g = sections.get(slug)
+            if g is None:
+                g = sections[slug] = Group(slug, a.section)
+            g.stories.append(s)
         for t in dict.fromkeys(a.tags):
             slug = group_slug(t, "tag")
-            tags.setdefault(slug, Group(slug, t)).stories.append(s)
+            g = tags.get(slug)
+            if g is None:
+                g = tags[slug] = Group(slug, t)
+            g.stories.append(s)
 
     stats: dict[str, EntityStats] = {}
+    get_entity = registry.get
     for s in stories:
         tally = s.tally
         for key in s.entity_keys:
-            entity = registry.get(key)
-            if entity is None:
-                continue
+            st = stats.get(key)
+            if st is None:
+                entity = get_entity(key)
+                if entity is None:
+                    continue
+                st = stats[key] = EntityStats(entity)
             count, sentence = tally.get(key, (0, ""))
-            st = stats.setdefault(key, EntityStats(entity))
             st.appearances.append(Appearance(s, count, sentence))
             st.mentions += count
     _relate(stats, stories, len(stories))
@@ -208,10 +220,8 @@ def _relate(stats: dict[str, EntityStats], stories: list[Story], n_docs: int) ->
     """
     pair: Counter[tuple[str, str]] = Counter()
     for s in stories:
-        keys = sorted(k for k in set(s.entity_keys) if k in stats)
-        for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
-                pair[(a, b)] += 1
+        # every pair of the story's entities, counted by Counter's C loop
+        pair.update(combinations(sorted(k for k in set(s.entity_keys) if k in stats), 2))
     related: dict[str, list[tuple[Entity, int, float]]] = defaultdict(list)
     n = max(n_docs, 1)
     for (a, b), c in pair.items():
