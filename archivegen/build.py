@@ -161,6 +161,7 @@ PAGES_PER_WORKER = 4_000  # a page worker is replaced after this many pages (see
 # reads (a reference count is a write): 660 MB at 100,000 articles, which took the process
 # tree's peak to 1.92 GB, so a larger archive writes it in the build's own process instead.
 MEMO_CHILD_MAX_ARTICLES = 30_000
+PAGE_CACHE_OUTS = 3  # output folders whose page fingerprints .cache/pages.json keeps (newest builds)
 
 
 def _pool(jobs: int, replace_after: int | None = None):
@@ -623,7 +624,9 @@ def _build(opts: BuildOptions) -> BuildResult:
         salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
         fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
         published = published_build_id(out)
-        page_cache = cache.read("pages.json", "pages") or {}
+        page_outs = _page_outs(cache.read("pages.json", "pages"))
+        out_key = str(out.resolve())
+        page_cache = page_outs.get(out_key, {})
         previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
         staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
         try:
@@ -662,7 +665,11 @@ def _build(opts: BuildOptions) -> BuildResult:
         files = len(staging.paths) + 1
         if opts.warm is not None:
             opts.warm.paths = set(staging.paths)
-        cache.write("pages.json", "pages", {"site": build_id, "pages": fingerprints, "listings": listings})
+        page_outs.pop(out_key, None)
+        page_outs[out_key] = {"site": build_id, "pages": fingerprints, "listings": listings}
+        while len(page_outs) > PAGE_CACHE_OUTS:
+            del page_outs[next(iter(page_outs))]  # the output folder built longest ago
+        cache.write("pages.json", "pages", {"outs": page_outs})
         from . import countries
         countries.save_cache()  # the built-in countries, if the registry did not find them in the cache
         cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
@@ -686,6 +693,19 @@ def _build(opts: BuildOptions) -> BuildResult:
         timings["memo"] = time.perf_counter() - t
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _page_outs(data: Any) -> dict[str, dict[str, Any]]:
+    """``pages.json``: per output folder, its site id, page fingerprints and listings.
+
+    Per folder, like the search index's shard hashes: a build into another
+    folder (a preview with another base URL) used to replace the record, so
+    the next build of the main site planned and rendered all 13,700 pages
+    of a 10,000-article archive again to find them unchanged."""
+    outs = data.get("outs") if isinstance(data, dict) else None
+    if not isinstance(outs, dict):
+        return {}
+    return {k: v for k, v in outs.items() if isinstance(k, str) and isinstance(v, dict)}
 
 
 class CarriedListings:

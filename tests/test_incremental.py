@@ -152,7 +152,7 @@ def test_unchanged_listings_are_carried_over_unplanned(tmp_path: Path, monkeypat
     inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
     # planned: its own section, and listings whose pages did change ("mentioned with" is ranked
     # against the article count); never one whose pages stayed as they were
-    listings = [b for b in Cache(root).read("pages.json", "pages")["listings"]
+    listings = [b for b in Cache(root).read("pages.json", "pages")["outs"][str(out.resolve())]["listings"]
                 if not b[:4].isdigit()]  # years of the date archive are planned without _dated_listing
     changed = {b for b in listings if any(c.startswith(b) and c.endswith("index.html") for c in inc.changed)}
     assert set(planned) == {"sections/economy/"} | changed
@@ -161,6 +161,24 @@ def test_unchanged_listings_are_carried_over_unplanned(tmp_path: Path, monkeypat
     clean = build(BuildOptions(root=root, out=clean_out, search=False, clean=True, progress=False))
     assert inc.pages == clean.pages > first.pages
     assert snapshot(out) == snapshot(clean_out)
+
+
+def test_a_build_into_another_folder_keeps_the_main_sites_record(tmp_path: Path):
+    """Page fingerprints are kept per output folder: a preview built elsewhere must not make the
+    next build of the main site render every page again."""
+    rng = random.Random(13)
+    root = tmp_path / "archive"
+    make(root, rng, 30)
+    out, preview = tmp_path / "site", tmp_path / "preview"
+    first = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    build(BuildOptions(root=root, out=preview, search=False, progress=False, base_url="https://preview.example/"))
+    (root / "content/articles/lone.md").write_text(
+        "---\ntitle: Lone\ndate: 2021-12-30\nsection: Economy\n---\nRain all day.\n")
+    inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert 0 < inc.rendered_pages < first.rendered_pages / 2
+    clean = tmp_path / "clean"
+    build(BuildOptions(root=root, out=clean, search=False, clean=True, progress=False))
+    assert snapshot(out) == snapshot(clean)
 
 
 def test_a_carried_listing_whose_page_went_missing_is_planned_again(tmp_path: Path):
