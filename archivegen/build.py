@@ -672,7 +672,7 @@ def _build(opts: BuildOptions) -> BuildResult:
         cache.write("pages.json", "pages", {"outs": page_outs})
         from . import countries
         countries.save_cache()  # the built-in countries, if the registry did not find them in the cache
-        cache.write("last-build.json", "last-build", {"inputs": inputs, "out": str(out.resolve()), "id": build_id,
+        cache.write("last-build.json", "last-build", {"inputs": inputs, "out": out_key, "id": build_id,
                                                       "files": files, "pages": n_pages})
         result = BuildResult(pages=n_pages, files=files, written=stats.written, kept=stats.kept,
                              removed=stats.removed, seconds=time.perf_counter() - t0,

@@ -13,7 +13,6 @@ content, and an incremental build would re-render and re-upload them all.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
@@ -44,7 +43,8 @@ class Page:
     # page's is made only if the page is, which an incremental build seldom needs.
     make: Callable[[], dict[str, Any]] | None = None
     # The listing the page belongs to (a section, a tag, an entity, a year of the date
-    # archive), whose pages a build may carry over from the last one unplanned (``plan``)
+    # archive or of articles), whose pages a build may carry over from the last one unplanned
+    # (``plan``)
     family: str = ""
 
     def full_context(self) -> dict[str, Any]:
@@ -72,8 +72,8 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
     """Every page of the site, except the listings ``carry`` takes over from the last build.
 
     A listing's pages (a section's, a tag's, an entity's, a year of the
-    date archive) are a function of a few objects: the group or the
-    entity's stats, the menu, the year's stories. Asking ``carry`` with
+    date archive or of articles) are a function of a few objects: the group
+    or the entity's stats, the menu, the year's stories. Asking ``carry`` with
     those before making any page spares an add-one build the planning and
     hashing of thousands of pages whose listing did not change.
     """
@@ -141,7 +141,7 @@ def _articles(model: SiteModel, nav: list[dict[str, str]], carry: Carry) -> list
     pages: list[Page] = []
     ordered = model.stories  # newest first
     stats = model.entities
-    registry = _registry_key(model)
+    registry = model.registry.fingerprint()  # every entity: which of a story's keys exist, what its box shows
     start = 0
     for year, ss in groupby(ordered, key=lambda s: s.date.year):
         end = start + len(list(ss))
@@ -163,12 +163,6 @@ def _articles(model: SiteModel, nav: list[dict[str, str]], carry: Carry) -> list
             pages.append(page)
         start = end
     return pages
-
-
-def _registry_key(model: SiteModel) -> str:
-    """One hash of every registered entity (``Registry.entity_fingerprints``)."""
-    fps = model.registry.entity_fingerprints() if model.registry is not None else {}
-    return hashlib.sha256("\n".join(f"{k}\x1f{v}" for k, v in sorted(fps.items())).encode("utf-8")).hexdigest()
 
 
 def _article_context(s: Story, newer: Story | None, older: Story | None,

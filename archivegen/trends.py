@@ -74,7 +74,7 @@ def compute(model: SiteModel, top: int = TOP) -> Trends:
         per_month: Counter = Counter()
         per_year: Counter = Counter()
         for a in st.appearances:
-            w = a.count if a.count > 1 else 1  # front matter only: counts once (module doc)
+            w = max(a.count, 1)  # front matter only: counts once (module doc)
             y_m = month_of[id(a.story)]
             per_month[y_m] += w
             per_year[y_m[0]] += w
