@@ -139,9 +139,10 @@ def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_
     problems = Problems()
     config = load_config(root, problems, {"base_url": base_url})
     registry = load_registry(root, problems, cache=cache)
+    rejected: list[Any] = []  # invalid articles' entity ids: unknown ones are reported in this run too
     articles = load_articles(root, config, problems, drafts=drafts, memo=warm.articles if warm else None,
-                             stats=stats)
-    for a in articles:
+                             stats=stats, rejected=rejected)
+    for a in [*articles, *rejected]:
         registry.check_ids(a, problems)
     theme = Theme(root, config)
     if need_theme:

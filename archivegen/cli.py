@@ -63,9 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except BuildFailed as exc:
-        print_problems(exc.problems)
-        n = len(exc.problems)
-        print(f"archivegen: {n} error{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+        print_problems(exc.listing())
+        print(f"archivegen: {exc.counts()}; nothing was written", file=sys.stderr)
         return 1
     except ContentError as exc:
         print_problems([exc.problem])
@@ -73,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archivegen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``archivegen mentions --json | head``): stop quietly, as
+        # cat and grep do, with the status of a process ended by SIGPIPE; what is still
+        # buffered goes nowhere, so flushing at exit cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13
     except OSError as exc:
         import errno
 

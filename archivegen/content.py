@@ -138,8 +138,12 @@ def _rel(root: Path, path: Path | str) -> str:
 
 def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
                   paths: list[Path] | None = None, memo: dict[str, Any] | None = None,
-                  stats: dict[str, tuple[int, int, int]] | None = None) -> list[Article]:
+                  stats: dict[str, tuple[int, int, int]] | None = None,
+                  rejected: list[IdRefs] | None = None) -> list[Article]:
     """Read and validate articles; invalid ones are reported and left out.
+
+    ``rejected`` receives the entity ids named by the invalid ones, so that
+    the caller can report unknown ids in the same run as the other errors.
 
     ``memo`` (serve keeps it between builds) maps a path to the file's stat,
     its Article and its warnings: a file whose stat is unchanged is not read
@@ -179,7 +183,7 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         before = len(problems.items)
         try:
             raw = _read_limited(Path(path), rel)
-            article = parse_article(raw, rel, tz, problems)
+            article = parse_article(raw, rel, tz, problems, rejected)
         except ContentError as exc:
             problems.add(exc.problem)
             continue
@@ -204,8 +208,20 @@ def _read_limited(path: Path, rel: str) -> bytes:
     return path.read_bytes()
 
 
-def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems) -> Article | None:
-    """Bytes of one file to an Article, or None when it has errors."""
+@dataclass
+class IdRefs:
+    """The entity ids an invalid article names (``registry.check_ids`` reads these fields)."""
+
+    path: str
+    people: list[str]
+    countries: list[str]
+    no_link: list[str]
+    key_lines: dict[str, int]
+
+
+def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems,
+                  rejected: list[IdRefs] | None = None) -> Article | None:
+    """Bytes of one file to an Article, or None when it has errors (its ids then go to ``rejected``)."""
     stem = rel.rsplit("/", 1)[-1][:-3]
     why = _file_name_problem(stem, rel)
     if why:
@@ -255,6 +271,9 @@ def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems) -> Art
     if updated and when and updated < when:
         v.error("updated", "'updated' is earlier than 'date'", "updated is the date of the last revision")
     if len(problems.errors) > before or title is None or when is None or not slug:
+        if rejected is not None:
+            rejected.append(IdRefs(rel, article_fields["people"], article_fields["countries"],
+                                   article_fields["no_link"], lines))
         return None
     return Article(
         path=rel, title=title, date=when, slug=slug, body=doc.body, body_line=doc.body_line,

@@ -43,12 +43,25 @@ class ContentError(Exception):
 class BuildFailed(Exception):
     """The build stopped on content errors; ``problems`` lists them all."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None):
         super().__init__(f"{len(problems)} error(s)")
         self.problems = problems
+        # the warnings found on the way, shown with the errors: a misspelt field's
+        # "did you mean" should not wait for the next run
+        self.warnings = warnings or []
 
     def __reduce__(self):
-        return (BuildFailed, (self.problems,))
+        return (BuildFailed, (self.problems, self.warnings))
+
+    def listing(self) -> list[Problem]:
+        """Errors and warnings together, by file and line."""
+        return sorted(self.problems + self.warnings, key=lambda p: (p.path, p.line or 0))
+
+    def counts(self) -> str:
+        """'3 errors' or '3 errors, 1 warning'."""
+        n, w = len(self.problems), len(self.warnings)
+        text = f"{n} error{'s' if n != 1 else ''}"
+        return text + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
 
 
 @dataclass
@@ -76,4 +89,4 @@ class Problems:
 
     def raise_if_errors(self) -> None:
         if self.errors:
-            raise BuildFailed(sorted(self.errors, key=lambda p: (p.path, p.line or 0)))
+            raise BuildFailed(sorted(self.errors, key=lambda p: (p.path, p.line or 0)), self.warnings)

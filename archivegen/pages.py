@@ -134,20 +134,22 @@ def _articles(model: SiteModel, nav: list[dict[str, str]], carry: Carry) -> list
     entities of its box and the menu, and nothing else: those are the page's ``inputs``,
     and the context itself is made only when the page is rendered (``Page.make``).
 
-    A year's article pages are one listing for ``carry``: its stories, the stories just
+    A month's article pages are one listing for ``carry``: its stories, the stories just
     outside it (the first's newer and the last's older neighbour), the registry (which
     entities of a story's keys exist, and what its box shows of them) and the menu.
+    A month, not a year: a new article plans and hashes the hundred-odd pages of its
+    month instead of the thousand of its year (0.06 s of an add-one build at 10,000).
     """
     pages: list[Page] = []
     ordered = model.stories  # newest first
     stats = model.entities
     registry = model.registry.fingerprint()  # every entity: which of a story's keys exist, what its box shows
     start = 0
-    for year, ss in groupby(ordered, key=lambda s: s.date.year):
+    for (year, month), ss in groupby(ordered, key=lambda s: (s.date.year, s.date.month)):
         end = start + len(list(ss))
         newer_b = ordered[start - 1] if start > 0 else None
         older_b = ordered[end] if end < len(ordered) else None
-        family = f"articles:{year}"
+        family = f"articles:{year:04d}-{month:02d}"
         if carry(family, ("articles", ordered[start:end], newer_b, older_b, registry, nav)):
             start = end
             continue

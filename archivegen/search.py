@@ -82,7 +82,7 @@ class Shard:
 
 
 def pagefind_binary() -> Path:
-    """The indexer shipped by ``pagefind-bin`` (pinned with ``pagefind``)."""
+    """The indexer shipped by ``pagefind-bin`` (pinned in pyproject.toml)."""
     import pagefind_bin
 
     return Path(pagefind_bin.get_executable())

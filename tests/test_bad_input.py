@@ -332,6 +332,18 @@ def test_unknown_entity_id(capsys, published):
              f"{BAD}:5: error: unknown country id 'atlantis' in 'countries'")
 
 
+def test_one_run_lists_field_errors_unknown_ids_and_warnings_together(capsys, published):
+    """A file with a bad date, an unknown person id and a misspelt field: all three in one
+    run (the ids were held back until the date was fixed, and the warning dropped)."""
+    err = bad_case(capsys, published,
+                   "---\ntitle: Fine\ndate: 2013-02-30\ntitel: x\npeople: [jon-kerry]\n---\nText.\n",
+                   f"{BAD}:3: error: '2013-02-30' is not a real date",
+                   f"{BAD}:4: warning: unknown field 'titel' (kept for templates)\n    hint: did you mean 'title'?",
+                   f"{BAD}:5: error: unknown person id 'jon-kerry' in 'people'\n    hint: did you mean 'john-kerry'?",
+                   "archivegen: 2 errors, 1 warning; nothing was written")
+    assert err.index(f"{BAD}:3:") < err.index(f"{BAD}:4:") < err.index(f"{BAD}:5:")  # by line
+
+
 def test_person_file_errors(capsys, published):
     root, out, before = published
     write(root, "content/people/no-name.md", "---\naliases: [Nobody]\n---\n")

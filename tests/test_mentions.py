@@ -91,3 +91,22 @@ def test_missing_path_is_an_error(make_archive, capsys):
     root = archive(make_archive)
     status, rows, err = run(capsys, "--json", "--root", root, "content/articles/nope.md")
     assert status == 1 and rows == [] and "nope.md" in err
+
+
+def test_a_reader_that_stops_early_ends_it_quietly(make_archive):
+    """``archivegen mentions --json | head -1``: no internal error, SIGPIPE's status."""
+    import subprocess
+    import sys
+
+    root = archive(make_archive)
+    for n in range(200):  # more output than one pipe buffer holds
+        (root / f"content/articles/2013/07/n{n}.md").write_text(
+            f"---\ntitle: N{n}\ndate: 2013-07-02\n---\n" + "John Kerry and Russia. " * 40 + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "archivegen", "mentions", "--json", "--root", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as head does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert json.loads(first)["article"].startswith("content/articles/")
+    assert "internal error" not in err and "Traceback" not in err, err

@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         loaded = load(root, base_url=args.base_url, drafts=args.drafts)
     except BuildFailed as exc:
-        print_problems(exc.problems)
-        n = len(exc.problems)
-        print(f"archivegen check: {n} content error{'s' if n != 1 else ''}", file=sys.stderr)
+        print_problems(exc.listing())
+        print(f"archivegen check: {exc.counts().replace('error', 'content error', 1)}", file=sys.stderr)
         return 1
     print_problems(loaded.problems.warnings)
     declined = declined_mentions(loaded) if args.declined else []
@@ -77,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
             result = build(BuildOptions(root=root, out=out, base_url=args.base_url, drafts=args.drafts,
                                         search=False, progress=False))
         except BuildFailed as exc:
-            print_problems(exc.problems)
-            n = len(exc.problems)
-            print(f"archivegen check: {n} error{'s' if n != 1 else ''} while building", file=sys.stderr)
+            print_problems(exc.listing())
+            print(f"archivegen check: {exc.counts()} while building", file=sys.stderr)
             return 1
         except OutputError as exc:
             print(f"archivegen check: {exc}", file=sys.stderr)

@@ -173,7 +173,7 @@ class Session:
         try:
             result = build(opts)
         except BuildFailed as exc:
-            return self._failed(exc.problems)
+            return self._failed(exc.problems, exc.warnings)
         except ContentError as exc:
             return self._failed([exc.problem])
         except OutputError as exc:
@@ -207,9 +207,9 @@ class Session:
         print(f"{time.strftime('%H:%M:%S')} built in {ms:.0f} ms: {what}{fixed}", flush=True)
         return True
 
-    def _failed(self, problems: list[Problem]) -> bool:
+    def _failed(self, problems: list[Problem], warnings: list[Problem] | None = None) -> bool:
         self.failing = True
-        print_problems(problems)
+        print_problems(sorted(problems + (warnings or []), key=lambda p: (p.path, p.line or 0)))
         n = len(problems)
         print(f"{time.strftime('%H:%M:%S')} build failed ({n} error{'s' if n != 1 else ''}); "
               "still serving the last good site", file=sys.stderr, flush=True)

@@ -10,7 +10,10 @@
 # the script stops before uploading a site that would be refused.
 set -euo pipefail
 
-python -m pip install --quiet "${ARCHIVEGEN:-archivegen}"
+# archivegen is not on PyPI: "." installs it from this repository (the archivegen
+# project with its sample archive); an archive made with `archivegen init` sets
+# ARCHIVEGEN to e.g. "archivegen @ git+https://github.com/OWNER/archivegen@v0.1.0"
+python -m pip install --quiet "${ARCHIVEGEN:-.}"
 archivegen build
 
 files=$(find site -type f | wc -l)
