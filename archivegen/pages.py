@@ -43,7 +43,7 @@ class Page:
     # page's is made only if the page is, which an incremental build seldom needs.
     make: Callable[[], dict[str, Any]] | None = None
     # The listing the page belongs to (a section, a tag, an entity, a year of the date
-    # archive or of articles), whose pages a build may carry over from the last one unplanned
+    # archive, a month of articles), whose pages a build may carry over from the last one unplanned
     # (``plan``)
     family: str = ""
 
@@ -72,8 +72,8 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
     """Every page of the site, except the listings ``carry`` takes over from the last build.
 
     A listing's pages (a section's, a tag's, an entity's, a year of the
-    date archive or of articles) are a function of a few objects: the group
-    or the entity's stats, the menu, the year's stories. Asking ``carry`` with
+    date archive, a month of articles) are a function of a few objects: the group
+    or the entity's stats, the menu, the period's stories. Asking ``carry`` with
     those before making any page spares an add-one build the planning and
     hashing of thousands of pages whose listing did not change.
     """
