@@ -285,7 +285,9 @@ class Fingerprinter:
             out = "E" + (known or digest(json.dumps(asdict(v), sort_keys=True, default=str)))
         elif t is EntityStats:
             fp = self._fp
-            appearances = "".join(f"{fp(a.story)}{a.count}:{a.sentence}\x1f" for a in v.appearances)
+            # an appearance's count and sentence come from the story's body as linked, which the
+            # story's fingerprint already names (body key and registry): the story alone will do
+            appearances = "\x1f".join([fp(a.story) for a in v.appearances])
             # the related list as shown (entity, shared articles): its PMI scores move with every
             # article added, its order and counts seldom do
             out = "ES" + digest(fp(v.entity), v.mentions, appearances, fp([(e, n) for e, n, _ in v.related]))
