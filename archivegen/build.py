@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .cache import Cache, Fingerprinter, digest, linked_key
+from .cache import Cache, Fingerprinter, digest, linked_key, one_build_at_a_time
 from .config import Config, load_config
 from .content import Article, load_articles
 from .errors import BuildFailed, Problem, Problems
@@ -546,7 +546,8 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions,
                 p = os.path.join(dirpath, name)
                 try:
                     st = os.stat(p)
-                except OSError:
+                except OSError:  # a dangling link or a link loop: still an input, which the build reports
+                    parts.append(f"{p}\x1f!")
                     continue
                 if stats is not None:
                     stats[p] = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -571,9 +572,14 @@ def build(opts: BuildOptions) -> BuildResult:
     before = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
     try:
-        return _build(opts)
+        with one_build_at_a_time(opts.root, _say_waiting if opts.progress is not False else None):
+            return _build(opts)
     finally:
         gc.set_threshold(*before)
+
+
+def _say_waiting(message: str) -> None:
+    print(f"archivegen: {message}", file=sys.stderr, flush=True)
 
 
 def _build(opts: BuildOptions) -> BuildResult:

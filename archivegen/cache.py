@@ -24,7 +24,8 @@ import tempfile
 from dataclasses import asdict, fields, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from markupsafe import Markup
 
@@ -39,10 +40,11 @@ FORMAT = 1
 def digest(*parts: Any) -> str:
     """SHA-256 of the parts, each followed by a unit separator."""
     if parts and all(type(p) is str for p in parts):  # the common case, in one piece (50,000 calls a build)
-        return hashlib.sha256(("\x1f".join(parts) + "\x1f").encode("utf-8")).hexdigest()
+        # surrogateescape: a file name that is not UTF-8 still hashes (the build then reports it)
+        return hashlib.sha256(("\x1f".join(parts) + "\x1f").encode("utf-8", "surrogateescape")).hexdigest()
     h = hashlib.sha256()
     for p in parts:
-        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8"))
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8", "surrogateescape"))
         h.update(b"\x1f")
     return h.hexdigest()
 
@@ -100,6 +102,41 @@ def _unseal(raw: bytes, key: str) -> Any | None:
             or doc.get("key") != key:
         return None
     return doc.get("data")
+
+
+@contextmanager
+def one_build_at_a_time(root: Path, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the archive's build lock while a build runs.
+
+    Two builds of one archive at once (a second terminal, an editor's
+    build-on-save beside ``serve``) would share the staging folder and the
+    cache: one failed with a misleading "directory not empty", the other
+    with an internal error. The second now waits for the first, and says so.
+    The lock is the kernel's ``flock`` on the archive folder itself: nothing
+    is written for it (a refused build leaves no trace), and it goes with
+    the process, so a killed build never leaves a stale lock behind. Where
+    there is no ``fcntl`` (Windows) builds are not serialised.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        fd = os.open(root, os.O_RDONLY)
+    except OSError:  # no such folder: the build reports it
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting("another archivegen build of this archive is running; waiting for it to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock (forked workers that inherited it have exited by now)
 
 
 class Cache:

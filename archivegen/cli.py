@@ -51,6 +51,17 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
                         help="archive root holding content/ (default: current folder)")
 
 
+def job_count(text: str) -> int:
+    """``--jobs N``: 0 (every core) or more; argparse turns the ValueError into a usage error."""
+    n = int(text)
+    if n < 0:
+        raise ValueError(text)
+    return n
+
+
+job_count.__name__ = "number of worker processes (0 or more)"  # what argparse's message calls it
+
+
 def print_problems(problems, stream=None) -> None:
     stream = stream or sys.stderr
     for p in problems:

@@ -8,12 +8,14 @@ comment; ``archivegen init`` writes the same table out as a commented
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from . import frontmatter
 from .errors import ContentError, Problems
+from .inputs import not_a_file
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,10 @@ def load_config(root: Path, problems: Problems, overrides: dict[str, Any] | None
     rel = "archive.yaml"
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
+    odd = not_a_file(path) if os.path.lexists(path) else None
+    if odd:
+        problems.error(rel, None, odd, "archive.yaml must be a file of settings (or absent, for the defaults)")
+        return config
     if path.is_file():
         try:
             text = frontmatter.decode(path.read_bytes(), rel)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import frontmatter
+from .inputs import not_a_file
 from .config import Config, nearest
 from .errors import ContentError, Problems
 from .slugs import WINDOWS_RESERVED, slug_problem, slugify
@@ -107,13 +108,17 @@ def _article_paths(root: Path, problems: Problems) -> list[str]:
             if e.is_dir(follow_symlinks=False):
                 dirs.append(e)
             elif e.name.endswith(".md"):
+                odd = None if e.is_file(follow_symlinks=False) else not_a_file(e.path)
+                if odd is not None:
+                    problems.error(_rel(root, e.path), None, odd, "replace it with the article's Markdown file, or remove it")
+                    continue
                 target = outside(e) if e.is_symlink() else None
                 if target is not None:
                     problems.error(_rel(root, e.path), None, f"symbolic link leads outside the archive (to {target})",
                                    "replace the link with the file itself")
                     continue
                 found.append(e.path)
-            elif e.is_symlink() and e.is_dir():  # a linked folder: never walked, refused if it leads outside
+            elif e.is_symlink() and _is_dir(e):  # a linked folder: never walked, refused if it leads outside
                 target = outside(e)
                 if target is not None:
                     problems.error(_rel(root, Path(e.path)), None, f"symbolic link leads outside the archive (to {target})",
@@ -123,6 +128,14 @@ def _article_paths(root: Path, problems: Problems) -> list[str]:
 
     walk(str(base))
     return found
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """Whether a link leads to a folder; a link loop or a dangling link leads nowhere."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _rel(root: Path, path: Path | str) -> str:
@@ -225,7 +238,8 @@ def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems,
     stem = rel.rsplit("/", 1)[-1][:-3]
     why = _file_name_problem(stem, rel)
     if why:
-        problems.error(rel.replace("\x00", "\\0"), None, why, "rename the file, e.g. to the article's slug")
+        shown = rel.replace("\x00", "\\0").encode("utf-8", "backslashreplace").decode("utf-8")
+        problems.error(shown, None, why, "rename the file, e.g. to the article's slug")
         return None
     text = frontmatter.decode(raw, rel)
     doc = frontmatter.parse(text, rel)
@@ -286,6 +300,10 @@ def _file_name_problem(stem: str, rel: str) -> str | None:
     """Why an article's file name is unusable on some host, or None."""
     if "\x00" in rel:
         return "file name contains a NUL character"
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        return "file name is not valid UTF-8"
     if ".." in stem:
         return f"file name '{stem}.md' contains '..'"
     if "\\" in stem:

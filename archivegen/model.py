@@ -8,6 +8,7 @@ here renders HTML.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections import Counter, defaultdict
 from itertools import combinations
@@ -163,9 +164,13 @@ class SiteModel:
 def group_slug(name: str, kind: str) -> str:
     """The URL slug of a section or tag name (two spellings of one name share it).
 
+    A name with no Latin letters or digits ("北京", "Москва", "!!!") has no
+    slug of its own; it gets the kind and a short hash of the name, so that
+    two such names keep two pages instead of sharing ``/tags/tag/``.
+
     Cached: a build asks for each story's section and tags, a few names
     10,000 times over."""
-    return slugify(name) or kind
+    return slugify(name) or f"{kind}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 MIN_PAIR = 2  # articles two entities must share before "mentioned with" lists them

@@ -25,6 +25,7 @@ from . import frontmatter
 from .entities import Entity
 from .content import kind_of
 from .errors import ContentError, Problems
+from .inputs import not_a_file
 
 PERSON_FIELDS = ("name", "aliases", "description", "wikidata", "image", "born", "died")
 COUNTRY_FIELDS = ("name", "aliases", "description", "wikidata", "iso2", "iso3", "official_name",
@@ -238,6 +239,10 @@ def _rel(root: Path, path: Path) -> str:
 
 def _read(root: Path, path: Path, problems: Problems) -> frontmatter.Document | None:
     rel = _rel(root, path)
+    odd = not_a_file(path)
+    if odd:
+        problems.error(rel, None, odd, "replace it with the entity's Markdown file, or remove it")
+        return None
     try:
         text = frontmatter.decode(path.read_bytes(), rel)
         return frontmatter.parse(text, rel)

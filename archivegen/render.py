@@ -15,6 +15,7 @@ from typing import Any
 import markdown
 
 from .config import Config
+from .errors import ContentError
 from .linker import ArticleState, Declined, LinkerExtension, LinkMaker, Linker, Mention, Pass
 
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "def_list", "abbr", "md_in_html")
@@ -127,6 +128,10 @@ class BodyRenderer:
         try:
             self.md.reset()
             out = self.md.convert(body)
+        except RecursionError:  # Python-Markdown recurses once per level of nested lists or quotes
+            raise ContentError(getattr(article, "path", "") or "(article)", getattr(article, "body_line", None),
+                               "the Markdown nests lists or quotes too deeply to render",
+                               "flatten the nesting (a few hundred levels is past what Python-Markdown can parse)") from None
         finally:
             self.ext.current = None
         if sanitize:

@@ -426,8 +426,7 @@ class Indexing:
             # language): static/search.js preloads those files the moment it reads this manifest
             "shards": [{"name": s.name, "path": s.path, "kind": s.kind, "start": s.start, "end": s.end,
                         "pages": len(s.pages), "weight": s.weight,
-                        "languages": json.loads(_source(staging, f"{BUNDLE}/{s.path}pagefind-entry.json")
-                                                .read_text("utf-8"))["languages"]} for s in shards],
+                        "languages": _languages(staging, s)} for s in shards],
             "filters": filter_values(self.model),
         }
         staging.write(f"{BUNDLE}/{MANIFEST}",
@@ -435,6 +434,19 @@ class Indexing:
         self.after()
         report.files = sum(1 for p in staging.paths if p.startswith(f"{BUNDLE}/"))
         return report
+
+
+def _languages(staging: Any, shard: Shard) -> Any:
+    """A shard's languages from its ``pagefind-entry.json``; an entry file Pagefind left empty
+    or cut short (a full disk does that without failing) stops the build with a message."""
+    rel = f"{BUNDLE}/{shard.path}pagefind-entry.json"
+    try:
+        return json.loads(_source(staging, rel).read_text("utf-8"))["languages"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is empty or cut short"
+        raise BuildFailed([Problem(rel, None, f"pagefind's index of shard '{shard.name}' cannot be read: {reason}",
+                                   "check the free disk space (Pagefind writes nothing else when it runs "
+                                   "out), then build again; the published site was left as it was")]) from None
 
 
 def _held_by_shard(staging: Any) -> dict[str, list[str]] | None:

@@ -22,8 +22,9 @@ import jinja2
 from markupsafe import Markup
 
 from . import structured
+from .inputs import not_a_file
 from .config import Config
-from .errors import Problem, Problems
+from .errors import ContentError, Problem, Problems
 
 
 def default_theme_dir() -> Path:
@@ -106,11 +107,21 @@ class Theme:
     def check(self, problems: Problems) -> None:
         """Compile every template so syntax errors surface before rendering."""
         for name, path in self.template_files():
+            odd = not_a_file(path)
+            if odd:
+                problems.error(self._display(path), None, odd, "replace it with a template file, or remove it")
+                continue
             try:
                 self.env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
                 problems.error(self._display(path), exc.lineno, f"template syntax error: {exc.message}",
                                "fix the Jinja syntax; see https://jinja.palletsprojects.com/templates/")
+            except UnicodeDecodeError as exc:
+                problems.error(self._display(path), None, f"template is not UTF-8 text (byte {exc.start} cannot be read)",
+                               "save the template as UTF-8")
+            except OSError as exc:
+                problems.error(self._display(path), None, f"cannot read template: {exc.strerror}",
+                               "check that it is a readable file")
 
     def fingerprint(self) -> str:
         """Hash of every template and asset: a theme change invalidates pages."""
@@ -141,9 +152,13 @@ class Theme:
 
     def make_link(self, entity: Any, text: str) -> str:
         """Entity link markup from ``partials/entity_link.html``."""
-        if self._link_template is None:
-            self._link_template = self.env.get_template("partials/entity_link.html")
-        return self._link_template.render(entity=entity, text=text, href=self.url(entity.url_path)).strip()
+        try:
+            if self._link_template is None:
+                self._link_template = self.env.get_template("partials/entity_link.html")
+            return self._link_template.render(entity=entity, text=text, href=self.url(entity.url_path)).strip()
+        except Exception as exc:  # raised inside the Markdown pass: reported like a page's template error
+            p = self._problem(exc, "partials/entity_link.html", "", during=f"the link to {entity.key}")
+            raise ContentError(p.path, p.line, p.message, p.hint) from None
 
     def _display(self, path: Path) -> str:
         try:
@@ -151,7 +166,7 @@ class Theme:
         except ValueError:
             return str(path)
 
-    def _problem(self, exc: BaseException, template: str, page_url: str) -> Problem:
+    def _problem(self, exc: BaseException, template: str, page_url: str, during: str | None = None) -> Problem:
         """Locate the template line from the traceback Jinja rewrites."""
         filename, lineno = None, getattr(exc, "lineno", None)
         tb = exc.__traceback__
@@ -162,7 +177,7 @@ class Theme:
             tb = tb.tb_next
         filename = getattr(exc, "filename", None) or filename
         where = self._display(Path(filename)) if filename else f"templates/{template}"
-        return Problem(where, lineno, f"template error while rendering /{page_url}: {type(exc).__name__}: {exc}",
+        return Problem(where, lineno, f"template error while rendering {during or '/' + page_url}: {type(exc).__name__}: {exc}",
                        "fix the template, or the value it received from that page's content")
 
     # -- static assets ------------------------------------------------------

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..build import BuildOptions, build
-from ..cli import add_root_option, print_problems
+from ..cli import add_root_option, job_count, print_problems
 from ..output import OutputError
 
 
@@ -18,7 +18,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--base-url", metavar="URL", help="where the site is served, e.g. https://example.org/archive/")
     p.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     p.add_argument("--no-search", dest="search", action="store_false", help="skip the Pagefind search index")
-    p.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
+    p.add_argument("--jobs", "-j", type=job_count, default=0, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--clean", action="store_true", help="ignore the cache and rebuild everything")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--timings", action="store_true", help="print the time each stage took")

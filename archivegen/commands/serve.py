@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..build import BuildOptions, Warm, build, quick_article, quick_search
-from ..cli import add_root_option, print_problems
+from ..cli import add_root_option, job_count, print_problems
 from ..errors import BuildFailed, ContentError, Problem
 from ..output import OutputError
 # ..server (http.server) and ..watch (watchdog) are imported when serve runs: every
@@ -43,7 +43,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="where the served site is built (default: ROOT/.cache/serve-site)")
     p.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     p.add_argument("--no-search", dest="search", action="store_false", help="skip the Pagefind search index (faster rebuilds)")
-    p.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
+    p.add_argument("--jobs", "-j", type=job_count, default=0, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--log-requests", action="store_true", help="print every HTTP request")
     return p
 
