@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import bisect
 import re
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import markdown
 
@@ -82,6 +85,35 @@ def _skip_plain_text(md: markdown.Markdown) -> None:
         md.treeprocessors.register(_PlainTextInline(md), "inline", priority)
 
 
+# Some Markdown makes Python-Markdown's time grow with the square of its length (thousands of
+# unclosed "[a](" run for minutes): an article past this is an error, not a build that never ends
+RENDER_SECONDS = 10.0
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``_TooSlow`` in this thread after ``seconds`` (SIGALRM: the main thread of a
+    build or of a worker process; elsewhere, as in serve's build thread, no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise _TooSlow()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class BodyRenderer:
     """Render article bodies with one reusable Markdown instance."""
 
@@ -125,13 +157,19 @@ class BodyRenderer:
                              title=str(title))
         p = Pass(state=state, link_headings=self.config.link_headings)
         self.ext.current = p
+        where = (getattr(article, "path", "") or "(article)", getattr(article, "body_line", None))
         try:
             self.md.reset()
-            out = self.md.convert(body)
+            with _time_limit(RENDER_SECONDS):
+                out = self.md.convert(body)
         except RecursionError:  # Python-Markdown recurses once per level of nested lists or quotes
-            raise ContentError(getattr(article, "path", "") or "(article)", getattr(article, "body_line", None),
-                               "the Markdown nests lists or quotes too deeply to render",
+            raise ContentError(*where, "the Markdown nests lists or quotes too deeply to render",
                                "flatten the nesting (a few hundred levels is past what Python-Markdown can parse)") from None
+        except _TooSlow:
+            raise ContentError(*where, f"the Markdown took over {RENDER_SECONDS:g} s to render (an article "
+                               "takes about a millisecond)",
+                               "look for long runs of unclosed brackets or links, or very deep nesting, and "
+                               "write them out plainly") from None
         finally:
             self.ext.current = None
         if sanitize:

@@ -148,3 +148,14 @@ def test_a_negative_job_count_is_a_usage_error(tmp_path):
     r = run_sub("build", "--root", root, "--jobs", "-3")
     assert r.returncode == 2 and "--jobs" in r.stderr and "0 or more" in r.stderr
     assert not (root / "site").exists()
+
+
+def test_markdown_that_would_take_minutes_is_stopped(capsys, published, monkeypatch):
+    """Runs of unclosed link brackets make Python-Markdown's time grow with the square of
+    their length (20,000 ran past a minute); past the limit the article is an error."""
+    from archivegen import render
+
+    monkeypatch.setattr(render, "RENDER_SECONDS", 0.5)  # the real limit is 10 s; this body takes about 3
+    write(published[0], f"{ART}/slow.md", art(body="[a](" * 4000))
+    fails(capsys, published, f"{ART}/slow.md:5: error: the Markdown took over 0.5 s to render",
+          "    hint: look for long runs of unclosed brackets")
