@@ -271,6 +271,7 @@ def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list
         pages.append(Page(f"{section}/", "entities.html", {
             "title": title, "entity_kind": kind, "section": section, "by_name": by_name, "by_count": by_count,
             "order": "name"}, section))
+        # a fixed page beside the entity pages: registry.RESERVED_IDS keeps ids off its name
         pages.append(Page(f"{section}/by-mentions/", "entities.html", {
             "title": f"{title} by mentions", "entity_kind": kind, "section": section, "by_name": by_name,
             "by_count": by_count, "order": "mentions"}, section))

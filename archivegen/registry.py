@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -34,6 +35,12 @@ WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KINDS = {"person": "people", "country": "countries"}
 SECTIONS = {"people": "person", "countries": "country"}
+# Pages that pages.py writes next to the entity pages, in both people/ and
+# countries/: an entity with such an id would replace the page.
+RESERVED_IDS = {"by-mentions": "index sorted by mentions"}
+# born/died: a full date, a month or a year (JSON-LD takes all three)
+LIFE_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+SINGULAR = {"aliases": "alias", "demonyms": "demonym"}
 
 
 def fold_form(text: str) -> str:
@@ -198,13 +205,16 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
         registry.not_entities = tuple(countries.NOT_COUNTRIES)
     for e in builtin:
         registry.entities[e.key] = _copy(e)
+    builtin_forms = _builtin_forms(registry)
+    builtin_codes = {key: _codes(e) for key, e in registry.entities.items()}
     for path in _files(root / "content" / "people"):
         person = _load_person(root, path, problems, registry)
         if person is not None:
             registry.entities[person.key] = person
     for path in _files(root / "content" / "countries"):
         _load_country(root, path, problems, registry)
-    _check_aliases(registry, problems)
+    _check_forms(registry, problems, builtin_forms)
+    _check_codes(registry, problems, builtin_codes)
     return registry
 
 
@@ -284,7 +294,50 @@ class _Fields:
             self.problems.error(self.rel, self.line(key), f"'{key}' must be a list of text, not {kind_of(value)}",
                                 f"write it as {key}: [\"First form\", \"Second form\"]")
             return []
-        return [x.strip() for x in value if x.strip()]
+        items = [x.strip() for x in value]
+        if not all(items):
+            self.problems.error(self.rel, self.line(key), f"'{key}' has an empty entry",
+                                f"remove the empty text (\"\" or \" \") from the list, e.g. {key}: [\"First form\"]")
+        return [x for x in items if x]
+
+    def forms(self, key: str) -> list[str]:
+        """A list of forms the linker matches (aliases, demonyms), each with a capital letter.
+
+        Matching is case-sensitive, so a form in lower case only ("the")
+        would be found in ordinary prose and link every such word. Forms in a
+        script without capitals (习近平) are fine.
+        """
+        kept = []
+        for form in self.text_list(key):
+            if form == form.lower() and form != form.upper():
+                what = SINGULAR.get(key, key)
+                self.problems.error(self.rel, self.line(key),
+                                    f"{what} '{form}' has no capital letter, so it would link the word "
+                                    f"'{form}' wherever ordinary text uses it",
+                                    f"write the {what} as a name is written, with its capitals "
+                                    f"(e.g. 'Senator Kerry'), or remove it")
+                continue
+            kept.append(form)
+        return kept
+
+    def life_date(self, key: str) -> str | None:
+        """``born``/``died`` as written, if it is a real date: YYYY-MM-DD, YYYY-MM or YYYY.
+
+        The value goes as it is into the page and its JSON-LD (birthDate),
+        where anything else would be invalid structured data.
+        """
+        value = self.text(key)
+        if not value:
+            return None
+        example = f"write YYYY-MM-DD, YYYY-MM or YYYY, e.g. {key}: 1943-12-11"
+        if not LIFE_DATE_RE.match(value):
+            self.problems.error(self.rel, self.line(key), f"'{key}' must be a date, not '{value}'", example)
+            return None
+        reason = _date_problem(value)
+        if reason:
+            self.problems.error(self.rel, self.line(key), f"'{key}' is not a real date: '{value}' ({reason})", example)
+            return None
+        return value
 
     def wikidata(self) -> str | None:
         value = self.meta.get("wikidata")
@@ -310,10 +363,47 @@ class _Fields:
         return extra
 
 
-def _check_id(rel: str, ident: str, problems: Problems) -> bool:
+def _date_problem(value: str) -> str:
+    """Why a YYYY[-MM[-DD]] text is not a real date ('' when it is one)."""
+    year, month, day = (int(part) if part else None for part in LIFE_DATE_RE.match(value).groups())
+    if month is not None and not 1 <= month <= 12:
+        return "month must be in 1..12"
+    try:
+        date(year, month or 1, day or 1)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _date_parts(value: str | None) -> tuple[int, ...]:
+    """(year, month, day) as far as written; () for no date."""
+    match = LIFE_DATE_RE.match(value or "")
+    return tuple(int(part) for part in match.groups() if part) if match else ()
+
+
+def _check_life(f: _Fields, born: str | None, died: str | None) -> None:
+    """A death before the birth is a typo in one of them.
+
+    Dates of different precision are compared as far as both go: 1943 and
+    1943-12-11 may be the same day.
+    """
+    b, d = _date_parts(born), _date_parts(died)
+    n = min(len(b), len(d))
+    if n and d[:n] < b[:n]:
+        f.problems.error(f.rel, f.line("died"), f"'died' ({died}) is before 'born' ({born})",
+                         "check both dates; one of them is probably mistyped")
+
+
+def _check_id(rel: str, ident: str, problems: Problems, section: str) -> bool:
     if not ID_RE.match(ident):
         problems.error(rel, None, f"file name '{ident}.md' is not a usable id",
                        "ids are URL slugs: lowercase letters, digits and single hyphens, e.g. john-kerry.md")
+        return False
+    if ident in RESERVED_IDS:
+        example = "jane-doe.md" if section == "people" else "atlantis.md"
+        problems.error(rel, None, f"file name '{ident}.md' is taken: /{section}/{ident}/ is the {section} "
+                                  f"{RESERVED_IDS[ident]}",
+                       f"rename the file, e.g. {example}")
         return False
     return True
 
@@ -321,7 +411,7 @@ def _check_id(rel: str, ident: str, problems: Problems) -> bool:
 def _load_person(root: Path, path: Path, problems: Problems, registry: Registry) -> Entity | None:
     rel = _rel(root, path)
     ident = path.stem
-    if not _check_id(rel, ident, problems):
+    if not _check_id(rel, ident, problems, "people"):
         return None
     doc = _read(root, path, problems)
     if doc is None:
@@ -343,10 +433,12 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
         problems.error(rel, f.line("image"), "image src must be a path or http(s) URL", "e.g. src: /media/kerry.jpg")
         image = None
     registry.lines[f"people/{ident}"] = doc.key_lines
+    born, died = f.life_date("born"), f.life_date("died")
+    _check_life(f, born, died)
     return Entity(
-        id=ident, kind="person", name=name, aliases=f.text_list("aliases"),
+        id=ident, kind="person", name=name, aliases=f.forms("aliases"),
         description=f.text("description") or "", wikidata=f.wikidata(), image=image,
-        born=f.text("born"), died=f.text("died"), body=doc.body.strip("\n"), source=rel,
+        born=born, died=died, body=doc.body.strip("\n"), source=rel,
         extra=f.unknown(PERSON_FIELDS),
     )
 
@@ -354,7 +446,7 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
 def _load_country(root: Path, path: Path, problems: Problems, registry: Registry) -> None:
     rel = _rel(root, path)
     ident = path.stem
-    if not _check_id(rel, ident, problems):
+    if not _check_id(rel, ident, problems, "countries"):
         return
     doc = _read(root, path, problems)
     if doc is None:
@@ -363,7 +455,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
     key = f"countries/{ident}"
     registry.lines[key] = doc.key_lines
     existing = registry.entities.get(key)
-    aliases, demonyms = f.text_list("aliases"), f.text_list("demonyms")
+    aliases, demonyms = f.forms("aliases"), f.forms("demonyms")
     extra = f.unknown(COUNTRY_FIELDS)
     if existing is not None:
         # Extend a built-in country: add forms, replace the texts given.
@@ -401,43 +493,171 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
     )
 
 
-def _check_aliases(registry: Registry, problems: Problems) -> None:
-    """An alias written in a file must name one entity only.
+# --- forms and codes two entities share -------------------------------------------
 
-    Two people may share a *name* (homonyms are real; the linker decides from
-    the article or declines), but an alias a file adds must not equal a form
-    of another entity: a person alias equal to a country's name, alias or
-    demonym, or an alias two files claim, is an error naming both.
+NAME_FIELDS = ("name", "official name")
+FIELD_KEYS = {"name": "name", "official name": "official_name", "alias": "aliases", "demonym": "demonyms"}
+CODE_FIELDS = {"iso2": "ISO code", "iso3": "ISO code", "wikidata": "Wikidata id"}
+
+
+@dataclass(frozen=True)
+class _Form:
+    """One form of an entity, and whether a file wrote it or the built-in list did."""
+
+    entity: Entity
+    text: str
+    folded: str  # the comparison key: accents and apostrophes folded
+    field: str  # "name", "official name", "alias", "demonym", or "form": an ambiguous form no country claims
+    builtin: bool
+
+
+def _entity_forms(e: Entity) -> list[tuple[str, str]]:
+    """(form, field) of every name the linker matches for ``e``."""
+    forms = [(e.name, "name")]
+    if e.official_name:
+        forms.append((e.official_name, "official name"))
+    return forms + [(a, "alias") for a in e.aliases] + [(d, "demonym") for d in e.demonyms]
+
+
+def _builtin_forms(registry: Registry) -> dict[str, set[str]]:
+    """Folded forms of each built-in entity, taken before country files extend them.
+
+    A form in here is the curated data's, which countries.py has already
+    checked; only what files add can conflict.
     """
-    owners: dict[str, list[tuple[Entity, str]]] = {}
+    from .linker import fold  # local import: linker imports this module
+
+    return {key: {fold(t) for t, _ in _entity_forms(e)} for key, e in registry.entities.items()}
+
+
+def _all_forms(registry: Registry, builtin: dict[str, set[str]]) -> list[_Form]:
+    """Every entity's forms, plus the ambiguous forms no country claims ("Congo", "Korea")."""
+    from .linker import fold  # local import: linker imports this module
+
+    out = []
     for e in registry.entities.values():
-        forms = [(e.name, "name")] + [(a, "alias") for a in e.aliases]
-        if e.kind == "country":
-            forms += [(d, "demonym") for d in e.demonyms]
-            if e.official_name:
-                forms.append((e.official_name, "name"))
-        for form, what in forms:
-            owners.setdefault(fold_form(form), []).append((e, what))
-    for e in registry.entities.values():
-        if e.source is None:
+        for text, what in _entity_forms(e):
+            folded = fold(text)
+            out.append(_Form(e, text, folded, what, folded in builtin.get(e.key, ())))
+    claimed = set().union(*builtin.values()) if builtin else set()
+    for text, (keys, _) in registry.ambiguous.items():
+        if fold(text) not in claimed:
+            out += [_Form(registry.entities[k], text, fold(text), "form", True) for k in keys if k in registry.entities]
+    return out
+
+
+def _check_forms(registry: Registry, problems: Problems, builtin: dict[str, set[str]]) -> None:
+    """A name, alias or demonym a file writes must name one entity only.
+
+    Otherwise the linker sees two meanings and silently links neither. A
+    form the curated data marks ambiguous between two countries ("Congo",
+    "Dominican") may be added by either of them. Two people sharing a name
+    are only warned about: homonyms are real, and an article that lists one
+    of them in 'people' still links the name.
+    """
+    forms = _all_forms(registry, builtin)
+    owners: dict[str, list[_Form]] = {}
+    for form in forms:
+        owners.setdefault(form.folded, []).append(form)
+    ambiguous = {fold_form(t): set(keys) for t, (keys, _) in registry.ambiguous.items()}
+    reported: set[tuple[str, str, str]] = set()
+    for mine in forms:
+        if mine.builtin or (mine.entity.key, mine.field, mine.folded) in reported:
             continue
-        for alias in e.aliases:
-            for other, what in owners.get(fold_form(alias), []):
-                if other.key == e.key:
-                    continue
-                if other.source is None and e.kind == "country" and other.kind == "country":
-                    continue  # a file adding a built-in ambiguous form (e.g. "Congo") is allowed
-                if e.kind == "country" and other.kind == "person" and other.source is not None:
-                    continue  # reported from the person's side
-                if what == "alias" and other.source is not None and other.kind == e.kind and other.key > e.key:
-                    continue  # two files claiming one alias: reported once, on the later file
-                where = other.source or "the built-in country list"
-                what_kind = "country" if other.kind == "country" else "person"
-                problems.error(e.source, _alias_line(registry, e), f"alias '{alias}' of '{e.name}' is also the {what} of the "
-                               f"{what_kind} '{other.name}' ({where})",
-                               "an alias must name one entity; remove it from one of the files")
+        for other in owners[mine.folded]:
+            if _reported_at(mine, other, ambiguous.get(mine.folded, set())):
+                reported.add((mine.entity.key, mine.field, mine.folded))
+                _report_shared(registry, problems, mine, other)
                 break
 
 
-def _alias_line(registry: Registry, e: Entity) -> int | None:
-    return registry.lines.get(e.key, {}).get("aliases")
+def _reported_at(mine: _Form, other: _Form, candidates: set[str]) -> bool:
+    """Whether a form two entities share is reported at ``mine``: once per pair.
+
+    At the side a file wrote; then at the alias rather than the name; then
+    at the country rather than the person (a person's name is the archive's
+    own data, a country file only extends a fixed list); else at the later id.
+    """
+    e, o = mine.entity, other.entity
+    if o.key == e.key or mine.builtin:
+        return False
+    if e.kind == o.kind == "country" and {e.key, o.key} <= candidates:
+        return False  # an ambiguous form of both ("Congo"): the linker asks the article
+    if other.builtin:
+        return True
+    if (mine.field in NAME_FIELDS) != (other.field in NAME_FIELDS):
+        return mine.field not in NAME_FIELDS
+    if e.kind != o.kind:
+        return e.kind == "country"
+    return e.key > o.key
+
+
+def _report_shared(registry: Registry, problems: Problems, mine: _Form, other: _Form) -> None:
+    """One problem at ``mine``'s file and key, naming the other entity and where it comes from."""
+    e, o = mine.entity, other.entity
+    where = "the built-in country list" if other.builtin else o.source
+    article = {"alias": "an", "demonym": "a", "form": "a"}.get(other.field, "the")
+    owner = f"{article} {other.field} of the {_what(o.kind)} '{o.name}' ({where})"
+    line = registry.lines.get(e.key, {}).get(FIELD_KEYS[mine.field])
+    if mine.field not in NAME_FIELDS:
+        problems.error(e.source, line, f"{mine.field} '{mine.text}' of '{e.name}' is also {owner}",
+                       f"{'an' if mine.field == 'alias' else 'a'} {mine.field} must name one entity; "
+                       f"remove it from {'this file' if other.builtin else 'one of the files'}")
+        return
+    message = f"{_what(e.kind)} {mine.field} '{mine.text}' is also {owner}"
+    if e.kind == "person" and o.kind == "person" and other.field == "name":
+        problems.warning(e.source, line, message,
+                         f"an article links '{mine.text}' only when it lists one of them in 'people'; "
+                         "if both files are one person, merge them")
+    elif e.kind == "person":
+        problems.error(e.source, line, message, "a name must name one entity; write the person's full name, "
+                                                "or add a middle name or initial (e.g. name: Jane Q. Doe)")
+    elif other.builtin and o.kind == "country" and other.field in ("name", "official name", "alias"):
+        problems.error(e.source, line, message, f"to add to the built-in country, name the file {o.id}.md; "
+                                                "otherwise give this country a name no other entity uses")
+    else:
+        problems.error(e.source, line, message, "a name must name one entity; give this country a name "
+                                                "no other entity uses")
+
+
+def _codes(e: Entity) -> dict[str, set[str]]:
+    """A country's ISO codes (upper case) and Wikidata ids, by field."""
+    also = e.extra.get("wikidata_also")
+    also = [q for q in also if isinstance(q, str)] if isinstance(also, list) else []
+    return {"iso2": {e.iso2.upper()} if e.iso2 else set(), "iso3": {e.iso3.upper()} if e.iso3 else set(),
+            "wikidata": {q for q in [e.wikidata, *also] if q}}
+
+
+def _check_codes(registry: Registry, problems: Problems, builtin: dict[str, dict[str, set[str]]]) -> None:
+    """An ISO code or Wikidata id a country file writes must not be another country's.
+
+    It would put the other country's identity in this one's structured
+    data. Former countries may share an ISO code: ISO 3166-3 reused some
+    (CS was Czechoslovakia, then Serbia and Montenegro).
+    """
+    owners: dict[tuple[str, str], list[Entity]] = {}
+    for c in registry.countries:
+        for fld, codes in _codes(c).items():
+            for code in codes:
+                owners.setdefault((fld, code), []).append(c)
+    for e in registry.countries:
+        if e.source is None:
+            continue
+        for fld in CODE_FIELDS:
+            written = getattr(e, fld)
+            code = written.upper() if written and fld != "wikidata" else written
+            if not code or code in builtin.get(e.key, {}).get(fld, set()):
+                continue
+            for o in owners.get((fld, code), []):
+                if o.key == e.key or (fld != "wikidata" and e.former and o.former):
+                    continue
+                in_builtin = code in builtin.get(o.key, {}).get(fld, set())
+                if o.source is not None and not in_builtin and o.key > e.key:
+                    continue  # two files with one code: reported once, at the later file
+                where = "the built-in country list" if in_builtin or o.source is None else o.source
+                hint = ("each country has its own Wikidata id; check it on wikidata.org" if fld == "wikidata" else
+                        "each country has its own ISO 3166 code; a file need not repeat a built-in country's code")
+                problems.error(e.source, registry.lines.get(e.key, {}).get(fld),
+                               f"{fld} '{written}' of '{e.name}' is the {CODE_FIELDS[fld]} of the country "
+                               f"'{o.name}' ({where})", hint)
+                break
