@@ -341,6 +341,10 @@ def patched_data(monkeypatch):
     """Run the loader on a changed copy of the data file."""
     original = countries._data()
     caches = (countries._data, countries._specs, countries._ambiguities)
+    # a build earlier in this process may have left the data it read from the cache here,
+    # which _data() would return instead of the patched copy
+    prepared = dict(countries._PREPARED)
+    countries._PREPARED.clear()
 
     def use(change):
         data = yaml.safe_load(yaml.safe_dump(original, allow_unicode=True))
@@ -353,6 +357,7 @@ def patched_data(monkeypatch):
     monkeypatch.undo()
     for c in caches:
         c.cache_clear()
+    countries._PREPARED.update(prepared)
 
 
 def test_validation_rejects_a_form_claimed_by_two_countries(patched_data):
