@@ -51,6 +51,23 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
                         help="archive root holding content/ (default: current folder)")
 
 
+def bad_base_url(command: str, value: str | None) -> bool:
+    """Report an unusable ``--base-url`` as a usage error; True when it was one.
+
+    Checked before anything is read, so a typo in the option is named as the
+    option's, not blamed on archive.yaml."""
+    if value is None:
+        return False
+    from .config import BASE_URL_HINT, base_url_problem
+
+    why = base_url_problem(value)
+    if why is None:
+        return False
+    print(f"archivegen {command}: --base-url: '{value}' {why}", file=sys.stderr)
+    print(f"    hint: {BASE_URL_HINT.format(set='--base-url ')}", file=sys.stderr)
+    return True
+
+
 def print_problems(problems, stream=None) -> None:
     stream = stream or sys.stderr
     for p in problems:
