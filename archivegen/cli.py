@@ -62,6 +62,23 @@ def job_count(text: str) -> int:
 job_count.__name__ = "number of worker processes (0 or more)"  # what argparse's message calls it
 
 
+def bad_base_url(command: str, value: str | None) -> bool:
+    """Report an unusable ``--base-url`` as a usage error; True when it was one.
+
+    Checked before anything is read, so a typo in the option is named as the
+    option's, not blamed on archive.yaml."""
+    if value is None:
+        return False
+    from .config import BASE_URL_HINT, base_url_problem
+
+    why = base_url_problem(value)
+    if why is None:
+        return False
+    print(f"archivegen {command}: --base-url: '{value}' {why}", file=sys.stderr)
+    print(f"    hint: {BASE_URL_HINT.format(set='--base-url ')}", file=sys.stderr)
+    return True
+
+
 def print_problems(problems, stream=None) -> None:
     stream = stream or sys.stderr
     for p in problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,15 @@ def load_config(root: Path, problems: Problems, overrides: dict[str, Any] | None
     if path.is_file():
         try:
             text = frontmatter.decode(path.read_bytes(), rel)
-            doc = frontmatter.parse("---\n" + text + ("\n" if not text.endswith("\n") else "") + "---\n", rel)
-            data = doc.meta
-            lines = {k: v - 1 for k, v in doc.key_lines.items()}
+            loaded, lines = frontmatter.parse_yaml(text, rel, first_line=1, where=rel)
         except ContentError as exc:
-            p = exc.problem
-            problems.error(p.path, (p.line - 1) if p.line and p.line > 1 else p.line, p.message, p.hint)
+            problems.add(exc.problem)
             return config
+        if loaded is not None and not isinstance(loaded, dict):
+            problems.error(rel, 1, f"{rel} must be a mapping of settings, not {frontmatter.kind_of(loaded)}",
+                           "write one 'setting: value' per line, e.g. title: My News Archive")
+            return config
+        data = {str(k): v for k, v in (loaded or {}).items()}
     for key, value in data.items():
         option = _BY_NAME.get(key)
         if option is None:
@@ -136,7 +139,7 @@ def load_config(root: Path, problems: Problems, overrides: dict[str, Any] | None
 def _set(config: Config, option: Option, value: Any, path: str, line: int | None, problems: Problems) -> None:
     expected = option.type
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
-        problems.error(path, line, f"setting '{option.name}' must be {_type_name(expected)}, not {type(value).__name__}",
+        problems.error(path, line, f"setting '{option.name}' must be {_type_name(expected)}, not {frontmatter.kind_of(value)}",
                        f"default: {option.name}: {_yaml(option.default)}")
         return
     if option.choices and value not in option.choices:
@@ -153,7 +156,98 @@ def _set(config: Config, option: Option, value: Any, path: str, line: int | None
     if isinstance(value, int) and not isinstance(value, bool) and value < 1:
         problems.error(path, line, f"setting '{option.name}' must be at least 1", f"default: {option.default}")
         return
+    if isinstance(value, str):
+        found = _text_problem(option.name, value)
+        if found:
+            problems.error(path, line, *found)
+            return
     setattr(config, option.name, value)
+
+
+def _text_problem(name: str, value: str) -> tuple[str, str] | None:
+    """(message, hint) when a text setting cannot be used as written, else None."""
+    code = frontmatter.control_character(value)
+    if code:
+        return f"control character {code} in setting '{name}' is not allowed", frontmatter.ESCAPED_CONTROL_HINT
+    if name == "base_url":
+        why = base_url_problem(value)
+        if why:
+            return f"base_url '{value}' {why}", BASE_URL_HINT.format(set="base_url: ")
+    if name == "date_format":
+        why = date_format_problem(value)
+        if why:
+            return f"date_format '{value}' {why}", DATE_FORMAT_HINT
+    return None
+
+
+BASE_URL_HINT = "use a path, e.g. {set}/archive/, or a full URL, e.g. {set}https://example.org/archive/"
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+_URL_UNSAFE = set('"\'<>\\^`{|}')
+
+
+def base_url_problem(value: str) -> str | None:
+    """Why ``value`` cannot be base_url ('is neither a path ...'), or None.
+
+    Every link of the site starts with it, so anything but '/path/' or
+    'http(s)://host/path/' gives a broken site: 'ftp:' or 'javascript:'
+    links, a '?' or '#' that swallows the rest of each link, a '//' that
+    browsers read as another host, or '..' that climbs out of the site."""
+    scheme, sep, rest = value.partition("://")
+    is_url = bool(sep) and scheme.lower() in ("http", "https")
+    if not is_url and not value.startswith("/"):
+        return "is neither a path starting with '/' nor an http:// or https:// URL"
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "contains a space or an invisible character"
+    if "?" in value or "#" in value:
+        return "has a query or fragment ('?' or '#'); a base URL ends with its path"
+    if not is_url:
+        return _path_problem(value)
+    host, slash, path = rest.partition("/")
+    if not host:
+        return "has no host after '://'"
+    if not _HOST_RE.fullmatch(host):
+        return f"has an unusable host '{host}'"
+    return _path_problem(slash + path)
+
+
+def _path_problem(path: str) -> str | None:
+    """Why the path part of a base_url is unusable, or None ('' stands for '/')."""
+    if "//" in path:
+        return "has an empty path segment ('//'), which browsers read as the start of another host"
+    if ".." in path.split("/") or "." in path.split("/"):
+        return "has a '..' or '.' path segment"
+    bad = sorted(_URL_UNSAFE.intersection(path))
+    if bad:
+        return f"contains {bad[0]!r}, which is not allowed in a URL path"
+    return None
+
+
+DATE_FORMAT_HINT = ("use strftime directives such as %-d or %d (day), %B, %b or %m (month), %Y or %y (year), "
+                    "%A (weekday), %H:%M (time); write %% for a percent sign; e.g. date_format: \"%-d %B %Y\" (9 August 2013)")
+# Directives strftime gives alike on every platform; '%-d' (day without a zero) is done by Theme.format_date.
+DATE_DIRECTIVES = frozenset(["a", "A", "b", "B", "c", "d", "-d", "H", "I", "j", "m", "M", "p", "S", "U", "w", "W",
+                             "x", "X", "y", "Y", "z", "Z"])
+_DIRECTIVE_RE = re.compile(r"%(-?.)?", re.S)
+
+
+def date_format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` cannot format dates, or None.
+
+    strftime copies an unknown directive ('%Q') or a lone '%' through as text,
+    so a typo renders every date on the site as the same meaningless string."""
+    dates = 0
+    for found in _DIRECTIVE_RE.finditer(fmt):
+        directive = found.group(1)
+        if directive is None:
+            return "ends with a lone '%'"
+        if directive == "%":
+            continue
+        if directive not in DATE_DIRECTIVES:
+            return f"has an unknown directive '%{directive}'"
+        dates += 1
+    if not dates:
+        return "has no directive such as %d or %Y, so every date would read the same"
+    return None
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:

@@ -20,6 +20,7 @@ from . import frontmatter
 from .inputs import not_a_file
 from .config import Config, nearest
 from .errors import ContentError, Problems
+from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .slugs import WINDOWS_RESERVED, slug_problem, slugify
 
 KNOWN_FIELDS = (
@@ -335,6 +336,10 @@ class _Validator:
         if not isinstance(value, str):
             self.error(key, f"'{key}' must be text, not {kind_of(value)}", f"write it as {key}: \"...\"")
             return None
+        code = control_character(value) if key != "slug" else None  # slug_problem names a bad slug's characters
+        if code:
+            self.error(key, f"control character {code} in '{key}' is not allowed", ESCAPED_CONTROL_HINT)
+            return None
         value = value.strip()
         if required and not value:
             self.error(key, f"'{key}' is empty", f"give the article a {key}")
@@ -346,9 +351,10 @@ class _Validator:
         if value is None:
             return []
         if isinstance(value, str) and allow_single:
-            return [value.strip()] if value.strip() else []
-        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            self.error(key, f"'{key}' must be a list of text, not {kind_of(value)}", f"write it as {key}: [first, second]")
+            value = [value]
+        found = text_list_problem(key, value, "[first, second]")
+        if found:
+            self.error(key, *found)
             return []
         return [x.strip() for x in value if x.strip()]
 
@@ -408,6 +414,10 @@ class _Validator:
             if not isinstance(v, str):
                 self.error(key, f"image {k} must be text, not {kind_of(v)}", f"write it as {k}: \"...\"")
                 continue
+            code = control_character(v)
+            if code:
+                self.error(key, f"control character {code} in image {k} is not allowed", ESCAPED_CONTROL_HINT)
+                continue
             out[k] = v.strip()
         if out.get("src") and not out.get("alt"):
             self.problems.warning(self.rel, self.lines.get(key), "image has no alt text", "add alt: a short description of the picture, for readers who cannot see it")
@@ -436,17 +446,36 @@ def parse_date(value: str, tz: ZoneInfo, report) -> datetime | None:
     return dt
 
 
-def kind_of(value: Any) -> str:
-    """How a wrongly typed YAML value is named in messages ('a list', 'a number' …)."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return type(value).__name__
+def text_list_problem(key: str, value: Any, example: str) -> tuple[str, str] | None:
+    """(message, hint) when ``value`` is not a list of text, naming the first wrong item; else None.
+
+    Shared by articles and entity files: 'tags: [1, 2]' is a list, so saying
+    'must be a list' would not tell the author what to change."""
+    if isinstance(value, str):
+        one = value.strip()
+        shown = f"[{one}]" if one and len(one) <= 40 and one.isprintable() and not set(one) & set("[]{},:#'\"") else example
+        return f"'{key}' must be a list, even of one item", f"write it in brackets, e.g. {key}: {shown}"
+    if not isinstance(value, list):
+        return f"'{key}' must be a list of text, not {kind_of(value)}", f"write it as {key}: {example}"
+    for number, item in enumerate(value, 1):
+        if isinstance(item, str):
+            code = control_character(item)
+            if code:
+                return f"control character {code} in '{key}' (item {number}) is not allowed", ESCAPED_CONTROL_HINT
+            continue
+        if isinstance(item, (bool, int, float)):
+            shown = _scalar_text(item)
+            return (f"'{key}' must be a list of text; item {number} is {kind_of(item)} ({shown})",
+                    f"quote the item to keep it as text, e.g. {key}: [\"{shown}\"]")
+        return (f"'{key}' must be a list of text; item {number} is {kind_of(item)}",
+                f"write each item as plain text, e.g. {key}: {example}")
+    return None
+
+
+def _scalar_text(value: bool | int | float) -> str:
+    """A number or true/false as the author wrote it (near enough), cut short if long."""
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return text if len(text) <= 20 else text[:20] + "…"
 
 
 def check_unique_urls(articles: list[Article], problems: Problems) -> None:

@@ -3,12 +3,16 @@
 YAML is parsed with libyaml (``CSafeLoader``) when available; a subclass
 records the line of every top-level key and refuses duplicate keys, which
 plain PyYAML silently accepts (the last value wins and a typo goes unseen).
+``parse_yaml`` is the same for a whole YAML file (``archive.yaml``).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -17,10 +21,17 @@ from .errors import ContentError
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 10 * 1024 * 1024  # a larger article is refused before parsing
+# A document may hold at most this many values, each repetition through an
+# alias counted: ~400 bytes of nested aliases expand to millions of values.
+MAX_VALUES = 10_000
+# Python refuses to turn a longer digit string into an int (or back) since 3.11.
+MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
     """SafeLoader that rejects duplicate keys and keeps key line numbers."""
+
+    first_line = 2  # the file's line number of the YAML text's first line
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -39,7 +50,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key '{key}' (first on line {lines[key] + 2})",
+                f"duplicate key '{key}' (first on line {lines[key] + loader.first_line})",
                 key_node.start_mark,
             )
         lines[key] = key_node.start_mark.line
@@ -55,8 +66,28 @@ def _construct_timestamp(loader: _Loader, node: yaml.Node) -> Any:
     return loader.construct_scalar(node)
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """An int, or a marked error for one too long for Python to convert.
+
+    int() refuses a digit string over MAX_DIGITS (ValueError, not a YAML
+    error); a hex or 1:30:00 number can pass that and still be too long for
+    str() later, so the result is converted back once here too."""
+    digits = sum(c.isdigit() for c in str(node.value))
+    try:
+        if digits > MAX_DIGITS:
+            raise ValueError(digits)
+        value = loader.construct_yaml_int(node)
+        str(value)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number with over {MAX_DIGITS:,} digits", node.start_mark
+        ) from None
+    return value
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 @dataclass
@@ -69,7 +100,16 @@ class Document:
     body_line: int  # 1-based line where the body starts
 
 
+ESCAPE_HINT = ("use single quotes, e.g. title: 'C:\\photos', or write each backslash "
+               "as \\\\ inside double quotes")
+ESCAPED_CONTROL_HINT = "remove the escape (such as \\0, \\a or \\u0007) that writes it into the quoted value"
+
+
 def _hint_for(problem: str) -> str:
+    if "escape '" in problem and problem.endswith(("double-quoted value", "hex digits)", "not a valid character")):
+        return ESCAPE_HINT
+    if problem.startswith("a number with over"):
+        return "quote it to keep it as text, e.g. \"12345678…\", or shorten it"
     if "tab character" in problem or "found character '\\t'" in problem:
         return "YAML indents with spaces, never tabs; replace the tab with spaces"
     if "indentation" in problem:
@@ -111,6 +151,8 @@ def _explain(exc: yaml.MarkedYAMLError, yaml_text: str) -> tuple[str, int | None
     problem = exc.problem or str(exc)
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
+    if "quoted scalar" in context and ("escape" in problem or "hexdecimal" in problem) and exc.problem_mark is not None:
+        return _bad_escape(problem, exc.problem_mark.index, yaml_text), _row(exc.problem_mark, yaml_text)
     if "quoted scalar" in context and exc.context_mark is not None:
         return "a quoted value is never closed (the quote opens on this line)", _row(exc.context_mark, yaml_text)
     if context.startswith("while parsing a flow") and exc.context_mark is not None:
@@ -125,6 +167,30 @@ def _explain(exc: yaml.MarkedYAMLError, yaml_text: str) -> tuple[str, int | None
             return "unexpected indentation (this line is indented but the line above opens no block)", row
         return "an unquoted value contains ': '", row
     return problem, row
+
+
+_ESCAPE_RE = re.compile(r"\\(?:x[0-9A-Fa-f]{0,2}|u[0-9A-Fa-f]{0,4}|U[0-9A-Fa-f]{0,8}|.)", re.S)
+_ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}
+
+
+def _bad_escape(problem: str, index: int, yaml_text: str) -> str:
+    """A backslash escape libyaml refused, in plain words.
+
+    libyaml's mark points at the backslash or at the first digit after it;
+    the escape is read from the text so the message shows what was written
+    ('C:\\photos' is an unknown escape '\\p', not an unclosed quote)."""
+    start = yaml_text.rfind("\\", 0, index + 1)
+    found = _ESCAPE_RE.match(yaml_text, start) if start >= 0 else None
+    if found is None:
+        return "bad backslash escape in a double-quoted value"
+    escape = found.group()
+    letter = escape[1:2]
+    if "invalid Unicode" in problem:
+        return f"escape '{escape}' in a double-quoted value is not a valid character"
+    if letter in _ESCAPE_DIGITS and "unknown" not in problem:
+        return (f"incomplete escape '{escape}' in a double-quoted value "
+                f"('\\{letter}' takes {_ESCAPE_DIGITS[letter]} hex digits)")
+    return f"unknown escape '{escape}' in a double-quoted value"
 
 
 def decode(raw: bytes, path: str) -> str:
@@ -177,26 +243,124 @@ def parse(text: str, path: str, *, required: bool = True) -> Document:
     rest = text[end + 4 :]
     body = rest.split("\n", 1)[1] if "\n" in rest else ""
     body_line = text[: end + 4].count("\n") + 2
-    loader = _Loader(yaml_text)
-    try:
-        loader._root_node = loader.get_single_node()
-        meta = loader.construct_document(loader._root_node) if loader._root_node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        problem, row = _explain(exc, yaml_text)
-        line = row + 2 if row is not None else 1
-        raise ContentError(path, line, f"invalid YAML in front matter: {problem}", _hint_for(problem)) from None
-    except yaml.reader.ReaderError as exc:  # a control character libyaml refuses
-        line = yaml_text[: max(exc.position, 0)].count("\n") + 2
-        problem = f"control character U+{exc.character:04X} is not allowed" if isinstance(exc.character, int) else exc.reason
-        raise ContentError(path, line, f"invalid YAML in front matter: {problem}", _hint_for("control character")) from None
-    except yaml.YAMLError as exc:
-        raise ContentError(path, 1, f"invalid YAML in front matter: {exc}", _hint_for(str(exc))) from None
-    finally:
-        loader.dispose()
+    meta, key_lines = parse_yaml(yaml_text, path, first_line=2)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise ContentError(path, 2, "front matter must be a mapping of 'key: value' lines", "write one 'key: value' per line")
-    key_lines = {str(k): v + 2 for k, v in getattr(loader, "key_lines", {}).items()}
     meta = {str(k): v for k, v in meta.items()}
     return Document(meta, body, key_lines, body_line)
+
+
+def parse_yaml(yaml_text: str, path: str, *, first_line: int = 1, where: str = "front matter") -> tuple[Any, dict[str, int]]:
+    """One YAML document and the file line of each top-level key.
+
+    ``first_line`` is the file's line number of the text's first line (2 for
+    front matter, after its '---'), so every reported line is the file's.
+    ``where`` names the document in messages ('front matter', 'archive.yaml').
+    """
+    loader = _Loader(yaml_text)
+    loader.first_line = first_line
+    try:
+        loader._root_node = loader.get_single_node()
+        data = loader.construct_document(loader._root_node) if loader._root_node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        problem, row = _explain(exc, yaml_text)
+        line = row + first_line if row is not None else 1
+        raise ContentError(path, line, f"invalid YAML in {where}: {problem}", _hint_for(problem)) from None
+    except yaml.reader.ReaderError as exc:  # a control character libyaml refuses
+        line = yaml_text[: max(exc.position, 0)].count("\n") + first_line
+        problem = f"control character U+{exc.character:04X} is not allowed" if isinstance(exc.character, int) else exc.reason
+        raise ContentError(path, line, f"invalid YAML in {where}: {problem}", _hint_for("control character")) from None
+    except yaml.YAMLError as exc:
+        raise ContentError(path, 1, f"invalid YAML in {where}: {exc}", _hint_for(str(exc))) from None
+    finally:
+        loader.dispose()
+    key_lines = {str(k): v + first_line for k, v in getattr(loader, "key_lines", {}).items()}
+    _check_expansion(data, key_lines, path, where, aliases="*" in yaml_text)
+    return data, key_lines
+
+
+def _check_expansion(data: Any, key_lines: dict[str, int], path: str, where: str, *, aliases: bool) -> None:
+    """Refuse a document holding more than MAX_VALUES values, repetitions included.
+
+    An alias shares the anchored value, so an alias bomb loads in
+    microseconds; it is every later walk (validation, templates, the build's
+    memo) that expands it, to hundreds of megabytes. The count stops at the
+    limit, so it costs O(MAX_VALUES) however far the document would expand.
+    """
+    pairs = data.items() if isinstance(data, dict) else [(None, data)]
+    used = 0
+    for key, value in pairs:
+        used += 1 + _count_values(value, MAX_VALUES - used)
+        if used > MAX_VALUES:
+            line = key_lines.get(str(key)) if key is not None else None
+            if aliases:
+                raise ContentError(path, line, f"{where} expands to over {MAX_VALUES:,} values (YAML anchors and aliases)",
+                                   "write the values out, or remove the aliases (*name) that repeat them")
+            raise ContentError(path, line, f"{where} holds over {MAX_VALUES:,} values",
+                               "keep large data out of it, e.g. in a separate file")
+
+
+_END = object()
+
+
+def _count_values(value: Any, limit: int) -> int:
+    """The values nested in ``value`` (not itself), counting up to ``limit + 1`` at most.
+
+    A stack of iterators, not of items: a list of a million items costs one
+    step per item counted, never a copy, and recursion depth is no issue."""
+    count = 0
+    stack: list[Iterator[Any]] = [_children(value)]
+    while stack and count <= limit:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        count += 1
+        if isinstance(item, (dict, list, tuple, set)):
+            stack.append(_children(item))
+    return count
+
+
+def _children(value: Any) -> Iterator[Any]:
+    """A mapping's keys and values, a list's items, or nothing."""
+    if isinstance(value, dict):
+        return itertools.chain.from_iterable(value.items())
+    if isinstance(value, (list, tuple, set)):
+        return iter(value)
+    return iter(())
+
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """'U+0007' for the first control character in ``text`` (tab and newline pass), else None.
+
+    The YAML reader refuses a control byte typed into the file, but a
+    double-quoted value can still write one as an escape ("\\a", "\\u0000"),
+    and the pages would then carry it raw."""
+    found = _CONTROL_RE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def kind_of(value: Any) -> str:
+    """How a wrongly typed YAML value is named in messages ('a list', 'a number' …)."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if value is None:
+        return "empty"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data"
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    return type(value).__name__

@@ -24,7 +24,8 @@ from typing import Any, Iterable
 
 from . import frontmatter
 from .entities import Entity
-from .content import kind_of
+from .content import text_list_problem
+from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .errors import ContentError, Problems
 from .inputs import not_a_file
 
@@ -282,6 +283,11 @@ class _Fields:
             self.problems.error(self.rel, self.line(key), f"'{key}' must be text, not {kind_of(value)}",
                                 f"write it as {key}: \"...\"")
             return None
+        code = control_character(value)
+        if code:
+            self.problems.error(self.rel, self.line(key), f"control character {code} in '{key}' is not allowed",
+                                ESCAPED_CONTROL_HINT)
+            return None
         return value.strip()
 
     def text_list(self, key: str) -> list[str]:
@@ -290,9 +296,9 @@ class _Fields:
             return []
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            self.problems.error(self.rel, self.line(key), f"'{key}' must be a list of text, not {kind_of(value)}",
-                                f"write it as {key}: [\"First form\", \"Second form\"]")
+        found = text_list_problem(key, value, '["First form", "Second form"]')
+        if found:
+            self.problems.error(self.rel, self.line(key), *found)
             return []
         items = [x.strip() for x in value]
         if not all(items):
@@ -432,6 +438,12 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
     if image is not None and str(image.get("src", "")).strip().lower().startswith(("javascript:", "data:", "vbscript:")):
         problems.error(rel, f.line("image"), "image src must be a path or http(s) URL", "e.g. src: /media/kerry.jpg")
         image = None
+    if image is not None:
+        codes = [control_character(v) for v in image.values() if isinstance(v, str)]
+        code = next((c for c in codes if c), None)
+        if code:
+            problems.error(rel, f.line("image"), f"control character {code} in 'image' is not allowed", ESCAPED_CONTROL_HINT)
+            image = None
     registry.lines[f"people/{ident}"] = doc.key_lines
     born, died = f.life_date("born"), f.life_date("died")
     _check_life(f, born, died)

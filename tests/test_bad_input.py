@@ -196,7 +196,7 @@ def test_wrong_types_all_listed_at_once(capsys, published):
     err = bad_case(capsys, published,
                    "---\ntitle: Fine\ndate: 2013-08-09\ntags: {a: 1}\ndraft: maybe\nimage: [x]\n---\nText.\n",
                    f"{BAD}:4: error: 'tags' must be a list of text, not a mapping\n    hint: write it as tags: [first, second]",
-                   f"{BAD}:5: error: 'draft' must be true or false, not str\n    hint: write draft: true",
+                   f"{BAD}:5: error: 'draft' must be true or false, not text\n    hint: write draft: true",
                    f"{BAD}:6: error: 'image' must be a mapping with src, alt, caption, credit")
     assert "3 errors; nothing was written" in err
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..build import BuildOptions, build
-from ..cli import add_root_option, job_count, print_problems
+from ..cli import add_root_option, bad_base_url, job_count, print_problems
 from ..output import OutputError
 
 
@@ -26,6 +26,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if bad_base_url("build", args.base_url):
+        return 2
     root = args.root
     out = args.out if args.out is not None else root / "site"
     opts = BuildOptions(root=root, out=out, base_url=args.base_url, drafts=args.drafts, search=args.search,

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..cli import add_root_option, print_problems
+from ..cli import add_root_option, bad_base_url, print_problems
 from ..errors import BuildFailed
 
 
@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from ..linkcheck import check_site
     from ..output import OutputError
 
+    if bad_base_url("check", args.base_url):
+        return 2
     root: Path = args.root
     try:
         loaded = load(root, base_url=args.base_url, drafts=args.drafts)
