@@ -217,7 +217,7 @@ def _read_limited(path: Path, rel: str) -> bytes:
     """Read a file, refusing one over the size limit without reading it whole."""
     size = path.stat().st_size
     if size > frontmatter.MAX_BYTES:
-        raise ContentError(rel, None, f"file is {size / 1_048_576:.0f} MB, over the {frontmatter.MAX_BYTES // 1_048_576} MB limit",
+        raise ContentError(rel, None, f"file is {size / 1_048_576:.1f} MB, over the {frontmatter.MAX_BYTES // 1_048_576} MB limit",
                            "split the article or move embedded data out of content/")
     return path.read_bytes()
 

@@ -198,7 +198,7 @@ def decode(raw: bytes, path: str) -> str:
     if len(raw) > MAX_BYTES:
         raise ContentError(
             path, None,
-            f"file is {len(raw) // (1024 * 1024)} MB, over the {MAX_BYTES // (1024 * 1024)} MB limit",
+            f"file is {len(raw) / (1024 * 1024):.1f} MB, over the {MAX_BYTES // (1024 * 1024)} MB limit",
             "split the file or remove embedded data",
         )
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):

@@ -28,6 +28,7 @@ from .content import text_list_problem
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .errors import ContentError, Problems
 from .inputs import not_a_file
+from .slugs import WINDOWS_RESERVED
 
 PERSON_FIELDS = ("name", "aliases", "description", "wikidata", "image", "born", "died")
 COUNTRY_FIELDS = ("name", "aliases", "description", "wikidata", "iso2", "iso3", "official_name",
@@ -404,6 +405,11 @@ def _check_id(rel: str, ident: str, problems: Problems, section: str) -> bool:
     if not ID_RE.match(ident):
         problems.error(rel, None, f"file name '{ident}.md' is not a usable id",
                        "ids are URL slugs: lowercase letters, digits and single hyphens, e.g. john-kerry.md")
+        return False
+    if ident in WINDOWS_RESERVED:
+        problems.error(rel, None, f"file name '{ident}.md' is a name Windows reserves ({ident.upper()}): "
+                                  f"the folder /{section}/{ident}/ could not be made there",
+                       "rename the file, e.g. with the full name")
         return False
     if ident in RESERVED_IDS:
         example = "jane-doe.md" if section == "people" else "atlantis.md"

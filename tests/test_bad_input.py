@@ -153,7 +153,7 @@ def test_huge_file_refused_without_reading_it(capsys, published, monkeypatch):
     monkeypatch.setattr(pathlib.Path, "read_bytes", spy_read_bytes)
     monkeypatch.setattr("builtins.open", spy_open)
     fails_with(capsys, root, out, before,
-               "content/articles/2013/huge.md: error: file is 50 MB, over the 10 MB limit\n"
+               "content/articles/2013/huge.md: error: file is 50.0 MB, over the 10 MB limit\n"
                "    hint: split the article or move embedded data out of content/")
     assert read == [], "the oversized file was opened"
 

@@ -259,3 +259,18 @@ def test_lower_case_alias_would_link_ordinary_words(tmp_path):
     e = [p for p in problems.errors if p.path == "content/people/a.md"][0]
     assert e.message.startswith("alias 'the' has no capital letter")
     assert reg.get("people/a").aliases == ["Annie"] and reg.get("people/xi-jinping").aliases == ["习近平"]
+
+
+def test_an_id_windows_reserves_is_an_error(tmp_path):
+    """/people/con/ cannot be a folder on Windows (article slugs were refused already)."""
+    from archivegen.errors import Problems
+    from archivegen.registry import load_registry
+
+    people = tmp_path / "content/people"
+    people.mkdir(parents=True)
+    (people / "con.md").write_text("---\nname: Con Man\n---\n")
+    problems = Problems()
+    registry = load_registry(tmp_path, problems)
+    (p,) = problems.errors
+    assert p.path == "content/people/con.md" and "a name Windows reserves (CON)" in p.message
+    assert "people/con" not in registry.entities
