@@ -220,16 +220,26 @@ def decode(raw: bytes, path: str) -> str:
     return text
 
 
+def _kind_of_file(path: str) -> tuple[str, str]:
+    """What a file under ``path`` is, and the fields its front matter needs, for hints."""
+    if "content/people/" in path:
+        return "a person file", "name: Full Name"
+    if "content/countries/" in path:
+        return "a country file", "name: Country Name"
+    return "an article", "title: ..., date: YYYY-MM-DD"
+
+
 def parse(text: str, path: str, *, required: bool = True) -> Document:
     """Parse ``---`` front matter; ``required=False`` allows a file without it."""
+    what, fields = _kind_of_file(path)
     if not text.strip():
-        raise ContentError(path, 1, "empty file", "an article starts with '---', front matter, '---', then the body")
+        raise ContentError(path, 1, "empty file", f"{what} starts with '---', front matter, '---', then the body")
     if not text.startswith("---\n") and text.rstrip("\n") != "---":
         if not required:
             return Document({}, text, {}, 1)
         raise ContentError(
             path, 1, "no front matter: the file must start with a line '---'",
-            "add front matter: ---, title: ..., date: YYYY-MM-DD, ---",
+            f"add front matter: ---, {fields}, ---",
         )
     end = text.find("\n---", 3)
     while end != -1:

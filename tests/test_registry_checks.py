@@ -274,3 +274,19 @@ def test_an_id_windows_reserves_is_an_error(tmp_path):
     (p,) = problems.errors
     assert p.path == "content/people/con.md" and "a name Windows reserves (CON)" in p.message
     assert "people/con" not in registry.entities
+
+
+def test_an_empty_person_file_gets_a_person_hint(tmp_path):
+    """It got the article hint ('title: ..., date: ...'), which a person file must not have."""
+    from archivegen.errors import Problems
+    from archivegen.registry import load_registry
+
+    people = tmp_path / "content/people"
+    people.mkdir(parents=True)
+    (people / "jane-doe.md").write_text("")
+    (people / "john-roe.md").write_text("Just a biography.\n")
+    problems = Problems()
+    load_registry(tmp_path, problems)
+    hints = {p.path: p.hint for p in problems.errors}
+    assert hints["content/people/jane-doe.md"].startswith("a person file starts with '---'")
+    assert hints["content/people/john-roe.md"] == "add front matter: ---, name: Full Name, ---"
