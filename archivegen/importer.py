@@ -30,6 +30,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .content import parse_date
+from .inputs import not_a_file
 from .slugs import slugify
 
 MAX_BYTES = 2 * 1024 * 1024  # a raw article larger than this is not one article
@@ -389,7 +390,7 @@ def collect(paths: Iterable[Path]) -> list[tuple[Path, Path | None, str]]:
         elif arg.is_file():
             found.append((arg, None, ""))
         else:
-            found.append((arg, None, "no such file or folder"))
+            found.append((arg, None, not_a_file(arg) or "no such file or folder"))
     return found
 
 

@@ -159,3 +159,12 @@ def test_markdown_that_would_take_minutes_is_stopped(capsys, published, monkeypa
     write(published[0], f"{ART}/slow.md", art(body="[a](" * 4000))
     fails(capsys, published, f"{ART}/slow.md:5: error: the Markdown took over 0.5 s to render",
           "    hint: look for long runs of unclosed brackets")
+
+
+def test_import_names_a_pipe_for_what_it_is(tmp_path):
+    """It said 'no such file or folder' of a named pipe given on the command line."""
+    root = small_archive(tmp_path / "archive")
+    pipe = tmp_path / "wire.txt"
+    os.mkfifo(pipe)
+    r = run_sub("import", "--root", root, "--date", "2013-01-01", pipe, timeout=60)
+    assert r.returncode == 1 and f"skipped {pipe}: not a regular file but a named pipe" in r.stderr
