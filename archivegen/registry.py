@@ -217,7 +217,26 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
         _load_country(root, path, problems, registry)
     _check_forms(registry, problems, builtin_forms)
     _check_codes(registry, problems, builtin_codes)
+    _check_person_ids(registry, problems)
     return registry
+
+
+def _check_person_ids(registry: Registry, problems: Problems) -> None:
+    """Two people files with one Wikidata id describe one person twice.
+
+    Homonyms are real (two John Smiths) and only warned about; one Wikidata
+    item is one person, so the archive would split their articles between
+    two pages. Reported at the later file, naming the first."""
+    first: dict[str, Entity] = {}
+    for e in sorted(registry.people, key=lambda e: e.key):
+        if not e.wikidata:
+            continue
+        other = first.setdefault(e.wikidata, e)
+        if other is not e:
+            problems.error(e.source or e.key, registry.lines.get(e.key, {}).get("wikidata"),
+                           f"wikidata {e.wikidata} is also the id of {other.source or other.key}: "
+                           "two files for one person",
+                           "keep one file and put the other's name in its aliases")
 
 
 # Other meanings that capitalisation and neighbouring words cannot rule out:
@@ -314,18 +333,20 @@ class _Fields:
         would be found in ordinary prose and link every such word. Forms in a
         script without capitals (习近平) are fine.
         """
-        kept = []
-        for form in self.text_list(key):
-            if form == form.lower() and form != form.upper():
-                what = SINGULAR.get(key, key)
-                self.problems.error(self.rel, self.line(key),
-                                    f"{what} '{form}' has no capital letter, so it would link the word "
-                                    f"'{form}' wherever ordinary text uses it",
-                                    f"write the {what} as a name is written, with its capitals "
-                                    f"(e.g. 'Senator Kerry'), or remove it")
-                continue
-            kept.append(form)
-        return kept
+        return [form for form in self.text_list(key) if self.capitalised(key, form)]
+
+    def capitalised(self, key: str, form: str) -> bool:
+        """True for a form with a capital letter (or in a script without capitals); else an error."""
+        if form == form.lower() and form != form.upper():
+            what = SINGULAR.get(key, key)
+            self.problems.error(self.rel, self.line(key),
+                                f"{what} '{form}' has no capital letter, so it would link the word "
+                                f"'{form}' wherever ordinary text uses it",
+                                "write the name with its capitals, e.g. name: Jane Doe" if key == "name" else
+                                f"write the {what} as a name is written, with its capitals "
+                                f"(e.g. 'Senator Kerry'), or remove it")
+            return False
+        return True
 
     def life_date(self, key: str) -> str | None:
         """``born``/``died`` as written, if it is a real date: YYYY-MM-DD, YYYY-MM or YYYY.
@@ -434,6 +455,8 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
         problems.error(rel, f.line("name") or 1, "person has no name" if "name" not in doc.meta else "'name' is empty",
                        "add a line 'name: Full Name' to the front matter")
         return None
+    if not f.capitalised("name", name):
+        return None
     image = doc.meta.get("image")
     if isinstance(image, str):
         image = {"src": image}
@@ -498,6 +521,8 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         problems.error(rel, f.line("name") or 1,
                        f"'{ident}' is not a built-in country, so it needs a name",
                        "add 'name: ...', or rename the file to a built-in country id (e.g. russia.md)")
+        return
+    if not f.capitalised("name", name):
         return
     former = doc.meta.get("former", False)
     if not isinstance(former, bool):

@@ -290,3 +290,39 @@ def test_an_empty_person_file_gets_a_person_hint(tmp_path):
     hints = {p.path: p.hint for p in problems.errors}
     assert hints["content/people/jane-doe.md"].startswith("a person file starts with '---'")
     assert hints["content/people/john-roe.md"] == "add front matter: ---, name: Full Name, ---"
+
+
+def test_a_name_without_capitals_is_an_error(tmp_path):
+    """Names match case-sensitively: a person named 'the' linked every 'the' (as an alias did)."""
+    from archivegen.errors import Problems
+    from archivegen.registry import load_registry
+
+    (tmp_path / "content/people").mkdir(parents=True)
+    (tmp_path / "content/countries").mkdir(parents=True)
+    (tmp_path / "content/people/the.md").write_text("---\nname: the\n---\n")
+    (tmp_path / "content/people/xi-jinping.md").write_text("---\nname: 习近平\n---\n")  # no capitals in the script
+    (tmp_path / "content/countries/nowhere.md").write_text("---\nname: nowhere land\n---\n")
+    problems = Problems()
+    registry = load_registry(tmp_path, problems)
+    messages = {p.path: p.message for p in problems.errors}
+    assert messages == {
+        "content/people/the.md": "name 'the' has no capital letter, so it would link the word 'the' wherever ordinary text uses it",
+        "content/countries/nowhere.md": "name 'nowhere land' has no capital letter, so it would link the word "
+                                        "'nowhere land' wherever ordinary text uses it"}
+    assert "people/the" not in registry.entities and "people/xi-jinping" in registry.entities
+
+
+def test_two_people_files_with_one_wikidata_id(tmp_path):
+    from archivegen.errors import Problems
+    from archivegen.registry import load_registry
+
+    people = tmp_path / "content/people"
+    people.mkdir(parents=True)
+    (people / "john-kerry.md").write_text("---\nname: John Kerry\nwikidata: Q22316\n---\n")
+    (people / "john-f-kerry.md").write_text("---\nname: John F. Kerry\nwikidata: Q22316\n---\n")
+    (people / "jane-doe.md").write_text("---\nname: Jane Doe\n---\n")
+    problems = Problems()
+    load_registry(tmp_path, problems)
+    (p,) = problems.errors
+    assert p.path == "content/people/john-kerry.md" and p.line == 3
+    assert p.message == "wikidata Q22316 is also the id of content/people/john-f-kerry.md: two files for one person"
