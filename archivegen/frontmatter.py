@@ -234,14 +234,16 @@ def parse(text: str, path: str, *, required: bool = True) -> Document:
     what, fields = _kind_of_file(path)
     if not text.strip():
         raise ContentError(path, 1, "empty file", f"{what} starts with '---', front matter, '---', then the body")
-    if not text.startswith("---\n") and text.rstrip("\n") != "---":
+    first, newline, _ = text.partition("\n")
+    if first.rstrip(" \t") != "---":  # trailing blanks are forgiven, as on the closing line
         if not required:
             return Document({}, text, {}, 1)
         raise ContentError(
             path, 1, "no front matter: the file must start with a line '---'",
             f"add front matter: ---, {fields}, ---",
         )
-    end = text.find("\n---", 3)
+    start = len(first) + len(newline)  # where the YAML begins
+    end = text.find("\n---", start - 1)
     while end != -1:
         after = text[end + 4 : end + 5]
         if after in ("", "\n") or text[end + 4 :].split("\n", 1)[0].strip() == "":
@@ -249,7 +251,7 @@ def parse(text: str, path: str, *, required: bool = True) -> Document:
         end = text.find("\n---", end + 4)
     if end == -1:
         raise ContentError(path, 1, "front matter is never closed", "add a line '---' after the last front matter field")
-    yaml_text = text[4 : end + 1]
+    yaml_text = text[start : end + 1]
     rest = text[end + 4 :]
     body = rest.split("\n", 1)[1] if "\n" in rest else ""
     body_line = text[: end + 4].count("\n") + 2

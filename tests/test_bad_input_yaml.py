@@ -262,3 +262,14 @@ def test_date_format_check_accepts_known_directives_only():
         assert date_format_problem(good) is None, good
     for bad in ["%e %B", "%Y %", "%%Y", ""]:
         assert date_format_problem(bad), bad
+
+
+def test_an_opening_line_with_trailing_blanks_is_front_matter_as_a_closing_one_is():
+    """'--- ' opened nothing ('no front matter') while a closing '--- ' was accepted."""
+    from archivegen import frontmatter
+
+    for opening in ("--- ", "---\t", "---  "):
+        doc = frontmatter.parse(f"{opening}\ntitle: T\ndate: 2013-08-01\n--- \nBody.\n", "a.md")
+        assert doc.meta == {"title": "T", "date": "2013-08-01"} and doc.key_lines == {"title": 2, "date": 3}
+        assert doc.body == "Body.\n" and doc.body_line == 5
+    assert frontmatter.parse("---\n---\nB\n", "a.md").meta == {}
