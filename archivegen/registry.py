@@ -336,13 +336,22 @@ class _Fields:
         return [form for form in self.text_list(key) if self.capitalised(key, form)]
 
     def capitalised(self, key: str, form: str) -> bool:
-        """True for a form with a capital letter (or in a script without capitals); else an error."""
+        """True for a form with a capital letter (or in a script without capitals); else an error.
+
+        A name without capitals is only warned about and kept: some people
+        write theirs that way (bell hooks), and the file is about them; an
+        alias is an extra form someone chose, and is refused."""
         if form == form.lower() and form != form.upper():
             what = SINGULAR.get(key, key)
+            if key == "name":
+                self.problems.warning(self.rel, self.line(key),
+                                      f"name '{form}' has no capital letter, so it links those words "
+                                      "wherever ordinary text uses them",
+                                      "write the name with its capitals if it has them, e.g. name: Jane Doe")
+                return True
             self.problems.error(self.rel, self.line(key),
                                 f"{what} '{form}' has no capital letter, so it would link the word "
                                 f"'{form}' wherever ordinary text uses it",
-                                "write the name with its capitals, e.g. name: Jane Doe" if key == "name" else
                                 f"write the {what} as a name is written, with its capitals "
                                 f"(e.g. 'Senator Kerry'), or remove it")
             return False
@@ -455,8 +464,7 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
         problems.error(rel, f.line("name") or 1, "person has no name" if "name" not in doc.meta else "'name' is empty",
                        "add a line 'name: Full Name' to the front matter")
         return None
-    if not f.capitalised("name", name):
-        return None
+    f.capitalised("name", name)
     image = doc.meta.get("image")
     if isinstance(image, str):
         image = {"src": image}
@@ -522,8 +530,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
                        f"'{ident}' is not a built-in country, so it needs a name",
                        "add 'name: ...', or rename the file to a built-in country id (e.g. russia.md)")
         return
-    if not f.capitalised("name", name):
-        return
+    f.capitalised("name", name)
     former = doc.meta.get("former", False)
     if not isinstance(former, bool):
         problems.error(rel, f.line("former"), "'former' must be true or false", "write former: true")
