@@ -168,3 +168,23 @@ def test_import_names_a_pipe_for_what_it_is(tmp_path):
     os.mkfifo(pipe)
     r = run_sub("import", "--root", root, "--date", "2013-01-01", pipe, timeout=60)
     assert r.returncode == 1 and f"skipped {pipe}: not a regular file but a named pipe" in r.stderr
+
+
+def test_the_render_time_limit_gives_a_callers_own_alarm_back():
+    """A program that calls the build may have an alarm of its own pending: it still fires."""
+    import signal
+
+    from archivegen.render import _time_limit
+
+    fired: list[float] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(time.monotonic()))
+    try:
+        start = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with _time_limit(10):
+            time.sleep(0.2)
+        time.sleep(0.8)
+        assert len(fired) == 1 and 0.4 < fired[0] - start < 0.9
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
