@@ -52,14 +52,14 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
 
 
 def job_count(text: str) -> int:
-    """``--jobs N``: 0 (every core) or more; argparse turns the ValueError into a usage error."""
-    n = int(text)
+    """``--jobs N``: 0 (every core) or more; anything else is a usage error."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
     if n < 0:
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of worker processes (0 for every core, or more)")
     return n
-
-
-job_count.__name__ = "number of worker processes (0 or more)"  # what argparse's message calls it
 
 
 def bad_base_url(command: str, value: str | None) -> bool:

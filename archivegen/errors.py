@@ -57,10 +57,10 @@ class BuildFailed(Exception):
         """Errors and warnings together, by file and line."""
         return sorted(self.problems + self.warnings, key=lambda p: (p.path, p.line or 0))
 
-    def counts(self) -> str:
-        """'3 errors' or '3 errors, 1 warning'."""
+    def counts(self, noun: str = "error") -> str:
+        """'3 errors' or '3 errors, 1 warning' ('3 content errors' with ``noun``)."""
         n, w = len(self.problems), len(self.warnings)
-        text = f"{n} error{'s' if n != 1 else ''}"
+        text = f"{n} {noun}{'s' if n != 1 else ''}"
         return text + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
 
 

@@ -357,6 +357,12 @@ def control_character(text: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
+def without_control_characters(text: str) -> str:
+    """``text`` without the characters ``control_character`` refuses (what ``import`` and
+    ``new`` write must build)."""
+    return _CONTROL_RE.sub("", text)
+
+
 def kind_of(value: Any) -> str:
     """How a wrongly typed YAML value is named in messages ('a list', 'a number' …)."""
     if isinstance(value, str):

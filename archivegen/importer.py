@@ -30,6 +30,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .content import parse_date
+from .frontmatter import without_control_characters
 from .inputs import not_a_file
 from .slugs import slugify
 
@@ -268,7 +269,7 @@ def yaml_scalar(value: str) -> str:
 
     Control characters (a stray BEL in a wire headline) are dropped: the build
     refuses them in front matter text, escaped or not."""
-    value = _CONTROL.sub("", value)
+    value = without_control_characters(value)
     if _PLAIN.fullmatch(value) and value.lower() not in _YAML_WORDS and not value.endswith((" ", ":")):
         return value
     # JSON is valid YAML, except that YAML refuses DEL and C1 controls and
@@ -276,7 +277,6 @@ def yaml_scalar(value: str) -> str:
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # as frontmatter.control_character refuses them
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 

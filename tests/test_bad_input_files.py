@@ -146,7 +146,7 @@ def test_names_without_latin_letters_keep_pages_of_their_own(tmp_path, capsys):
 def test_a_negative_job_count_is_a_usage_error(tmp_path):
     root = small_archive(tmp_path / "archive")
     r = run_sub("build", "--root", root, "--jobs", "-3")
-    assert r.returncode == 2 and "--jobs" in r.stderr and "0 or more" in r.stderr
+    assert r.returncode == 2 and "--jobs" in r.stderr and "0 for every core, or more" in r.stderr
     assert not (root / "site").exists()
 
 

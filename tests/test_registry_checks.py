@@ -263,30 +263,18 @@ def test_lower_case_alias_would_link_ordinary_words(tmp_path):
 
 def test_an_id_windows_reserves_is_an_error(tmp_path):
     """/people/con/ cannot be a folder on Windows (article slugs were refused already)."""
-    from archivegen.errors import Problems
-    from archivegen.registry import load_registry
-
-    people = tmp_path / "content/people"
-    people.mkdir(parents=True)
-    (people / "con.md").write_text("---\nname: Con Man\n---\n")
-    problems = Problems()
-    registry = load_registry(tmp_path, problems)
-    (p,) = problems.errors
-    assert p.path == "content/people/con.md" and "a name Windows reserves (CON)" in p.message
+    write(tmp_path, "content/people/con.md", "---\nname: Con Man\n---\n")
+    registry, problems = load(tmp_path)
+    e = only_error(problems)
+    assert e.path == "content/people/con.md" and "a name Windows reserves (CON)" in e.message
     assert "people/con" not in registry.entities
 
 
 def test_an_empty_person_file_gets_a_person_hint(tmp_path):
     """It got the article hint ('title: ..., date: ...'), which a person file must not have."""
-    from archivegen.errors import Problems
-    from archivegen.registry import load_registry
-
-    people = tmp_path / "content/people"
-    people.mkdir(parents=True)
-    (people / "jane-doe.md").write_text("")
-    (people / "john-roe.md").write_text("Just a biography.\n")
-    problems = Problems()
-    load_registry(tmp_path, problems)
+    write(tmp_path, "content/people/jane-doe.md", "")
+    write(tmp_path, "content/people/john-roe.md", "Just a biography.\n")
+    _, problems = load(tmp_path)
     hints = {p.path: p.hint for p in problems.errors}
     assert hints["content/people/jane-doe.md"].startswith("a person file starts with '---'")
     assert hints["content/people/john-roe.md"] == "add front matter: ---, name: Full Name, ---"
@@ -295,16 +283,10 @@ def test_an_empty_person_file_gets_a_person_hint(tmp_path):
 def test_a_name_without_capitals_is_warned_about(tmp_path):
     """Names match case-sensitively: a person named 'the' links every 'the'. Some people write
     their name without capitals (bell hooks), so it is a warning, not an error as for an alias."""
-    from archivegen.errors import Problems
-    from archivegen.registry import load_registry
-
-    (tmp_path / "content/people").mkdir(parents=True)
-    (tmp_path / "content/countries").mkdir(parents=True)
-    (tmp_path / "content/people/the.md").write_text("---\nname: the\n---\n")
-    (tmp_path / "content/people/xi-jinping.md").write_text("---\nname: 习近平\n---\n")  # no capitals in the script
-    (tmp_path / "content/countries/nowhere.md").write_text("---\nname: nowhere land\n---\n")
-    problems = Problems()
-    registry = load_registry(tmp_path, problems)
+    write(tmp_path, "content/people/the.md", "---\nname: the\n---\n")
+    write(tmp_path, "content/people/xi-jinping.md", "---\nname: 习近平\n---\n")  # no capitals in the script
+    write(tmp_path, "content/countries/nowhere.md", "---\nname: nowhere land\n---\n")
+    registry, problems = load(tmp_path)
     assert problems.errors == []
     messages = {p.path: p.message for p in problems.warnings}
     assert messages == {
@@ -315,16 +297,10 @@ def test_a_name_without_capitals_is_warned_about(tmp_path):
 
 
 def test_two_people_files_with_one_wikidata_id(tmp_path):
-    from archivegen.errors import Problems
-    from archivegen.registry import load_registry
-
-    people = tmp_path / "content/people"
-    people.mkdir(parents=True)
-    (people / "john-kerry.md").write_text("---\nname: John Kerry\nwikidata: Q22316\n---\n")
-    (people / "john-f-kerry.md").write_text("---\nname: John F. Kerry\nwikidata: Q22316\n---\n")
-    (people / "jane-doe.md").write_text("---\nname: Jane Doe\n---\n")
-    problems = Problems()
-    load_registry(tmp_path, problems)
-    (p,) = problems.errors
-    assert p.path == "content/people/john-kerry.md" and p.line == 3
-    assert p.message == "wikidata Q22316 is also the id of content/people/john-f-kerry.md: two files for one person"
+    write(tmp_path, "content/people/john-kerry.md", "---\nname: John Kerry\nwikidata: Q22316\n---\n")
+    write(tmp_path, "content/people/john-f-kerry.md", "---\nname: John F. Kerry\nwikidata: Q22316\n---\n")
+    write(tmp_path, "content/people/jane-doe.md", "---\nname: Jane Doe\n---\n")
+    _, problems = load(tmp_path)
+    e = only_error(problems)
+    assert (e.path, e.line) == ("content/people/john-kerry.md", 3)
+    assert e.message == "wikidata Q22316 is also the id of content/people/john-f-kerry.md: two files for one person"

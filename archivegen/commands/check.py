@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         loaded = load(root, base_url=args.base_url, drafts=args.drafts)
     except BuildFailed as exc:
         print_problems(exc.listing())
-        print(f"archivegen check: {exc.counts().replace('error', 'content error', 1)}", file=sys.stderr)
+        print(f"archivegen check: {exc.counts('content error')}", file=sys.stderr)
         return 1
     print_problems(loaded.problems.warnings)
     declined = declined_mentions(loaded) if args.declined else []
