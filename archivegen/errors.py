@@ -40,6 +40,11 @@ class ContentError(Exception):
         return (ContentError, (p.path, p.line, p.message, p.hint))
 
 
+def by_place(problems: list[Problem]) -> list[Problem]:
+    """Problems in reading order: by file, then line (a file's own problems first)."""
+    return sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
 class BuildFailed(Exception):
     """The build stopped on content errors; ``problems`` lists them all."""
 
@@ -55,7 +60,7 @@ class BuildFailed(Exception):
 
     def listing(self) -> list[Problem]:
         """Errors and warnings together, by file and line."""
-        return sorted(self.problems + self.warnings, key=lambda p: (p.path, p.line or 0))
+        return by_place(self.problems + self.warnings)
 
     def counts(self, noun: str = "error") -> str:
         """'3 errors' or '3 errors, 1 warning' ('3 content errors' with ``noun``)."""
@@ -89,4 +94,4 @@ class Problems:
 
     def raise_if_errors(self) -> None:
         if self.errors:
-            raise BuildFailed(sorted(self.errors, key=lambda p: (p.path, p.line or 0)), self.warnings)
+            raise BuildFailed(by_place(self.errors), self.warnings)

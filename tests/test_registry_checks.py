@@ -14,13 +14,12 @@ import textwrap
 
 import pytest
 
-from archivegen import countries
 from archivegen.config import Config
 from archivegen.errors import Problems
 from archivegen.registry import load_registry
 from archivegen.render import BodyRenderer
 
-from safety import build_ok, run, small_archive, snapshot
+from test_bad_input import fails_with, published  # noqa: F401 - published: a built sample and its snapshot
 
 KERRY = "---\nname: John Kerry\naliases: [Secretary Kerry]\n---\n"
 
@@ -42,20 +41,6 @@ def errors(problems):
     return [(p.path, p.line, p.message) for p in problems.errors]
 
 
-@pytest.fixture
-def fresh_countries():
-    """Forget the built-in countries a build took from its cache, afterwards.
-
-    A build leaves them in ``countries._PREPARED``, where they would hide
-    the data file from tests/test_countries.py's patched-data checks when
-    that file runs later in the same process.
-    """
-    saved = dict(countries._PREPARED)
-    yield
-    countries._PREPARED.clear()
-    countries._PREPARED.update(saved)
-
-
 def only_error(problems):
     assert len(problems.errors) == 1, [p.format() for p in problems.items]
     return problems.errors[0]
@@ -75,19 +60,13 @@ def test_id_of_a_fixed_page_is_an_error(tmp_path, section, example):
     assert reg.get(f"{section}/by-mentions") is None
 
 
-def test_reserved_id_fails_the_build_and_keeps_the_site(tmp_path, capsys, fresh_countries):
-    root = small_archive(tmp_path / "archive", articles=1)
-    out = root / "site"
-    build_ok(capsys, root, out)
-    before = snapshot(out)
+def test_reserved_id_fails_the_build_and_keeps_the_site(capsys, published):
+    root, out, before = published
     write(root, "content/people/by-mentions.md", "---\nname: Jane Doe\n---\n")
-    rc, stdout, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet", "--jobs", "1")
-    assert rc == 1
-    assert ("content/people/by-mentions.md: error: file name 'by-mentions.md' is taken: "
-            "/people/by-mentions/ is the people index sorted by mentions\n"
-            "    hint: rename the file, e.g. jane-doe.md") in err
-    assert "Traceback" not in err + stdout
-    assert snapshot(out) == before
+    fails_with(capsys, root, out, before,
+               "content/people/by-mentions.md: error: file name 'by-mentions.md' is taken: "
+               "/people/by-mentions/ is the people index sorted by mentions\n"
+               "    hint: rename the file, e.g. jane-doe.md")
 
 
 # -- 2. names, aliases and codes another entity uses ---------------------------------------
@@ -217,18 +196,12 @@ def test_partial_and_yaml_dates_are_accepted(tmp_path):
     assert (reg.get("people/a").born, reg.get("people/b").died) == ("1943", "2020-02-29")
 
 
-def test_bad_life_date_fails_the_build_with_file_line_and_hint(tmp_path, capsys, fresh_countries):
-    root = small_archive(tmp_path / "archive", articles=1)
-    out = root / "site"
-    build_ok(capsys, root, out)
-    before = snapshot(out)
+def test_bad_life_date_fails_the_build_with_file_line_and_hint(capsys, published):
+    root, out, before = published
     write(root, "content/people/jane-doe.md", "---\nname: Jane Doe\nborn: 1943-13-45\n---\n")
-    rc, stdout, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet", "--jobs", "1")
-    assert rc == 1
-    assert ("content/people/jane-doe.md:3: error: 'born' is not a real date: '1943-13-45' (month must be in 1..12)\n"
-            "    hint: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. born: 1943-12-11") in err
-    assert "Traceback" not in err + stdout
-    assert snapshot(out) == before
+    fails_with(capsys, root, out, before,
+               "content/people/jane-doe.md:3: error: 'born' is not a real date: '1943-13-45' (month must be in 1..12)\n"
+               "    hint: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. born: 1943-12-11")
 
 
 # -- 4. empty and lower-case aliases ---------------------------------------------------------

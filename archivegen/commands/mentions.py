@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..cli import add_root_option, print_problems
-from ..errors import ContentError, Problems
+from ..errors import ContentError, Problems, by_place
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     except ContentError as exc:
         problems.add(exc.problem)
     out.flush()
-    print_problems(sorted(problems.errors, key=lambda p: (p.path, p.line or 0)))
+    print_problems(by_place(problems.errors))
     if problems.errors:
         n = len(problems.errors)
         print(f"archivegen: {n} error{'s' if n != 1 else ''}; mentions of the other articles were printed", file=sys.stderr)

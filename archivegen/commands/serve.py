@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..build import BuildOptions, Warm, build, quick_article, quick_search
 from ..cli import add_root_option, job_count, print_problems
-from ..errors import BuildFailed, ContentError, Problem
+from ..errors import BuildFailed, ContentError, Problem, by_place
 from ..output import OutputError
 # ..server (http.server) and ..watch (watchdog) are imported when serve runs: every
 # command's module is loaded to build the argument parser, and a build need not pay for them
@@ -209,7 +209,7 @@ class Session:
 
     def _failed(self, problems: list[Problem], warnings: list[Problem] | None = None) -> bool:
         self.failing = True
-        print_problems(sorted(problems + (warnings or []), key=lambda p: (p.path, p.line or 0)))
+        print_problems(by_place(problems + (warnings or [])))
         n = len(problems)
         print(f"{time.strftime('%H:%M:%S')} build failed ({n} error{'s' if n != 1 else ''}); "
               "still serving the last good site", file=sys.stderr, flush=True)
