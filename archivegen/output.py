@@ -134,6 +134,12 @@ class Staging:
         """Where the new site's file ``rel`` can be read during the build."""
         return self.target(rel)
 
+    def files_present(self) -> set[str] | None:
+        """Every file in the staging folder now: this build's, and a synced buffer's
+        (which still holds the pages of deleted articles until ``commit``). Pagefind
+        reads pages in place only when it knows this (``search.in_place_globs``)."""
+        return self.paths | self.held if self.held is not None else set(self.paths)
+
     def reuse(self, rel: str) -> bool:
         """Take a published file unchanged (hard link); False when there is none."""
         if self.held is not None and rel in self.held:  # the synced buffer has it already
@@ -389,6 +395,10 @@ class Patch(Staging):
     def source(self, rel: str) -> Path:
         staged = self.target(rel)
         return staged if staged.exists() else self.out.joinpath(*PurePosixPath(rel).parts)
+
+    def files_present(self) -> set[str] | None:
+        """None: most pages stay in the published folder, so Pagefind needs its folder of links."""
+        return None
 
     def reuse(self, rel: str) -> bool:
         if self.known and rel in self.known:  # put there by this process's last build: no checks needed

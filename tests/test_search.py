@@ -11,7 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from archivegen.search import MAX_SHARD_PAGES, indexed_region, plan_shards
+from archivegen.output import Patch, Staging
+from archivegen.search import (MAX_SHARD_PAGES, Shard, glob_matches, in_place_globs, indexed_region, plan_shards,
+                               shard_glob)
 from conftest import REPO, run_cli
 
 SEED = "2013/08/09/us-russia-have-shared-interests-despite-gaps-kerry/index.html"
@@ -241,3 +243,79 @@ def test_indexed_region_leaves_out_ignored_parts_unless_they_hold_values():
     # markup it cannot follow: the whole region is hashed, never too little
     broken = b"<main><div data-pagefind-ignore><p>1 article</p></main>"
     assert b"1 article" in indexed_region(broken)
+
+
+# -- Pagefind reading a shard's pages in place (a glob instead of a folder of links) ----
+
+def _pages(*dates_slugs: str) -> list[str]:
+    return [f"{d}/{slug}/index.html" for d, slug in (x.rsplit("/", 1) for x in dates_slugs)]
+
+
+def test_a_year_shard_is_a_glob_with_a_literal_first_folder():
+    shard = Shard("2015", "articles", _pages("2015/03/22/a", "2015/03/22/b", "2015/11/02/c"))
+    glob, pattern = shard_glob(shard)
+    assert glob == "2015/{03,11}/{02,22}/*/index.html"
+    site = shard.pages + ["2015/index.html", "2015/03/index.html", "2015/03/22/index.html", "2014/03/22/d/index.html",
+                          "2015/03/22/a/photo.jpg", "people/x/index.html"]
+    assert glob_matches(pattern, site) == set(shard.pages)
+
+
+def test_shards_without_a_common_first_folder_or_with_odd_names_keep_the_link_folder():
+    entities = Shard("entities", "entities", ["people/a/index.html", "countries/b/index.html"])
+    assert shard_glob(entities) is None  # the walk would cover the whole site
+    assert shard_glob(Shard("x", "articles", ["2015/03/22/a/index.html", "2015/03/b/index.html"])) is None
+    assert shard_glob(Shard("x", "articles", ["2015/0{3}/22/a/index.html"])) is None  # glob syntax in a folder name
+    assert shard_glob(Shard("x", "articles", [])) is None
+    # the page's own folder may be any slug: it is matched by *, and checked against the files
+    assert shard_glob(Shard("x", "articles", ["2015/03/22/ünï{c}/index.html"]))[0] == "2015/03/22/*/index.html"
+
+
+def test_in_place_only_when_the_glob_matches_exactly_the_staged_pages():
+    year = Shard("2015", "articles", _pages("2015/03/22/a", "2015/04/01/b"))
+    day = Shard("2016-01-02", "articles", _pages("2016/01/02/c"))
+    month = Shard("2016-01", "articles", _pages("2016/01/01/d"))
+    entities = Shard("entities", "entities", ["people/p/index.html", "countries/q/index.html"])
+    files = set(year.pages + day.pages + month.pages + entities.pages) | {"2015/index.html", "static/style.css"}
+    staging = SimpleNamespace(files_present=lambda: files)
+    assert in_place_globs([year, day, month, entities], staging) == {
+        "2015": "2015/{03,04}/{01,22}/*/index.html", "2016-01-02": "2016/01/02/*/index.html",
+        "2016-01": "2016/01/01/*/index.html"}
+    # a deleted article's page still in a synced buffer, in the shard's day: back to the link folder
+    stale = files | {"2015/03/22/deleted/index.html"}
+    assert "2015" not in in_place_globs([year], SimpleNamespace(files_present=lambda: stale))
+    # a folder that is not known to hold every page (the preview server's patch folder)
+    assert in_place_globs([year], SimpleNamespace()) == {}
+    assert in_place_globs([year], SimpleNamespace(files_present=lambda: None)) == {}
+
+
+def test_staging_lists_its_files_and_the_patch_folder_does_not(tmp_path):
+    out = tmp_path / "site"
+    staging = Staging(out)
+    staging.write("2015/03/22/a/index.html", "<p>x</p>")
+    assert staging.files_present() == {"2015/03/22/a/index.html"}
+    staging.abort()
+    assert Patch(out).files_present() is None
+
+
+def test_deleting_an_article_reindexes_its_shard_without_its_page(tmp_path):
+    """The synced buffer still holds the deleted page while Pagefind runs; the shard must not index it."""
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    victim = root / "content/articles/2012/11/a-second-story-that-day.md"  # its day folder keeps another page
+    victim.write_text("---\ntitle: A second story that day\ndate: 2012-11-07\n---\n\nQuiet corridors.\n")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    # a second build that changes something swaps the sites and keeps the old one as the buffer
+    other = next((root / "content/articles/2013").rglob("*.md"))
+    other.write_text(other.read_text() + "\nA later note.\n")
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    assert (out.parent / ".site.staging").is_dir()
+    assert (out / "2012/11/07/a-second-story-that-day/index.html").is_file()
+    victim.unlink()
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    m = manifest(out)
+    pages_2012 = list(out.glob("2012/*/*/*/index.html"))
+    shard = next(s for s in m["shards"] if s["name"] == "2012")
+    entry = json.loads((out / "pagefind/2012/pagefind-entry.json").read_text())
+    assert shard["pages"] == len(pages_2012) == sum(lang["page_count"] for lang in entry["languages"].values())
+    assert not (out.parent / ".site.staging" / ".search-src").exists()
