@@ -458,7 +458,17 @@ def story_from(article: Article, rb: Any, html_key: str | None = None, *,
 
 # -- pages ----------------------------------------------------------------------
 
-def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem]]:
+def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem], dict[str, str]]:
+    """Render and stage pages; also hash what Pagefind will read of the searchable ones.
+
+    The hashes (``search.region_hash``) are taken here, from the bytes in
+    hand and in parallel, because the search stage needs them before it can
+    start Pagefind: read back from the written files, they were a second
+    of one core's work between the pages and the index in a cold
+    10,000-article build.
+    """
+    from .search import region_hash
+
     pages: list[Page] = _WORK["pages"]
     theme: Theme = _WORK["theme"]
     staging: Staging = _WORK["staging"]
@@ -466,6 +476,7 @@ def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem
     before_w, before_k = staging.stats.written, staging.stats.kept
     changed: list[str] = []
     problems: list[Problem] = []
+    regions: dict[str, str] = {}
     for i in indices:
         page = pages[i]
         ctx = dict(page.full_context(), extra_head=extra_head)
@@ -476,9 +487,12 @@ def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem
             if len(problems) >= 20:
                 break
             continue
-        if staging.write(page.output, html):
+        data = html.encode("utf-8")
+        if b"data-pagefind-body" in data:
+            regions[page.output] = region_hash(data)
+        if staging.write(page.output, data):
             changed.append(page.output)
-    return changed, staging.stats.written - before_w, staging.stats.kept - before_k, problems
+    return changed, staging.stats.written - before_w, staging.stats.kept - before_k, problems, regions
 
 
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
@@ -508,8 +522,9 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
             theme.preload()
             pool = _pool(n, max(1, PAGES_PER_WORKER // CHUNK))
             results = pool.imap_unordered(_render_pages, chunks)
-        for ch, written, kept, probs in results:
+        for ch, written, kept, probs, regions in results:
             changed.extend(ch)
+            staging.region_hashes.update(regions)
             if pool is not None:  # the parent's Staging did not see the workers' writes
                 staging.stats.count(written=written, kept=kept)
                 staging.changed.extend(ch)

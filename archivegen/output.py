@@ -110,6 +110,9 @@ class Staging:
         # (the build fills both; feeds and search use them to skip work on unchanged files)
         self.fingerprints: dict[str, str] = {}
         self.previous: dict[str, str] = {}
+        # searchable page -> hash of what Pagefind reads of it, for pages rendered this build
+        # (``search.region_hash``, taken by the page workers so nothing is read back)
+        self.region_hashes: dict[str, str] = {}
         # the published site's files when the staging folder already holds them all
         # (a synced buffer); None when it started empty
         self.held: set[str] | None = None

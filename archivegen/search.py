@@ -222,6 +222,11 @@ def indexed_region(html: bytes) -> bytes:
     return _strip_ignored(html[start:end])
 
 
+def region_hash(html: bytes) -> str:
+    """The hash that tells whether Pagefind would read a page differently."""
+    return hashlib.sha256(indexed_region(html)).hexdigest()
+
+
 _IGNORED = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-pagefind-ignore\b[^>]*>")
 _KEPT_ATTRS = (b"data-pagefind-filter", b"data-pagefind-meta", b"data-pagefind-sort", b"data-pagefind-body")
 
@@ -277,21 +282,29 @@ class RegionHashes:
         self.staging = staging
         self.previous = previous
         self.fingerprints = getattr(staging, "fingerprints", None) or {}
+        self.rendered: dict[str, str] = getattr(staging, "region_hashes", None) or {}
         self.now: dict[str, list[str]] = {}
 
     def get(self, rel: str) -> str:
         fp = self.fingerprints.get(rel)
         old = self.previous.get(rel)
-        if fp is not None and old and old[0] == fp:
+        value = self.rendered.get(rel)  # taken by the page workers from the bytes they wrote
+        if value is not None:
+            pass
+        elif fp is not None and old and old[0] == fp:
             value = old[1]
         else:
-            try:
-                value = hashlib.sha256(indexed_region(_source(self.staging, rel).read_bytes())).hexdigest()
-            except OSError:
-                value = "missing"
+            value = self._read(rel)
         if fp is not None:
             self.now[rel] = [fp, value]
         return value
+
+    def _read(self, rel: str) -> str:
+        """A page's hash from its file: one neither rendered this build nor recorded unchanged."""
+        try:
+            return region_hash(_source(self.staging, rel).read_bytes())
+        except OSError:
+            return "missing"
 
 
 def shard_digest(shard: Shard, hashes: Any, primary: bool) -> str:

@@ -319,3 +319,24 @@ def test_deleting_an_article_reindexes_its_shard_without_its_page(tmp_path):
     entry = json.loads((out / "pagefind/2012/pagefind-entry.json").read_text())
     assert shard["pages"] == len(pages_2012) == sum(lang["page_count"] for lang in entry["languages"].values())
     assert not (out.parent / ".site.staging" / ".search-src").exists()
+
+
+def test_region_hashes_taken_by_the_page_workers_equal_those_of_the_written_pages(tmp_path, monkeypatch):
+    """The search stage takes each rendered page's hash from the page workers instead of reading
+    the page back; both must agree, or an unchanged shard would be re-indexed (or a changed one not)."""
+    import archivegen.search as search
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp_path / "site"
+    read_back: list[str] = []
+    real_read = search.RegionHashes._read
+    monkeypatch.setattr(search.RegionHashes, "_read", lambda self, rel: (read_back.append(rel), real_read(self, rel))[1])
+    assert run_cli("build", "--root", root, "--out", out, "--quiet", "--jobs", "2") == 0
+    assert read_back == []  # no page was read back
+    recorded = json.loads((root / ".cache/search/pages.json").read_text())["outs"][str(out.resolve())]
+    pages = [p.relative_to(out).as_posix() for p in out.rglob("index.html")
+             if b"data-pagefind-body" in p.read_bytes()]
+    assert pages and set(pages) <= set(recorded)
+    for rel in pages:
+        assert recorded[rel][1] == search.region_hash((out / rel).read_bytes()), rel
