@@ -617,7 +617,13 @@ def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool,
     finally:
         if glob is None:
             shutil.rmtree(farm, ignore_errors=True)
-    if proc.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+    failed = proc.returncode != 0 or not (bundle / "pagefind-entry.json").is_file()
+    if glob is not None and (failed or _page_count(bundle) != len(shard.pages)):
+        # Pagefind's glob matched other files than the build's check did (a name its * skips),
+        # or it failed: index the shard the certain way rather than fail or publish an index
+        # that misses or adds pages
+        return _index_shard(shard, staging, farm_root, primary)
+    if failed:
         return shard.name, (proc.stderr or proc.stdout or f"exit status {proc.returncode}").strip()[-2000:]
     drop = UI_ASSETS if primary else UI_ASSETS + ENGINE_ASSETS
     for name in drop:
@@ -626,6 +632,15 @@ def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool,
         for wasm in bundle.glob("wasm.*.pagefind"):
             wasm.unlink()
     return None
+
+
+def _page_count(bundle: Path) -> int | None:
+    """How many pages a Pagefind bundle indexed, from its ``pagefind-entry.json``."""
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
+        return sum(int(lang["page_count"]) for lang in entry["languages"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _read_state(path: Path) -> dict[str, dict[str, str]]:

@@ -340,3 +340,22 @@ def test_region_hashes_taken_by_the_page_workers_equal_those_of_the_written_page
     assert pages and set(pages) <= set(recorded)
     for rel in pages:
         assert recorded[rel][1] == search.region_hash((out / rel).read_bytes()), rel
+
+
+@pytest.mark.parametrize("old, new", [("index.html", "nothing.html"),  # Pagefind fails: no pages
+                                      ("/*/index.html", "/[a-m]*/index.html")])  # some pages only
+def test_an_in_place_run_that_indexes_other_pages_is_redone_from_the_link_folder(tmp_path, monkeypatch, old, new):
+    """A glob that Pagefind reads otherwise than the build's own check must not fail the build
+    or publish a shard without some of its pages."""
+    import archivegen.search as search
+
+    real = search.in_place_globs
+    monkeypatch.setattr(search, "in_place_globs",
+                        lambda todo, staging: {name: g.replace(old, new) for name, g in real(todo, staging).items()})
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    for s in manifest(out)["shards"]:
+        entry = json.loads((out / "pagefind" / s["name"] / "pagefind-entry.json").read_text())
+        assert sum(lang["page_count"] for lang in entry["languages"].values()) == s["pages"] > 0
