@@ -96,6 +96,9 @@ class Staging:
 
     WORK = "staging"  # the work folder is .<out>.staging beside the output folder
     BUFFERED = True  # start from the swapped-out previous site (see the module doc)
+    # every page of the new site is in the work folder once written (Pagefind may read them
+    # there: ``search.in_place_globs``); a synced buffer also holds deleted pages till commit
+    holds_every_page = True
 
     def __init__(self, out: Path, fresh: bool = False):
         if out.is_symlink():  # site -> /var/www/archive: replace the folder it names, keep the link
@@ -137,11 +140,6 @@ class Staging:
         """Where the new site's file ``rel`` can be read during the build."""
         return self.target(rel)
 
-    def files_present(self) -> set[str] | None:
-        """Every file in the staging folder now: this build's, and a synced buffer's
-        (which still holds the pages of deleted articles until ``commit``). Pagefind
-        reads pages in place only when it knows this (``search.in_place_globs``)."""
-        return self.paths | self.held if self.held is not None else set(self.paths)
 
     def reuse(self, rel: str) -> bool:
         """Take a published file unchanged (hard link); False when there is none."""
@@ -386,6 +384,7 @@ class Patch(Staging):
 
     WORK = "patch"
     BUFFERED = False
+    holds_every_page = False  # unchanged pages stay in the published folder
 
     def __init__(self, out: Path, known: set[str] | None = None):
         super().__init__(out)
@@ -399,9 +398,6 @@ class Patch(Staging):
         staged = self.target(rel)
         return staged if staged.exists() else self.out.joinpath(*PurePosixPath(rel).parts)
 
-    def files_present(self) -> set[str] | None:
-        """None: most pages stay in the published folder, so Pagefind needs its folder of links."""
-        return None
 
     def reuse(self, rel: str) -> bool:
         if self.known and rel in self.known:  # put there by this process's last build: no checks needed

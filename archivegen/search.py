@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -512,7 +513,7 @@ def shard_glob(shard: Shard) -> tuple[str, list[frozenset[str] | None]] | None:
     walk of the staged site. A glob lets Pagefind read the staged pages in
     place. It must start with a literal folder (``2015/``) or Pagefind walks
     the whole site, and it must match no page of another shard; the caller
-    checks the second against the files actually staged (``glob_matches``).
+    checks the second against the files in the folder (``glob_on_disk``).
 
     Returns the glob and its parts (a set of allowed names per level, None
     for any name). Article pages are ``YYYY/MM/DD/slug/index.html``: a year
@@ -541,42 +542,49 @@ def shard_glob(shard: Shard) -> tuple[str, list[frozenset[str] | None]] | None:
     return "/".join(text), pattern
 
 
-def glob_matches(pattern: list[frozenset[str] | None], files: Iterable[str]) -> set[str]:
-    """The files among ``files`` that a ``shard_glob`` pattern matches."""
-    out = set()
-    for rel in files:
-        parts = rel.split("/")
-        if len(parts) == len(pattern) and all(p is None or name in p for p, name in zip(pattern, parts)):
-            out.add(rel)
+def glob_on_disk(site: Path, pattern: list[frozenset[str] | None]) -> set[str]:
+    """The pages a ``shard_glob`` pattern matches in the folder ``site``, as Pagefind will see it.
+
+    Only the folders the pattern names are listed (a day shard: one folder;
+    a year: its few hundred days), so the cost follows the shard, not the
+    site: an add-one build at 100,000 articles lists one folder.
+    """
+    *folders, page_folder, page = pattern
+    if page_folder is not None or page is None or len(page) != 1 or any(f is None for f in folders):
+        return set()
+    name = next(iter(page))
+    out: set[str] = set()
+    for combo in itertools.product(*[sorted(f) for f in folders if f is not None]):
+        base = "/".join(combo)
+        try:
+            entries = list(os.scandir(site / base))
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir() and os.path.isfile(os.path.join(e.path, name)):
+                out.add(f"{base}/{e.name}/{name}")
     return out
 
 
 def in_place_globs(todo: list[Shard], staging: Any) -> dict[str, str]:
     """The shards Pagefind can index inside the staging folder, with their globs.
 
-    Only a staging folder that holds every page of the new site (``Staging``,
-    not the preview server's patch folder, whose pages may still be in the
-    published site) and lists what it holds (``files_present``); only a
-    glob that matches exactly the shard's pages among those files (a stale
-    page of a deleted article, still in a synced buffer, sends its shard
-    back to a folder of links).
+    Only in a staging folder that holds every page of the new site
+    (``Staging``, not the preview server's patch folder, whose pages may
+    still be in the published site), and only with a glob that matches
+    exactly the shard's pages among the files in that folder (a stale page
+    of a deleted article, still in a synced buffer, sends its shard back to
+    a folder of links).
     """
-    present = getattr(staging, "files_present", None)
-    files = present() if callable(present) else None
-    if not files:
+    if not getattr(staging, "holds_every_page", False):
         return {}
-    by_top: dict[str, list[str]] = {}
-    for rel in files:
-        if rel.endswith("/index.html"):
-            by_top.setdefault(rel.partition("/")[0], []).append(rel)
     out: dict[str, str] = {}
     for shard in todo:
         made = shard_glob(shard)
         if made is None:
             continue
         glob, pattern = made
-        top = next(iter(pattern[0] or ()), "")
-        if glob_matches(pattern, by_top.get(top, ())) == set(shard.pages):
+        if glob_on_disk(Path(staging.dir), pattern) == set(shard.pages):
             out[shard.name] = glob
     return out
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from archivegen.output import Patch, Staging
-from archivegen.search import (MAX_SHARD_PAGES, Shard, glob_matches, in_place_globs, indexed_region, plan_shards,
+from archivegen.search import (MAX_SHARD_PAGES, Shard, glob_on_disk, in_place_globs, indexed_region, plan_shards,
                                shard_glob)
 from conftest import REPO, run_cli
 
@@ -247,17 +247,25 @@ def test_indexed_region_leaves_out_ignored_parts_unless_they_hold_values():
 
 # -- Pagefind reading a shard's pages in place (a glob instead of a folder of links) ----
 
+def _files(base: Path, rels) -> None:
+    for rel in rels:
+        (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        (base / rel).write_text("x")
+
+
 def _pages(*dates_slugs: str) -> list[str]:
     return [f"{d}/{slug}/index.html" for d, slug in (x.rsplit("/", 1) for x in dates_slugs)]
 
 
-def test_a_year_shard_is_a_glob_with_a_literal_first_folder():
+def test_a_year_shard_is_a_glob_with_a_literal_first_folder(tmp_path):
     shard = Shard("2015", "articles", _pages("2015/03/22/a", "2015/03/22/b", "2015/11/02/c"))
     glob, pattern = shard_glob(shard)
     assert glob == "2015/{03,11}/{02,22}/*/index.html"
-    site = shard.pages + ["2015/index.html", "2015/03/index.html", "2015/03/22/index.html", "2014/03/22/d/index.html",
-                          "2015/03/22/a/photo.jpg", "people/x/index.html"]
-    assert glob_matches(pattern, site) == set(shard.pages)
+    _files(tmp_path, shard.pages + ["2015/index.html", "2015/03/index.html", "2015/03/22/index.html",
+                                    "2014/03/22/d/index.html", "2015/03/22/a/photo.jpg", "people/x/index.html"])
+    assert glob_on_disk(tmp_path, pattern) == set(shard.pages)
+    _files(tmp_path, ["2015/11/22/e/index.html"])  # a day the glob's product names too
+    assert glob_on_disk(tmp_path, pattern) == set(shard.pages) | {"2015/11/22/e/index.html"}
 
 
 def test_shards_without_a_common_first_folder_or_with_odd_names_keep_the_link_folder():
@@ -270,31 +278,31 @@ def test_shards_without_a_common_first_folder_or_with_odd_names_keep_the_link_fo
     assert shard_glob(Shard("x", "articles", ["2015/03/22/ünï{c}/index.html"]))[0] == "2015/03/22/*/index.html"
 
 
-def test_in_place_only_when_the_glob_matches_exactly_the_staged_pages():
+def test_in_place_only_when_the_glob_matches_exactly_the_pages_in_the_folder(tmp_path):
     year = Shard("2015", "articles", _pages("2015/03/22/a", "2015/04/01/b"))
     day = Shard("2016-01-02", "articles", _pages("2016/01/02/c"))
     month = Shard("2016-01", "articles", _pages("2016/01/01/d"))
     entities = Shard("entities", "entities", ["people/p/index.html", "countries/q/index.html"])
-    files = set(year.pages + day.pages + month.pages + entities.pages) | {"2015/index.html", "static/style.css"}
-    staging = SimpleNamespace(files_present=lambda: files)
+    _files(tmp_path, year.pages + day.pages + month.pages + entities.pages
+           + ["2015/index.html", "2015/03/index.html", "2015/03/22/a/photo.jpg", "static/style.css"])
+    (tmp_path / "2015/03/22/empty-folder").mkdir()
+    staging = SimpleNamespace(dir=tmp_path, holds_every_page=True)
     assert in_place_globs([year, day, month, entities], staging) == {
         "2015": "2015/{03,04}/{01,22}/*/index.html", "2016-01-02": "2016/01/02/*/index.html",
         "2016-01": "2016/01/01/*/index.html"}
     # a deleted article's page still in a synced buffer, in the shard's day: back to the link folder
-    stale = files | {"2015/03/22/deleted/index.html"}
-    assert "2015" not in in_place_globs([year], SimpleNamespace(files_present=lambda: stale))
+    _files(tmp_path, ["2015/03/22/deleted/index.html"])
+    assert in_place_globs([year, day], staging) == {"2016-01-02": "2016/01/02/*/index.html"}
+    # a page of the shard that is not there (yet): no glob either
+    assert in_place_globs([Shard("2017", "articles", _pages("2017/01/01/z"))], staging) == {}
     # a folder that is not known to hold every page (the preview server's patch folder)
-    assert in_place_globs([year], SimpleNamespace()) == {}
-    assert in_place_globs([year], SimpleNamespace(files_present=lambda: None)) == {}
+    assert in_place_globs([day], SimpleNamespace(dir=tmp_path)) == {}
+    assert in_place_globs([day], SimpleNamespace(dir=tmp_path, holds_every_page=False)) == {}
 
 
-def test_staging_lists_its_files_and_the_patch_folder_does_not(tmp_path):
-    out = tmp_path / "site"
-    staging = Staging(out)
-    staging.write("2015/03/22/a/index.html", "<p>x</p>")
-    assert staging.files_present() == {"2015/03/22/a/index.html"}
-    staging.abort()
-    assert Patch(out).files_present() is None
+def test_the_build_staging_folder_holds_every_page_and_the_patch_folder_does_not(tmp_path):
+    assert Staging.holds_every_page is True
+    assert Patch.holds_every_page is False
 
 
 def test_deleting_an_article_reindexes_its_shard_without_its_page(tmp_path):
