@@ -25,9 +25,12 @@ Why a content hash. A shard is rebuilt only when the indexed part
 files are hard-linked from the published site. The hash of each shard is
 kept per output folder in ``.cache/search/shards.json``.
 
-The indexer is the binary from ``pagefind-bin`` run on a folder of hard
-links to the shard's pages (the Python API's per-file calls manage about
-ten pages a second). Only the shard that the page loads first (the
+The indexer is the binary from ``pagefind-bin`` (the Python API's
+per-file calls manage about ten pages a second), run on the staged site
+with a glob naming exactly the shard's pages (``in_place_globs``), or, when
+no glob can, on a folder of hard links to them. The page workers hash each
+searchable page's indexed region as they write it, so nothing is read back
+before Pagefind starts. Only the shard that the page loads first (the
 "primary") keeps Pagefind's JavaScript and WebAssembly; the others keep
 only their index, which ``mergeIndex`` needs.
 """
