@@ -650,7 +650,12 @@ def _build(opts: BuildOptions) -> BuildResult:
         out_key = str(out.resolve())
         page_cache = page_outs.get(out_key, {})
         previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
-        staging = Patch(out, opts.warm.paths if opts.warm else None) if opts.patch else Staging(out, fresh=opts.clean)
+        # with no buffer to start from, the published site is linked in first, in parallel,
+        # when this build will keep most of it: its pages' fingerprints are known and were
+        # taken with the same theme, config and version (else every page is rendered again)
+        keeps_most = previous is not None and page_cache.get("salt") == salt
+        staging = (Patch(out, opts.warm.paths if opts.warm else None) if opts.patch
+                   else Staging(out, fresh=opts.clean, seed=keeps_most, jobs=opts.jobs))
         try:
             carried = CarriedListings(fp, page_cache.get("listings") if previous else None, previous, staging,
                                       articles=opts.warm is None)
@@ -688,7 +693,7 @@ def _build(opts: BuildOptions) -> BuildResult:
         if opts.warm is not None:
             opts.warm.paths = set(staging.paths)
         page_outs.pop(out_key, None)
-        page_outs[out_key] = {"site": build_id, "pages": fingerprints, "listings": listings}
+        page_outs[out_key] = {"site": build_id, "pages": fingerprints, "listings": listings, "salt": salt}
         while len(page_outs) > PAGE_CACHE_OUTS:
             del page_outs[next(iter(page_outs))]  # the output folder built longest ago
         cache.write("pages.json", "pages", {"outs": page_outs})

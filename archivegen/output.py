@@ -18,6 +18,13 @@ before the folder is touched, so a build killed half way leaves a folder
 the next build does not trust and rebuilds from scratch; the published
 site is never written into (files are replaced, never rewritten in place,
 because the two folders share inodes).
+
+When there is no buffer to start from (the first build after a cold one)
+and the build expects to keep most of the published site, the published
+site is hard-linked into the empty staging folder first, by several
+threads at once (``_seed``): the links are kernel work (a folder costs
+about 160 µs on ext4), and two threads did it in about half the time of
+the build linking file by file as it went.
 """
 
 from __future__ import annotations
@@ -100,7 +107,7 @@ class Staging:
     # there: ``search.in_place_globs``); a synced buffer also holds deleted pages till commit
     holds_every_page = True
 
-    def __init__(self, out: Path, fresh: bool = False):
+    def __init__(self, out: Path, fresh: bool = False, *, seed: bool = False, jobs: int = 0):
         if out.is_symlink():  # site -> /var/www/archive: replace the folder it names, keep the link
             out = out.resolve()
         self.out = out
@@ -126,6 +133,8 @@ class Staging:
             if self.held is None:
                 _remove(self.dir)
                 self.dir.mkdir(parents=True)
+                if self.BUFFERED and seed and not fresh:
+                    self.held = _seed(self.dir, out, jobs)
         except OSError as exc:
             raise WriteFailed(out, exc, f"create the staging folder {self.dir}") from None
 
@@ -273,6 +282,62 @@ class Staging:
 
     def abort(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _seed(staging: Path, out: Path, jobs: int = 0) -> set[str] | None:
+    """Hard-link every file of the published site ``out`` into the empty ``staging`` folder.
+
+    One task per top-level entry (a year, ``people``, ``pagefind`` …) on
+    ``jobs`` threads (default: the number of cores); the system calls
+    release the interpreter lock, so the threads link in parallel. Returns
+    the files linked (site-relative), the set ``Staging.held`` holds for a
+    synced buffer, or None when the published site is not ours or a link
+    fails (another file system, a symbolic link in the site): the folder is
+    emptied again and the build links what it keeps file by file, as before.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if published_build_id(out) is None:
+        return None
+    try:
+        names = [e.name for e in os.scandir(out) if e.name != MARKER]
+    except OSError:
+        return None
+    held: set[str] = set()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+            for found in pool.map(lambda name: _link_tree(out, staging, name), names):
+                held.update(found)
+    except OSError:
+        _remove(staging)
+        staging.mkdir(parents=True)
+        return None
+    return held
+
+
+def _link_tree(src_root: Path, dst_root: Path, name: str) -> list[str]:
+    """Hard-link ``src_root/name`` (a file or a whole folder) to ``dst_root/name``; its files' paths.
+
+    A symbolic link anywhere refuses the whole seeding (OSError): the build's
+    own linking decides what to do with one, file by file."""
+    src = os.path.join(src_root, name)
+    if os.path.islink(src):
+        raise OSError(f"symbolic link in the published site: {src}")
+    if not os.path.isdir(src):
+        os.link(src, os.path.join(dst_root, name))
+        return [name]
+    found: list[str] = []
+    cut = len(str(src_root)) + 1
+    for dirpath, dirnames, filenames in os.walk(src):
+        rel_dir = dirpath[cut:]
+        os.mkdir(os.path.join(dst_root, rel_dir))
+        for entry in (*dirnames, *filenames):
+            if os.path.islink(os.path.join(dirpath, entry)):
+                raise OSError(f"symbolic link in the published site: {os.path.join(dirpath, entry)}")
+        for f in filenames:
+            os.link(os.path.join(dirpath, f), os.path.join(dst_root, rel_dir, f))
+            found.append(f"{rel_dir}/{f}".replace(os.sep, "/"))
+    return found
 
 
 def _open_buffer(buffer: Path, out: Path) -> set[str] | None:

@@ -98,3 +98,63 @@ def test_clean_discards_the_buffer(tmp_path, capsys):
     held = site(buffer)
     held.pop(RECORD)
     assert held == site(out)
+
+
+# -- seeding: the first build after a cold one links the published site in first ----------
+
+def test_seed_links_every_published_file_and_refuses_what_is_not_ours(tmp_path):
+    from archivegen.output import _seed
+
+    out = tmp_path / "site"
+    for rel in ("index.html", "2013/08/01/a/index.html", "people/x/index.html", "static/style.css"):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(rel)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    assert _seed(staging, out) is None  # no marker: not a site archivegen published
+    (out / MARKER).write_text("built by archivegen\nbuild: abc\n")
+    held = _seed(staging, out, jobs=2)
+    assert held == {"index.html", "2013/08/01/a/index.html", "people/x/index.html", "static/style.css"}
+    for rel in held:
+        assert (staging / rel).stat().st_ino == (out / rel).stat().st_ino
+    assert not (staging / MARKER).exists()
+    # a symbolic link in the published site: no seeding, and the folder is left empty
+    fresh = tmp_path / "staging2"
+    fresh.mkdir()
+    (out / "people/link").symlink_to(out / "static")
+    assert _seed(fresh, out) is None
+    assert list(fresh.iterdir()) == []
+
+
+def test_first_build_after_a_cold_one_seeds_and_equals_a_clean_build(tmp_path, capsys, monkeypatch):
+    from archivegen import output
+
+    seeded: list[int] = []
+    real = output._seed
+    monkeypatch.setattr(output, "_seed", lambda *a, **k: (lambda h: (seeded.append(len(h or ())), h)[1])(real(*a, **k)))
+    root = small_archive(tmp_path / "archive", articles=4)
+    out = root / "site"
+    build_ok(capsys, root, out, "--no-search")
+    assert seeded == []  # nothing published yet
+    write(root, "content/articles/2013/article-9.md", art(title='"New day"', date="2013-08-20"))
+    build_ok(capsys, root, out, "--no-search")
+    assert len(seeded) == 1 and seeded[0] > 10
+    assert site(out) == clean_build(capsys, root, tmp_path)
+    # a buffer exists from here on: no seeding
+    write(root, "content/articles/2013/article-8.md", art(title='"Another day"', date="2013-08-21"))
+    build_ok(capsys, root, out, "--no-search")
+    assert len(seeded) == 1
+
+
+def test_no_seeding_when_every_page_will_be_rendered_again(tmp_path, capsys, monkeypatch):
+    """A theme change right after a cold build rewrites every page: linking them all first is waste."""
+    from archivegen import output
+
+    calls: list[int] = []
+    monkeypatch.setattr(output, "_seed", lambda *a, **k: calls.append(1))
+    root = small_archive(tmp_path / "archive", articles=4)
+    out = root / "site"
+    build_ok(capsys, root, out, "--no-search")
+    write(root, "templates/partials/entity_link.html", '<a class="e" href="{{ url }}">{{ text }}</a>')
+    build_ok(capsys, root, out, "--no-search")
+    assert calls == []
