@@ -293,12 +293,8 @@ class RegionHashes:
         fp = self.fingerprints.get(rel)
         old = self.previous.get(rel)
         value = self.rendered.get(rel)  # taken by the page workers from the bytes they wrote
-        if value is not None:
-            pass
-        elif fp is not None and old and old[0] == fp:
-            value = old[1]
-        else:
-            value = self._read(rel)
+        if value is None:
+            value = old[1] if fp is not None and old and old[0] == fp else self._read(rel)
         if fp is not None:
             self.now[rel] = [fp, value]
         return value
@@ -397,7 +393,6 @@ class Indexing:
         self.farm_root = staging.dir / ".search-src"
         self.pool: ThreadPoolExecutor | None = None
         self.futures: list[Any] = []
-        self.in_place: list[str] = []  # shards Pagefind read in the staging folder, by a glob
         if not todo:
             return
         workers = max(1, min(jobs, MAX_PARALLEL, len(todo)))
@@ -413,7 +408,6 @@ class Indexing:
         self.futures = [self.pool.submit(_index_shard, s, staging, self.farm_root, s.name == self.primary,
                                          linked=i < workers, glob=globs.get(s.name))
                         for i, s in enumerate(todo)]
-        self.in_place = sorted(globs)
 
     def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:
         if self.pool is None:
@@ -553,11 +547,11 @@ def glob_on_disk(site: Path, pattern: list[frozenset[str] | None]) -> set[str]:
     site: an add-one build at 100,000 articles lists one folder.
     """
     *folders, page_folder, page = pattern
-    if page_folder is not None or page is None or len(page) != 1 or any(f is None for f in folders):
+    if page_folder is not None or page is None or len(page) != 1 or None in folders:
         return set()
     name = next(iter(page))
     out: set[str] = set()
-    for combo in itertools.product(*[sorted(f) for f in folders if f is not None]):
+    for combo in itertools.product(*[sorted(f) for f in folders]):
         base = "/".join(combo)
         try:
             entries = list(os.scandir(site / base))
