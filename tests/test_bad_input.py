@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from archivegen.content import parse_article
-from archivegen.errors import ContentError, Problems
+from archivegen.errors import Problems
 
 from safety import art, build_ok, run, run_sub, small_archive, snapshot, write
 
@@ -42,9 +42,10 @@ def fails_with(capsys, root, out, before, *expected: str) -> str:
     return err
 
 
-def bad_case(capsys, published, data, *expected):
+def bad_case(capsys, published, data, *expected, path: str = BAD) -> str:
+    """Write one bad file (an article unless ``path`` says otherwise) and expect the build to fail."""
     root, out, before = published
-    write(root, BAD, data)
+    write(root, path, data)
     return fails_with(capsys, root, out, before, *expected)
 
 
@@ -218,7 +219,6 @@ def test_errors_in_several_files_all_reported(capsys, published):
 
 
 def test_same_url_twice(capsys, published):
-    root, out, before = published
     # article-0 is "Talks, day 0" on 2013-08-01: slug talks-day-0
     bad_case(capsys, published, '---\ntitle: "Talks: day 0"\ndate: 2013-08-01\n---\nA copy.\n',
              f"{BAD}:2: error: same URL /2013/08/01/talks-day-0/ as content/articles/2013/article-0.md\n"
@@ -249,11 +249,8 @@ def test_bad_slug(capsys, published, slug, message):
     ("a..b.md", "file name 'a..b.md' contains '..'"),
 ])
 def test_bad_file_name(capsys, published, name, message):
-    root, out, before = published
-    write(root, f"content/articles/2013/{name}", art())
-    fails_with(capsys, root, out, before,
-               f"content/articles/2013/{name}: error: {message}\n"
-               "    hint: rename the file, e.g. to the article's slug")
+    bad_case(capsys, published, art(), f"content/articles/2013/{name}: error: {message}\n"
+             "    hint: rename the file, e.g. to the article's slug", path=f"content/articles/2013/{name}")
 
 
 def test_nul_in_file_name():
@@ -311,19 +308,18 @@ def test_missing_content_folder(capsys, tmp_path):
 # -- registry -------------------------------------------------------------------------
 
 def test_two_people_claim_one_alias(capsys, published):
-    root, out, before = published
-    write(root, "content/people/john-f-kerry.md", "---\nname: John F. Kerry\naliases: [Secretary Kerry]\n---\n")
-    err = fails_with(capsys, root, out, before, "alias 'Secretary Kerry'", "    hint: an alias must name one entity")
+    err = bad_case(capsys, published, "---\nname: John F. Kerry\naliases: [Secretary Kerry]\n---\n",
+                   "alias 'Secretary Kerry'", "    hint: an alias must name one entity",
+                   path="content/people/john-f-kerry.md")
     line = [x for x in err.splitlines() if "alias 'Secretary Kerry'" in x][0]
     assert line.startswith(("content/people/john-f-kerry.md:3: error: ", "content/people/john-kerry.md:3: error: "))
     assert "content/people/john-f-kerry.md" in err and "content/people/john-kerry.md" in err  # both files named
 
 
 def test_alias_equal_to_a_country(capsys, published):
-    root, out, before = published
-    write(root, "content/people/vladimir-putin.md", "---\nname: Vladimir Putin\naliases: [Russia, Putin]\n---\n")
-    err = fails_with(capsys, root, out, before, "content/people/vladimir-putin.md:3: error: alias 'Russia'",
-                     "country 'Russia'", "    hint: an alias must name one entity")
+    bad_case(capsys, published, "---\nname: Vladimir Putin\naliases: [Russia, Putin]\n---\n",
+             "content/people/vladimir-putin.md:3: error: alias 'Russia'", "country 'Russia'",
+             "    hint: an alias must name one entity", path="content/people/vladimir-putin.md")
 
 
 def test_unknown_entity_id(capsys, published):
@@ -356,22 +352,20 @@ def test_person_file_errors(capsys, published):
 # -- templates ----------------------------------------------------------------------------
 
 def test_template_syntax_error(capsys, published):
-    root, out, before = published
-    write(root, "templates/article.html", '{% extends "base.html" %}\n{% block main %}\n{% if article.title %}\n'
-                                          "<h1>{{ article.title }}</h1>\n{% endblock %}\n")
-    err = fails_with(capsys, root, out, before, "templates/article.html:5: error: template syntax error: ",
-                     "    hint: fix the Jinja syntax")
+    err = bad_case(capsys, published, '{% extends "base.html" %}\n{% block main %}\n{% if article.title %}\n'
+                                      "<h1>{{ article.title }}</h1>\n{% endblock %}\n",
+                   "templates/article.html:5: error: template syntax error: ", "    hint: fix the Jinja syntax",
+                   path="templates/article.html")
     assert "endblock" in err
 
 
 def test_template_raising_while_rendering(capsys, published):
-    root, out, before = published
-    write(root, "templates/article.html", '{% extends "base.html" %}\n{% block main %}\n'
-                                          "<h1>{{ article.title }}</h1>\n<p>{{ 100 // (article.title|length - article.title|length) }}</p>\n"
-                                          "{% endblock %}\n")
-    err = fails_with(capsys, root, out, before,
-                     "templates/article.html:4: error: template error while rendering /2013/08/0",
-                     "ZeroDivisionError", "    hint: fix the template, or the value it received from that page's content")
+    err = bad_case(capsys, published, '{% extends "base.html" %}\n{% block main %}\n'
+                                      "<h1>{{ article.title }}</h1>\n<p>{{ 100 // (article.title|length - article.title|length) }}</p>\n"
+                                      "{% endblock %}\n",
+                   "templates/article.html:4: error: template error while rendering /2013/08/0",
+                   "ZeroDivisionError", "    hint: fix the template, or the value it received from that page's content",
+                   path="templates/article.html")
     assert "/2013/08/01/talks-day-0/" in err
 
 
@@ -391,7 +385,6 @@ def test_subprocess_yaml_error(published):
 def test_subprocess_default_out_and_cwd(published, tmp_path):
     root, out, before = published
     write(root, BAD, b"\xff\xfe\x00\x01garbage")
-    e = dict(os.environ)
     r = run_sub("build", "--root", root, "--no-search", "--quiet")  # default --out: ROOT/site
     assert r.returncode == 1
     assert f"{BAD}: error: file is saved as UTF-16, not UTF-8" in r.stderr

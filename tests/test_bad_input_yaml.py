@@ -29,9 +29,7 @@ def bomb(levels: int, name: str = "x") -> str:
 
 
 def settings_fail(capsys, published, yaml_text: str, *expected: str) -> str:
-    root, out, before = published
-    write(root, "archive.yaml", yaml_text)
-    return fails_with(capsys, root, out, before, *expected)
+    return bad_case(capsys, published, yaml_text, *expected, path="archive.yaml")
 
 
 # -- 1. numbers over Python's 4,300 digit limit ------------------------------------------
@@ -122,11 +120,9 @@ def test_single_id_where_a_list_is_needed(capsys, published):
 
 
 def test_person_alias_of_wrong_type(capsys, published):
-    root, out, before = published
-    write(root, PERSON, "---\nname: Extra Person\naliases: [Extra, 1984]\n---\n")
-    fails_with(capsys, root, out, before,
-               f"{PERSON}:3: error: 'aliases' must be a list of text; item 2 is a number (1984)\n"
-               "    hint: quote the item to keep it as text, e.g. aliases: [\"1984\"]")
+    bad_case(capsys, published, "---\nname: Extra Person\naliases: [Extra, 1984]\n---\n",
+             f"{PERSON}:3: error: 'aliases' must be a list of text; item 2 is a number (1984)\n"
+             "    hint: quote the item to keep it as text, e.g. aliases: [\"1984\"]", path=PERSON)
 
 
 def test_settings_types_in_plain_words(capsys, published):

@@ -19,7 +19,7 @@ from archivegen.errors import Problems
 from archivegen.registry import load_registry
 from archivegen.render import BodyRenderer
 
-from test_bad_input import fails_with, published  # noqa: F401 - published: a built sample and its snapshot
+from test_bad_input import bad_case, published  # noqa: F401 - published: a built sample and its snapshot
 
 KERRY = "---\nname: John Kerry\naliases: [Secretary Kerry]\n---\n"
 
@@ -61,12 +61,10 @@ def test_id_of_a_fixed_page_is_an_error(tmp_path, section, example):
 
 
 def test_reserved_id_fails_the_build_and_keeps_the_site(capsys, published):
-    root, out, before = published
-    write(root, "content/people/by-mentions.md", "---\nname: Jane Doe\n---\n")
-    fails_with(capsys, root, out, before,
-               "content/people/by-mentions.md: error: file name 'by-mentions.md' is taken: "
-               "/people/by-mentions/ is the people index sorted by mentions\n"
-               "    hint: rename the file, e.g. jane-doe.md")
+    bad_case(capsys, published, "---\nname: Jane Doe\n---\n",
+             "content/people/by-mentions.md: error: file name 'by-mentions.md' is taken: "
+             "/people/by-mentions/ is the people index sorted by mentions\n"
+             "    hint: rename the file, e.g. jane-doe.md", path="content/people/by-mentions.md")
 
 
 # -- 2. names, aliases and codes another entity uses ---------------------------------------
@@ -197,11 +195,9 @@ def test_partial_and_yaml_dates_are_accepted(tmp_path):
 
 
 def test_bad_life_date_fails_the_build_with_file_line_and_hint(capsys, published):
-    root, out, before = published
-    write(root, "content/people/jane-doe.md", "---\nname: Jane Doe\nborn: 1943-13-45\n---\n")
-    fails_with(capsys, root, out, before,
-               "content/people/jane-doe.md:3: error: 'born' is not a real date: '1943-13-45' (month must be in 1..12)\n"
-               "    hint: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. born: 1943-12-11")
+    bad_case(capsys, published, "---\nname: Jane Doe\nborn: 1943-13-45\n---\n",
+             "content/people/jane-doe.md:3: error: 'born' is not a real date: '1943-13-45' (month must be in 1..12)\n"
+             "    hint: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. born: 1943-12-11", path="content/people/jane-doe.md")
 
 
 # -- 4. empty and lower-case aliases ---------------------------------------------------------
