@@ -158,3 +158,63 @@ def test_no_seeding_when_every_page_will_be_rendered_again(tmp_path, capsys, mon
     write(root, "templates/partials/entity_link.html", '<a class="e" href="{{ url }}">{{ text }}</a>')
     build_ok(capsys, root, out, "--no-search")
     assert calls == []
+
+
+def test_clean_build_deletes_the_old_buffer_in_the_background_and_leaves_no_trash(tmp_path, capsys, monkeypatch):
+    """--clean cannot use the buffer: it is moved into .site.trash at once and
+    deleted while the build renders (output.Sweeper); the build waits for it
+    before returning, so nothing is left beside the site."""
+    from archivegen import output
+
+    root = small_archive(tmp_path / "archive", articles=4)
+    out = root / "site"
+    build_ok(capsys, root, out, "--no-search")
+    write(root, "content/articles/2013/article-0.md", art(title='"Talks, day 0"', date=day(0), body="Changed words."))
+    build_ok(capsys, root, out, "--no-search")
+    buffer = root / ".site.staging"
+    assert (buffer / RECORD).is_file()
+    seen: list[tuple[bool, bool]] = []  # (buffer gone, its files in the trash) when the sweeper started
+    started = output.Sweeper._start
+
+    def spy(self):
+        moved = list(self.trash.iterdir())
+        seen.append((not (buffer / RECORD).exists(), any((m / RECORD).is_file() for m in moved)))
+        started(self)
+
+    monkeypatch.setattr(output.Sweeper, "_start", spy)
+    build_ok(capsys, root, out, "--no-search", "--clean")
+    assert seen == [(True, True)]
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".site.")) == [".site.staging"]
+    assert site(out) == clean_build(capsys, root, tmp_path)
+
+
+def test_trash_left_by_a_killed_build_is_swept_by_the_next(tmp_path, capsys):
+    root = small_archive(tmp_path / "archive", articles=2)
+    write(root, ".site.trash/4242-1/2013/08/01/page/index.html", "<p>left over</p>")
+    write(root, ".site.trash/stray.txt", "left over")
+    build_ok(capsys, root, root / "site", "--no-search")
+    build_ok(capsys, root, root / "site", "--no-search", "--clean")
+    assert not (root / ".site.trash").exists()
+
+
+def test_sweeper_unlinks_a_symlinked_trash_and_works_without_rm(tmp_path, monkeypatch):
+    """A trash folder that is a symbolic link is removed, never followed; with
+    no ``rm`` on the PATH a thread deletes the trash instead."""
+    from archivegen.output import Sweeper
+
+    precious = tmp_path / "precious"
+    write(precious, "data.txt", "keep me")
+    trash = tmp_path / ".site.trash"
+    trash.symlink_to(precious, target_is_directory=True)
+    doomed = tmp_path / "doomed"
+    write(doomed, "a/b/c.html", "x")
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    sweeper = Sweeper(trash)
+    sweeper.discard(doomed)
+    assert not doomed.exists()
+    assert sweeper._thread is not None  # the fallback, not rm
+    sweeper.wait()
+    assert (precious / "data.txt").read_text() == "keep me"
+    assert not trash.exists() and not trash.is_symlink()
+    sweeper.discard(tmp_path / "absent")  # nothing to discard, no trash: nothing happens
+    assert sweeper._thread is None and sweeper._proc is None

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pytest
 
 from archivegen.build import BuildOptions, build
 from conftest import REPO, article, run_cli

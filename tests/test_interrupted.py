@@ -247,8 +247,6 @@ def test_disk_full_while_writing(tmp_path, capsys, monkeypatch, jobs):
 
 
 def test_disk_full_during_swap(tmp_path, capsys, monkeypatch):
-    from archivegen import output
-
     root = small_archive(tmp_path / "archive")
     out = root / "site"
     build_ok(capsys, root, out)
