@@ -33,6 +33,7 @@ from .errors import BuildFailed, Problem, Problems
 from .model import Html, Story, build_model
 from .output import Patch, Staging, check_out_dir, published_build_id
 from .pages import Page, plan
+from .relink import RegistryHistory
 from .theme import TemplateFailure, Theme
 
 CHUNK = 64  # articles or pages per task sent to a worker
@@ -196,79 +197,6 @@ def body_salt(loaded: Loaded) -> str:
     return digest(__version__, c.link, c.link_headings, c.sanitize, c.base_path, link_source)
 
 
-AMBIGUITY = "\x00ambiguity"  # snapshot entry for the registry-wide linking data
-SNAPSHOTS = 8  # registry versions remembered, to tell which articles a registry change can touch
-
-
-class RegistryHistory:
-    """Which articles a registry change can affect.
-
-    A body linked with an earlier registry stays valid when none of the
-    changed entities' name words (names, aliases, demonyms: added, edited
-    and removed entities alike) occurs in the article's text: the linker
-    could not have matched them, nor resolved a shared surname differently.
-    So a new person file re-renders the articles that name them, not all.
-    """
-
-    def __init__(self, cache: Cache | None, registry: Any):
-        self.cache = cache
-        fps = registry.entity_fingerprints()
-        self.now = {e.key: [fps[e.key], _name_words(e)] for e in registry.entities.values()}
-        self.now[AMBIGUITY] = [registry.ambiguity_fingerprint(), []]
-        self.fp = registry.fingerprint()
-        stored = cache.read("registry.json", "registry") if cache else None
-        self.snapshots: dict[str, dict[str, list]] = {}
-        if isinstance(stored, dict) and isinstance(stored.get("snapshots"), dict):
-            self.snapshots = {k: v for k, v in stored["snapshots"].items() if isinstance(v, dict)}
-        self._words: dict[str, list[str] | None] = {}
-
-    def changed_words(self, old_fp: str) -> list[str] | None:
-        """Name words of entities that differ since registry ``old_fp``; None if unknown."""
-        if old_fp not in self._words:
-            old = self.snapshots.get(old_fp)
-            if old is None or old.get(AMBIGUITY) != self.now[AMBIGUITY]:
-                self._words[old_fp] = None  # unknown, or a change that may touch any article
-            else:
-                words: set[str] = set()
-                for key in set(old) | set(self.now):
-                    a, b = old.get(key), self.now.get(key)
-                    if (a[0] if a else None) != (b[0] if b else None):
-                        for entry in (a, b):
-                            if entry:
-                                words.update(entry[1])
-                self._words[old_fp] = sorted(words)
-        return self._words[old_fp]
-
-    def still_valid(self, old_fp: str, source: str) -> bool:
-        if old_fp == self.fp:
-            return True
-        words = self.changed_words(old_fp)
-        if words is None or not source:
-            return False
-        text = source.casefold()
-        return not any(w in text for w in words)
-
-    def save(self) -> None:
-        if self.cache is None:
-            return
-        snaps = {k: v for k, v in self.snapshots.items() if k != self.fp}
-        keep = list(snaps.items())[-(SNAPSHOTS - 1):]
-        self.cache.write("registry.json", "registry", {"snapshots": dict(keep + [(self.fp, self.now)])})
-
-
-def _name_words(e: Any) -> list[str]:
-    """The words of an entity's names, casefolded, with and without accents."""
-    import re
-
-    from .linker import fold
-
-    words: set[str] = set()
-    for form in (e.name, *e.aliases, *(e.demonyms or []), e.official_name or ""):
-        for text in (form.casefold(), fold(form).casefold()):
-            words.update(w for w in re.findall(r"[^\W_]+", text) if len(w) >= 2)
-    return sorted(words)
-
-
 def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
     from .render import BodyRenderer
 
@@ -302,7 +230,8 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     for i, key in enumerate(keys):
         a = loaded.articles[i]
         known = warm.stories.get(key) if warm else None
-        if known is not None and (known[1] == history.fp or history.still_valid(known[1], _text_of(loaded, a))):
+        if known is not None and (known[1] == history.fp or history.still_valid(known[1], _text_of(loaded, a),
+                                                                                 _listed(a))):
             st, linked_with[i] = known
             if st.article is None:  # read from the memo, which leaves the article out: this build's own
                 st.article = a
@@ -312,7 +241,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 st.html.fallback = partial(_render_html, loaded, a)
             continue
         hit = cache.get_body(key) if cache else None
-        if hit is not None and (hit[1] == history.fp or history.still_valid(hit[1], _text_of(loaded, a))):
+        if hit is not None and (hit[1] == history.fp or history.still_valid(hit[1], _text_of(loaded, a), _listed(a))):
             bodies[i], linked_with[i] = hit
         else:
             todo.append(i)
@@ -407,6 +336,15 @@ def _read_again(loaded: Loaded, a: Article) -> bytes:
             return raw
         reason = "it changed while the build ran"
     raise BuildFailed([Problem(a.path, None, f"cannot read the article again: {reason}", "build again")])
+
+
+def _listed(a: Article) -> list[str]:
+    """The registry keys an article's front matter may name (``people``, ``countries``, ``no_link``)."""
+    keys = []
+    for ident in (*a.people, *a.countries, *a.no_link):
+        ident = str(ident).strip()
+        keys.extend([ident] if "/" in ident else [f"people/{ident}", f"countries/{ident}"])
+    return keys
 
 
 def _text_of(loaded: Loaded, a: Article) -> str:

@@ -95,11 +95,25 @@ def _fold_table() -> dict[int, str]:
 
 
 FOLD = _fold_table()
+_FOLD_CHARS = {chr(k): v for k, v in FOLD.items()}
+_UNFOLDED = re.compile(r"[^\x00-\x5f\x61-\x7f]")  # not ASCII, or the backtick
+
+
+def _fold_char(m: re.Match) -> str:
+    c = m.group()
+    return _FOLD_CHARS.get(c, c)
 
 
 def fold(text: str) -> str:
-    """Accents dropped, apostrophes and hyphens unified; same length as ``text``."""
-    return text.translate(FOLD)
+    """Accents dropped, apostrophes and hyphens unified; same length as ``text``.
+
+    ASCII text is returned as it is (the backtick is the one ASCII character
+    folded): checking costs far less than ``translate`` with a table."""
+    if text.isascii() and "`" not in text:
+        return text
+    if len(text) < 64:
+        return text.translate(FOLD)
+    return _UNFOLDED.sub(_fold_char, text)  # long texts have few such characters: only they are looked up
 
 
 # ---------------------------------------------------------------- word lists
@@ -184,6 +198,7 @@ _VOWELS = (("oe", "u"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("y", "i"), ("o",
 _DOUBLE = re.compile(r"(.)\1+")
 _CAP_WORD = re.compile(r"[A-Z](?:[\w-]|'(?!s\b))*")
 _CAP_RUN = re.compile(r"[A-Z][\w'-]*(?: [A-Z][\w'-]*)+")
+_CAP_WORDS = re.compile(r"[A-Z][\w'-]*")  # a word of a _CAP_RUN
 _KEY_CACHE: dict[str, str] = {}
 
 
@@ -418,6 +433,50 @@ def initial_forms(name: str) -> list[str]:
     return [f"{tokens[0][0]}. {' '.join(tokens[i:])}"]
 
 
+def person_forms(names: list[str]) -> list[tuple[str, str]]:
+    """Every form the matcher registers for a person with these names (name
+    and aliases), with its role: the names, other spellings, initial forms,
+    then later references; a form already taken keeps its first role."""
+    out = [(n, NAME) for n in names]
+    taken = {fold(x) for x in names}
+    for more, role in ((name_variants, VARIANT), (initial_forms, INITIAL)):
+        for n in names:
+            for form in more(n):
+                if fold(form) not in taken:
+                    taken.add(fold(form))
+                    out.append((form, role))
+    for n in names:
+        for form, role in person_partials(n):
+            if fold(form) not in taken:
+                out.append((form, role))
+    return out
+
+
+def country_forms(e: Entity) -> list[tuple[str, str]]:
+    """Every form the matcher registers for a country, with its role: names,
+    aliases and the official name (abbreviations as adjectives), demonyms."""
+    names = [e.name, *e.aliases] + ([e.official_name] if e.official_name else [])
+    return [(n, ADJ if _is_abbreviation(n) else NAME) for n in names] + [(d, ADJ) for d in e.demonyms]
+
+
+def person_spelling_keys(names: list[str]) -> list[str]:
+    """Spelling keys of a person's names and their variants ("masud barzani"),
+    which ``Matcher._spelled`` matches otherwise-spelt full names against."""
+    keys = (spelling_key(fold(n)) for n in dict.fromkeys([*names, *(v for n in names for v in name_variants(n))]))
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+def spelled_word_keys(folded: str) -> set[str]:
+    """The spelling keys of every word ``Matcher._spelled`` can read in a
+    folded text (the words of runs of capitalised words): a person's
+    otherwise-spelt name can match the text only if each of its keys' words
+    is among them."""
+    cache = _KEY_CACHE
+    # every capitalised word, not only those in runs: a superset, found in one pass
+    words = set(_CAP_WORDS.findall(folded))
+    return {cache.get(w) or _word_key(w) for w in (w[:-2] if w.endswith("'s") else w for w in words)}
+
+
 def _is_abbreviation(form: str) -> bool:
     return bool(re.fullmatch(r"(?:[A-Z]\.){1,4}|[A-Z]{2,4}", form))
 
@@ -453,34 +512,13 @@ class Matcher:
         claimed: set[str] = set()
         for e in self.entities.values():
             if e.kind == "person":
-                names = [e.name, *e.aliases]
-                taken = {fold(x) for x in names}
-                for n in names:
-                    add(n, Entry(e.key, "person", NAME))
-                for n in names:
-                    for v in name_variants(n):
-                        if fold(v) not in taken:
-                            taken.add(fold(v))
-                            add(v, Entry(e.key, "person", VARIANT))
-                for n in names:
-                    for form in initial_forms(n):
-                        if fold(form) not in taken:
-                            taken.add(fold(form))
-                            add(form, Entry(e.key, "person", INITIAL))
-                for n in names:
-                    for form, role in person_partials(n):
-                        if fold(form) not in taken:
-                            add(form, Entry(e.key, "person", role))
+                for form, role in person_forms([e.name, *e.aliases]):
+                    add(form, Entry(e.key, "person", role))
             else:
                 amb = {fold(f) for f in _entity_ambiguous_forms(e)} | {f for f, ks in weak.items() if e.key in ks}
-                names = [e.name, *e.aliases] + ([e.official_name] if e.official_name else [])
-                for n in names:
-                    role = ADJ if _is_abbreviation(n) else NAME
+                for n, role in country_forms(e):
                     add(n, Entry(e.key, "country", role, fold(n) in amb))
                     claimed.add(fold(n))
-                for d in e.demonyms:
-                    add(d, Entry(e.key, "country", ADJ, fold(d) in amb))
-                    claimed.add(fold(d))
         # Ambiguous forms no country claims ("Congo", "Korean") mean any of theirs.
         for form, (keys, evidence) in getattr(registry, "ambiguous", {}).items():
             if fold(form) in claimed:
@@ -503,10 +541,8 @@ class Matcher:
         for e in self.entities.values():
             if e.kind != "person":
                 continue
-            for n in dict.fromkeys([e.name, *e.aliases, *(v for n in [e.name, *e.aliases] for v in name_variants(n))]):
-                k = spelling_key(fold(n))
-                if k:
-                    spelled[k] = e.key if spelled.get(k, e.key) == e.key else ""
+            for k in person_spelling_keys([e.name, *e.aliases]):
+                spelled[k] = e.key if spelled.get(k, e.key) == e.key else ""
         self.spelled = {k: v for k, v in spelled.items() if v}
         self.spelled_last = frozenset(k.rsplit(" ", 1)[1] for k in self.spelled)
         self._build()

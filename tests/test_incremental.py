@@ -405,3 +405,166 @@ def test_quick_search_reindexes_the_edited_articles_shard(tmp_path: Path):
     for name, before in shard_dirs.items():  # the other shards are untouched
         if name != shards[0]:
             assert (out / "pagefind" / name / "pagefind-entry.json").read_bytes() == before
+
+
+def test_new_person_relinks_spelling_variants_and_only_whole_words(tmp_path: Path):
+    """A registry change re-renders exactly the articles the linker could link
+    differently: those naming the changed person in any form it matches (a
+    written-out umlaut, another transliteration: "Juergen Moeller", "Massoud
+    Barzanni" share no word with "Jürgen Möller" and "Masoud Barzani"), and not
+    those where a name word is only part of a longer word ("Ian Ott" in
+    "Christian" and "bottle")."""
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+    bodies = ["Juergen Moeller spoke about the budget.",
+              "Kurdish leader Massoud Barzanni met the delegation.",
+              "Christian voters left a bottle at the door.",
+              "Nobody spoke about the budget."]
+    for i, body in enumerate(bodies):
+        (root / f"content/articles/a{i}.md").write_text(f"---\ntitle: Story {i}\ndate: 2020-01-0{i + 1}\n---\n{body}\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    for pid, name in (("jurgen-moller", "Jürgen Möller"), ("masoud-barzani", "Masoud Barzani"), ("ian-ott", "Ian Ott")):
+        (root / f"content/people/{pid}.md").write_text(f"---\nname: {name}\n---\nA test person.\n")
+    result = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert 'href="/people/jurgen-moller/"' in (out / "2020/01/01/story-0/index.html").read_text()
+    assert 'href="/people/masoud-barzani/"' in (out / "2020/01/02/story-1/index.html").read_text()
+    assert result.rendered_bodies == 2
+    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_registry_change_relinks_by_full_names_front_matter_and_registered_forms(tmp_path: Path):
+    """A one-word later reference ("David", "Campbell") counts for nobody until the person
+    is named in full or listed in the front matter, so it alone does not relink an article;
+    the front matter listing does (renaming Sol Campbell to Sol Bell unlinks "Campbell"), and
+    so does a new person's two-word later reference that now hides another person's
+    otherwise-spelt full name ("Masoud Barzani" of Masoud Ahmed Barzani, which Massoud
+    Barzani's spelling no longer matches). Each step equals a clean build."""
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+    (root / "content/people/massoud-barzani.md").write_text("---\nname: Massoud Barzani\n---\nA test person.\n")
+    (root / "content/people/sol-campbell.md").write_text("---\nname: Sol Campbell\n---\nA test person.\n")
+    bodies = {"david": ("", "David said the budget was late."),
+              "listed": ("people: [sol-campbell]\n", "Campbell scored twice."),
+              "spelt": ("", "Kurdish leader Masoud Barzani met the delegation."),
+              "full": ("", "David Rubin and Sol Campbell spoke.")}
+    for i, (name, (fm, body)) in enumerate(bodies.items()):
+        (root / f"content/articles/{name}.md").write_text(
+            f"---\ntitle: Story {name}\ndate: 2020-01-0{i + 1}\n{fm}---\n{body}\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    page = {name: out / f"2020/01/0{i + 1}/story-{name}/index.html" for i, name in enumerate(bodies)}
+    assert 'href="/people/massoud-barzani/"' in page["spelt"].read_text()
+    assert 'href="/people/sol-campbell/">Campbell</a>' in page["listed"].read_text()
+    steps = [("david-rubin", "David Rubin", {"full"}),
+             ("sol-campbell", "Sol Bell", {"listed", "full"}),
+             ("masoud-ahmed-barzani", "Masoud Ahmed Barzani", {"spelt"})]
+    for n, (pid, name, relinked) in enumerate(steps):
+        (root / f"content/people/{pid}.md").write_text(f"---\nname: {name}\n---\nA test person.\n")
+        result = build(BuildOptions(root=root, out=out, search=False, progress=False))
+        assert result.rendered_bodies == len(relinked), name
+        clean = tmp_path / f"clean{n}"
+        build(BuildOptions(root=root, out=clean, search=False, progress=False, clean=True))
+        assert snapshot(out) == snapshot(clean), name
+    assert ">Campbell</a>" not in page["listed"].read_text()
+    assert "/people/massoud-barzani/" not in page["spelt"].read_text()
+
+
+NAMES = ["Anna Berg", "Lars Berg", "Anna Novak", "Tomáš Novák", "Jürgen Möller", "Massoud Barzani",
+         "Masoud Ahmed Barzani", "Sol Campbell", "David Rubin", "Bashar al-Assad"]
+SURFACES = ["Anna Berg", "Berg", "Anna", "Lars Berg", "Tomas Novak", "Novak", "NOVAK", "Juergen Moeller",
+            "Möller", "Masoud Barzani", "Massoud Barzanni", "Barzani", "Sol Campbell", "Campbell", "also",
+            "David", "David Rubin", "Rubin's", "Assad", "President Bashar al-Assad", "Mr Berg"]
+
+
+@pytest.mark.parametrize("seed", [21, 22, 35, 43, 44, 46])  # each catches a missing form kind
+def test_random_registry_changes_relink_exactly_what_a_clean_build_does(tmp_path: Path, seed: int):
+    """People whose names overlap (shared surnames and given names, accents, written-out
+    umlauts, other transliterations) are added, renamed and deleted at random, with articles
+    naming them in every form; after each change the incremental site equals a clean build."""
+    rng = random.Random(seed)
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+
+    def pid(name: str) -> str:
+        return re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
+
+    present: dict[str, str] = {}
+    for name in rng.sample(NAMES, 5):
+        present[pid(name)] = name
+        (root / f"content/people/{pid(name)}.md").write_text(f"---\nname: {name}\n---\nA test person.\n")
+    for i in range(14):
+        words = " ".join(f"{rng.choice(SURFACES)} {rng.choice(['said', 'met', 'left', 'spoke'])}."
+                         for _ in range(rng.randint(2, 5)))
+        listed = [k for k in present if rng.random() < 0.15]
+        fm = f"people: [{', '.join(listed)}]\n" if listed else ""
+        (root / f"content/articles/a{i}.md").write_text(f"---\ntitle: Story {i}\ndate: 2020-02-{i + 1:02d}\n{fm}---\n{words}\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    listed_anywhere = {k for p in (root / "content/articles").glob("*.md")
+                       for k in re.findall(r"people: \[(.*)\]", p.read_text()) for k in k.split(", ")}
+    for step in range(8):
+        action = rng.choice(["add", "rename", "delete"])
+        absent = [n for n in NAMES if pid(n) not in present]
+        if action == "add" and absent:
+            name = rng.choice(absent)
+            present[pid(name)] = name
+            (root / f"content/people/{pid(name)}.md").write_text(f"---\nname: {name}\n---\nA test person.\n")
+        elif action == "rename" and present:
+            key = rng.choice(sorted(present))
+            unused = [n for n in NAMES if n not in present.values()]
+            if unused:  # a name another person has would be a content error
+                present[key] = rng.choice(unused)
+                (root / f"content/people/{key}.md").write_text(
+                    f"---\nname: {present[key]}\n---\nRenamed at step {step}.\n")
+        elif present:
+            deletable = sorted(k for k in present if k not in listed_anywhere)
+            if deletable:
+                key = rng.choice(deletable)
+                del present[key]
+                (root / f"content/people/{key}.md").unlink()
+        inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+        clean = tmp_path / f"clean{step}"
+        build(BuildOptions(root=root, out=clean, search=False, progress=False, clean=True))
+        a, b = snapshot(out), snapshot(clean)
+        assert sorted(a) == sorted(b), f"step {step} ({action})"
+        assert [k for k in a if a[k] != b[k]] == [], f"step {step} ({action})"
+        assert inc.rendered_bodies <= 14
+        shutil.rmtree(clean)
+
+
+def test_many_registry_changes_later_a_new_person_still_relinks_only_their_articles(tmp_path: Path, monkeypatch):
+    """The cache keeps a chain of registry changes (``relink.CHAIN`` versions): bodies
+    linked many person files ago are still checked against what changed since, not all
+    rendered again; past the chain's end they are (and the site still equals a clean build)."""
+    import archivegen.relink as relink
+
+    given = ("Alpha Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliet Kilo Lima Mike November "
+             "Oscar Papa Quebec Romeo Sierra Tango Uniform Victor Xray Yankee Zulu").split()
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+    for i in range(6):
+        (root / f"content/articles/a{i}.md").write_text(
+            f"---\ntitle: Story {i}\ndate: 2020-03-0{i + 1}\n---\n{given[i]} Quist said the budget was late.\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+
+    def add(n: int) -> int:
+        (root / f"content/people/p{n}.md").write_text(f"---\nname: {given[n]} Quist\n---\nA test person.\n")
+        return build(BuildOptions(root=root, out=out, search=False, progress=False)).rendered_bodies
+
+    assert [add(n) for n in range(6, 16)] == [0] * 10  # named nowhere
+    assert add(3) == 1
+    monkeypatch.setattr(relink, "CHAIN", 3)
+    assert add(16) == 0  # checked before the chain is cut to 3 versions
+    # the five bodies linked by the first build are past the chain's end now: rendered again;
+    # Story 3, linked two versions ago, is still checked against what changed
+    assert add(17) == 5
+    assert add(18) == 0
+    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
+    assert snapshot(out) == snapshot(tmp_path / "clean")
