@@ -72,6 +72,9 @@ def main() -> None:
     clock = time.perf_counter if a.wall else time.process_time
     bodies = read_corpus(a.corpus, a.articles)
     words = sum(len(b.split()) for b in bodies)
+    if not words:
+        sys.exit(f"{a.corpus}: no words in any .txt file below it; give a folder of articles, "
+                 "e.g. ../shared/corpora/bbc")
     reg = make_registry(bodies, a.people)
     t = time.perf_counter()
     reg.matcher()
