@@ -130,11 +130,12 @@ class Warm:
 
 def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_theme: bool = True,
          warm: Warm | None = None, stats: dict[str, tuple[int, int, int]] | None = None,
-         cache: Cache | None = None) -> Loaded:
+         cache: Cache | None = None, jobs: int = 1) -> Loaded:
     """Read and validate the whole archive; raise BuildFailed on any error.
 
     ``stats`` are file stats already taken (``inputs_fingerprint``): path -> (mtime_ns, size, inode).
-    ``cache``: where the built-in countries may be kept (``countries.use_cache``)."""
+    ``cache``: where the built-in countries may be kept (``countries.use_cache``).
+    ``jobs``: processes to parse many articles with (0: all cores)."""
     from .registry import load_registry
 
     problems = Problems()
@@ -142,7 +143,7 @@ def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_
     registry = load_registry(root, problems, cache=cache)
     rejected: list[Any] = []  # invalid articles' entity ids: unknown ones are reported in this run too
     articles = load_articles(root, config, problems, drafts=drafts, memo=warm.articles if warm else None,
-                             stats=stats, rejected=rejected)
+                             stats=stats, rejected=rejected, jobs=jobs)
     for a in [*articles, *rejected]:
         registry.check_ids(a, problems)
     theme = Theme(root, config)
@@ -567,7 +568,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     from . import memo as memo_mod
     memo = opts.warm if opts.warm is not None else memo_mod.load(cache, Warm) if cache.enabled else Warm()
     loaded = load(root, base_url=opts.base_url, drafts=opts.drafts, warm=memo, stats=stats,
-                  cache=cache if cache.enabled else None)
+                  cache=cache if cache.enabled else None, jobs=opts.jobs)
     del stats
     t = mark("load", t)
     check_out_dir(out, root, opts.clean)

@@ -7,10 +7,11 @@ of the offending key, so one run shows an author everything to fix.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from . import frontmatter
 from .inputs import not_a_file
 from .config import Config, nearest
-from .errors import ContentError, Problems
+from .errors import ContentError, Problem, Problems
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .slugs import WINDOWS_RESERVED, slug_problem, slugify
 
@@ -153,7 +154,7 @@ def _rel(root: Path, path: Path | str) -> str:
 def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
                   paths: list[Path] | None = None, memo: dict[str, Any] | None = None,
                   stats: dict[str, tuple[int, int, int]] | None = None,
-                  rejected: list[IdRefs] | None = None) -> list[Article]:
+                  rejected: list[IdRefs] | None = None, jobs: int = 1) -> list[Article]:
     """Read and validate articles; invalid ones are reported and left out.
 
     ``rejected`` receives the entity ids named by the invalid ones, so that
@@ -163,6 +164,7 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
     its Article and its warnings: a file whose stat is unchanged is not read
     again. Only valid articles are remembered, so errors are always re-found.
     ``stats`` holds stats the caller took already: path string -> (mtime_ns, size, inode).
+    ``jobs``: processes to parse with (0: all cores; see ``_parse_all``).
     """
     if not (root / "content").is_dir():
         problems.error(_rel(root, root / "content"), None, "no content/ folder in the archive root",
@@ -170,13 +172,15 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         return []
     files: list[Path] | list[str] = paths if paths is not None else _article_paths(root, problems)
     tz = ZoneInfo(config.timezone)
-    articles: list[Article] = []
     previous = dict(memo) if memo is not None else {}
     if memo is not None:
         memo.clear()
+    # which files the memo knows unchanged (by stat), and which must be parsed
+    plan: list[tuple[str, Any, Any]] = []  # (rel, stamp, the memo's entry or None)
     for path in files:
         rel = _rel(root, path)
         stamp = None
+        known = None
         if memo is not None:
             try:
                 known_stat = stats.get(str(path)) if stats else None
@@ -187,30 +191,72 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
             except OSError:
                 stamp = None
             known = previous.get(rel)
-            if stamp is not None and known is not None and known[0] == stamp:
-                memo[rel] = known
-                for w in known[2]:
-                    problems.add(w)
-                if not (known[1].draft and not drafts):
-                    articles.append(known[1])
-                continue
-        before = len(problems.items)
-        try:
-            raw = _read_limited(Path(path), rel)
-            article = parse_article(raw, rel, tz, problems, rejected)
-        except ContentError as exc:
-            problems.add(exc.problem)
+            if stamp is None or known is None or known[0] != stamp:
+                known = None
+        plan.append((rel, stamp, known))
+    todo = [(str(path), rel) for path, (rel, _, known) in zip(files, plan) if known is None]
+    parsed = iter(_parse_all(todo, tz.key, jobs))
+    articles: list[Article] = []
+    for rel, stamp, known in plan:  # in file order, so problems and articles come out as one process gives them
+        if known is not None:
+            memo[rel] = known
+            for w in known[2]:
+                problems.add(w)
+            if not (known[1].draft and not drafts):
+                articles.append(known[1])
             continue
-        except OSError as exc:
-            problems.error(rel, None, f"cannot read file: {exc.strerror}", "check the file's permissions")
-            continue
+        article, found, refs = next(parsed)
+        for p in found:
+            problems.add(p)
+        if rejected is not None:
+            rejected.extend(refs)
         if memo is not None and stamp is not None and article is not None:
-            memo[rel] = (stamp, article, problems.items[before:])
+            memo[rel] = (stamp, article, found)
         if article is None or (article.draft and not drafts):
             continue
         articles.append(article)
     check_unique_urls(articles, problems)
     return articles
+
+
+PARALLEL_MIN_FILES = 2_000  # fewer articles to parse: one process (forking and pickling cost more)
+Parsed = tuple["Article | None", list[Problem], list["IdRefs"]]
+PARSE_CHUNK = 250
+
+
+def _parse_all(todo: list[tuple[str, str]], tz_key: str, jobs: int) -> list[Parsed]:
+    """Parse files in order; many of them (a cold build) in forked worker processes.
+
+    Reading, splitting and YAML take about 0.2 ms a file, all on one core
+    while the other waits: at 10,000 articles a second or two of a cold build.
+    Each worker parses chunks of files and sends back the articles with their
+    own problems; the caller merges them in file order, so the output and
+    the messages are the same with any number of processes."""
+    n = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if n < 2 or len(todo) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        return _parse_chunk(todo, tz_key)
+    chunks = [todo[i:i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
+    with multiprocessing.get_context("fork").Pool(min(n, len(chunks))) as pool:
+        return [r for part in pool.imap(partial(_parse_chunk, tz_key=tz_key), chunks) for r in part]
+
+
+def _parse_chunk(items: list[tuple[str, str]], tz_key: str) -> list[Parsed]:
+    """(article or None, its problems, the ids an invalid one names) for each (path, rel)."""
+    tz = ZoneInfo(tz_key)
+    out: list[Parsed] = []
+    for path, rel in items:
+        problems = Problems()
+        rejected: list[IdRefs] = []
+        article = None
+        try:
+            raw = _read_limited(Path(path), rel)
+            article = parse_article(raw, rel, tz, problems, rejected)
+        except ContentError as exc:
+            problems.add(exc.problem)
+        except OSError as exc:
+            problems.error(rel, None, f"cannot read file: {exc.strerror}", "check the file's permissions")
+        out.append((article, problems.items, rejected))
+    return out
 
 
 def _read_limited(path: Path, rel: str) -> bytes:

@@ -220,3 +220,40 @@ def test_sections_spelt_two_ways_share_one_page(make_archive, tmp_path):
     assert (out / "sections/world/index.html").exists()
     for page in ("2013/08/09/one/index.html", "2013/08/10/two/index.html"):
         assert 'href="/sections/world/"' in (out / page).read_text()
+
+
+def test_parallel_parsing_gives_the_same_articles_and_messages(tmp_path, capsys, monkeypatch):
+    """Many articles are parsed in forked workers (content._parse_all); the articles, the
+    messages (errors, warnings, unknown ids of invalid articles) and their order must be
+    what one process gives."""
+    import multiprocessing
+
+    from archivegen import content
+    from archivegen.build import Warm, load
+    from safety import art, run, small_archive, write
+
+    root = small_archive(tmp_path / "archive", articles=9)
+    write(root, "content/articles/2014/no-title.md", "---\ndate: 2014-01-02\n---\nNo title here.\n")
+    write(root, "content/articles/2014/bad-date.md", art(title="Bad date", date="2014-13-45"))
+    write(root, "content/articles/2014/unknown-id.md", art(title="Unknown", date="2014-01-05", people="[nobody-known]", draft="maybe"))
+    write(root, "content/articles/2014/odd-key.md", art(title="Odd key", date="2014-01-06", colour="blue"))
+    rc, _, one = run(capsys, "build", "--root", root, "--no-search", "--jobs", "1")
+    assert rc == 1 and "nobody-known" in one and one.count("error") >= 3
+
+    forks: list[int] = []
+    real = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: forks.append(1) or real(method))
+    monkeypatch.setattr(content, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(content, "PARSE_CHUNK", 2)
+    rc, _, many = run(capsys, "build", "--root", root, "--no-search", "--jobs", "2")
+    assert forks and rc == 1 and many == one
+
+    for name in ("no-title", "bad-date", "unknown-id"):
+        (root / f"content/articles/2014/{name}.md").unlink()
+    monkeypatch.setattr(content, "PARALLEL_MIN_FILES", 10**9)
+    alone = load(root, warm=Warm(), jobs=1)
+    monkeypatch.setattr(content, "PARALLEL_MIN_FILES", 0)
+    forks.clear()
+    together = load(root, warm=Warm(), jobs=2)
+    assert forks and together.articles == alone.articles and len(alone.articles) == 10
+    assert together.problems.items == alone.problems.items and alone.problems.warnings
