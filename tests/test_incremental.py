@@ -568,3 +568,24 @@ def test_many_registry_changes_later_a_new_person_still_relinks_only_their_artic
     assert add(18) == 0
     build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_country_file_relinks_only_articles_naming_its_forms(tmp_path: Path):
+    """A country file (a new country, or a demonym added to a built-in one) re-renders the
+    articles holding one of its forms, and the site equals a clean build."""
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    bodies = ["Freedonian troops crossed into Freedonia at dawn.", "Talks in France went on.",
+              "The minister left for the summit.", "Ruritanian voters went to the polls."]
+    for i, body in enumerate(bodies):
+        (root / f"content/articles/a{i}.md").write_text(f"---\ntitle: Story {i}\ndate: 2020-04-0{i + 1}\n---\n{body}\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    (root / "content/countries").mkdir()
+    (root / "content/countries/freedonia.md").write_text(
+        "---\nname: Freedonia\ndemonyms: [Freedonian, Freedonians]\n---\nA country of the films.\n")
+    result = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert result.rendered_bodies == 1
+    assert 'href="/countries/freedonia/"' in (out / "2020/04/01/story-0/index.html").read_text()
+    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
+    assert snapshot(out) == snapshot(tmp_path / "clean")

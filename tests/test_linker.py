@@ -541,3 +541,15 @@ def test_plain_text_skipping_renders_what_stock_markdown_renders(registry, body)
     stock.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(stock.md), "inline", 20)
     a, b = fast.render(body=body), stock.render(body=body)
     assert (a.html, a.text, a.mentions) == (b.html, b.text, b.mentions)
+
+
+@given(st.text(max_size=200), st.integers(min_value=0, max_value=3))
+@example("Václav Havel’s `quote` – naïve", 2)
+def test_fold_shortcuts_give_what_the_table_gives(text, repeat):
+    """fold() returns ASCII text as it is and, for long texts, looks up only the
+    characters outside ASCII: the result must equal translating every character."""
+    from archivegen.linker import FOLD
+
+    for t in (text, (text + " ") * (repeat * 40), text.encode("ascii", "ignore").decode() * 3):
+        assert fold(t) == t.translate(FOLD)
+        assert len(fold(t)) == len(t)
