@@ -257,3 +257,6 @@ def test_parallel_parsing_gives_the_same_articles_and_messages(tmp_path, capsys,
     together = load(root, warm=Warm(), jobs=2)
     assert forks and together.articles == alone.articles and len(alone.articles) == 10
     assert together.problems.items == alone.problems.items and alone.problems.warnings
+    monkeypatch.setattr(content, "PARALLEL_MAX_FILES", 5)  # a large archive parses in one process
+    forks.clear()
+    assert load(root, warm=Warm(), jobs=2).articles == alone.articles and not forks
