@@ -55,12 +55,13 @@ room:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import ahocorasick
 import markdown
@@ -466,14 +467,36 @@ def person_spelling_keys(names: list[str]) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k]
 
 
-def spelled_word_keys(folded: str) -> set[str]:
+# The first character of a word's spelling key -> the capitals the word can begin with
+# (other keys begin with the word's own first letter): "§" from Sh-, Sch-, Ch-, Tch-,
+# "k" from K- and C-, "f" from Ph-, "u" from O-, "i" from Ee- and Y-, "v" from W-.
+_KEY_STARTS = {"§": "CST", "k": "CK", "f": "FP", "u": "OU", "i": "EIY", "v": "VW"}
+
+
+def key_initials(keys: Iterable[Iterable[str]]) -> str:
+    """The capitals that words whose spelling keys are among ``keys``' words begin with."""
+    letters: set[str] = set()
+    for key in keys:
+        for k in key:
+            if k:
+                letters.update(_KEY_STARTS.get(k[0], k[0].upper()))
+    return "".join(sorted(letters))
+
+
+@functools.lru_cache(maxsize=32)
+def _cap_words_from(initials: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(initials)}][\\w'-]*") if initials else _CAP_WORDS
+
+
+def spelled_word_keys(folded: str, initials: str = "") -> set[str]:
     """The spelling keys of every word ``Matcher._spelled`` can read in a
     folded text (the words of runs of capitalised words): a person's
     otherwise-spelt name can match the text only if each of its keys' words
-    is among them."""
+    is among them. ``initials`` (``key_initials``) limits the words read to
+    those that can have the keys looked for: fewer to find and key."""
     cache = _KEY_CACHE
     # every capitalised word, not only those in runs: a superset, found in one pass
-    words = set(_CAP_WORDS.findall(folded))
+    words = set(_cap_words_from(initials).findall(folded))
     return {cache.get(w) or _word_key(w) for w in (w[:-2] if w.endswith("'s") else w for w in words)}
 
 

@@ -98,7 +98,7 @@ class RegistryHistory:
             if fp not in self.forms:  # a new entity version: its forms, once
                 self.forms[fp] = list(entity_forms(e))
                 self._dirty = True
-        self._changes: dict[str, tuple[Forms, Forms, set[str]] | None] = {}
+        self._changes: dict[str, tuple[Forms, Forms, set[str], str] | None] = {}
 
     def _pending(self) -> dict[str, list]:
         """What changed from the newest stored version to this one."""
@@ -107,8 +107,9 @@ class RegistryHistory:
         return {k: [self.last.get(k), self.now.get(k)] for k in set(self.last) | set(self.now)
                 if self.last.get(k) != self.now.get(k)}
 
-    def changed_forms(self, old_fp: str) -> tuple[Forms, Forms, set[str]] | None:
-        """Forms, spelling keys and keys of the entities that changed since registry ``old_fp``;
+    def changed_forms(self, old_fp: str) -> tuple[Forms, Forms, set[str], str] | None:
+        """Forms, spelling keys and keys of the entities that changed since registry ``old_fp``,
+        and the capitals words with those spelling keys begin with (``linker.key_initials``);
         None if unknown (too old, or a change to what the linker applies to everyone)."""
         if old_fp not in self._changes:
             at = max((i for i, (fp, _) in enumerate(self.chain) if fp == old_fp), default=None)
@@ -135,7 +136,10 @@ class RegistryHistory:
                         keys.update((tuple(w), None) for w in k)
             # longest word first: the cheap substring test in still_valid tries it
             ordered = [sorted(w, key=len, reverse=True) for w in forms]
-            self._changes[old_fp] = None if unknown else (ordered, [list(k) for k in keys], entities)
+            from .linker import key_initials
+
+            self._changes[old_fp] = None if unknown else (ordered, [list(k) for k in keys], entities,
+                                                          key_initials(keys))
         return self._changes[old_fp]
 
     def still_valid(self, old_fp: str, source: str, attached: Iterable[str] = ()) -> bool:
@@ -147,7 +151,7 @@ class RegistryHistory:
         change = self.changed_forms(old_fp)
         if change is None or not source:
             return False
-        forms, keys, entities = change
+        forms, keys, entities, initials = change
         if any(k in entities for k in attached):
             return False
         from .linker import fold, spelled_word_keys
@@ -160,7 +164,7 @@ class RegistryHistory:
             if any(words.issuperset(w) for w in possible):
                 return False
         if keys:
-            have = spelled_word_keys(folded)
+            have = spelled_word_keys(folded, initials)
             if any(have.issuperset(k) for k in keys):
                 return False
         return True

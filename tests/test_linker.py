@@ -553,3 +553,30 @@ def test_fold_shortcuts_give_what_the_table_gives(text, repeat):
     for t in (text, (text + " ") * (repeat * 40), text.encode("ascii", "ignore").decode() * 3):
         assert fold(t) == t.translate(FOLD)
         assert len(fold(t)) == len(t)
+
+
+def test_key_initials_cover_every_word_with_the_key():
+    """relink reads only the capitalised words that can have a changed person's spelling
+    keys (``key_initials``): every word beginning with any three characters (letters,
+    apostrophe, hyphen) must begin with a capital listed for its own key's first character."""
+    import itertools
+
+    from archivegen.linker import _word_key, key_initials
+
+    chars = "abcdefghijklmnopqrstuvwxyz'-"
+    for n in (1, 2, 3):
+        for rest in itertools.product(chars, repeat=n - 1):
+            for first in "abcdefghijklmnopqrstuvwxyz":
+                for tail in ("", "ab", "hoe"):
+                    word = (first + "".join(rest) + tail).capitalize()
+                    key = _word_key(word)
+                    assert word[0] in key_initials([[key]]), (word, key)
+
+
+def test_spelled_word_keys_with_initials_keep_every_wanted_key():
+    from archivegen.linker import _word_key, key_initials, spelled_word_keys
+
+    text = "Kurdish leader Massoud Barzanni met McDonald, Schroeder, Tchaikovsky and O'Neill's aide in Yangon."
+    wanted = [[_word_key(w)] for w in ("Masoud", "Barzani", "McDonnald", "Shroder", "Chaikovsky", "O'Neill", "Iangon")]
+    have = spelled_word_keys(text, key_initials(wanted))
+    assert all(k[0] in have for k in wanted)
