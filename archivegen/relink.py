@@ -19,9 +19,10 @@ linker read the article otherwise. That needs one of:
 - the entity listed in the article's front matter (``people``, ``countries``).
 
 Forms come from the matcher's own lists (``linker.person_forms``,
-``country_forms``, ``person_spelling_keys``) and words are compared whole,
-in the folded (accent-free) text the matcher reads, so "Sol" in "also" does
-not count. A change to the registry-wide linking data (ambiguous forms,
+``country_forms``, ``person_spelling_keys``) and words are compared whole
+and with their case, in the folded (accent-free) text the matcher reads: it
+matches a form as written or in capitals only, so "Sol" in "also" and the
+verb "mark" do not count for Sol Campbell and Mark Thompson. A change to the registry-wide linking data (ambiguous forms,
 longer names that are not the entity) may touch any article.
 
 The cache keeps the last ``CHAIN`` registry versions as a chain of what
@@ -38,7 +39,7 @@ from .cache import Cache
 
 AMBIGUITY = "\x00ambiguity"  # snapshot entry for the registry-wide linking data
 CHAIN = 200  # registry versions remembered, to tell which articles a registry change can touch
-FORMAT = 3  # of the cache entry: the last version, the chain of changes, forms by fingerprint
+FORMAT = 4  # of the cache entry: the last version, the chain of changes, forms by fingerprint
 _WORD = re.compile(r"[^\W_]+")
 
 Forms = list[list[str]]  # the words of each form (a set, sorted)
@@ -58,7 +59,7 @@ def entity_forms(e: Any) -> tuple[Forms, Forms]:
     words: set[tuple[str, ...]] = set()
     for form in forms:
         folded = fold(form)
-        for text in (folded.casefold(), folded.upper().casefold()):  # the matcher reads ALL-CAPS forms too
+        for text in (folded, folded.upper()):  # the matcher reads a form as written, or in capitals
             found = tuple(sorted(set(_WORD.findall(text))))
             if found:
                 words.add(found)
@@ -156,15 +157,14 @@ class RegistryHistory:
             return False
         from .linker import fold, spelled_word_keys
 
-        folded = fold(source)
-        text = folded.casefold()
+        text = fold(source)
         possible = [w for w in forms if w[0] in text]  # substring first: most articles stop here
         if possible:
             words = set(_WORD.findall(text))
             if any(words.issuperset(w) for w in possible):
                 return False
         if keys:
-            have = spelled_word_keys(folded, initials)
+            have = spelled_word_keys(text, initials)
             if any(have.issuperset(k) for k in keys):
                 return False
         return True
