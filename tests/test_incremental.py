@@ -407,6 +407,30 @@ def test_quick_search_reindexes_the_edited_articles_shard(tmp_path: Path):
             assert (out / "pagefind" / name / "pagefind-entry.json").read_bytes() == before
 
 
+def archive_of(tmp_path: Path, bodies: list[str], month: int) -> tuple[Path, Path]:
+    """An archive of one article per body (dated 2020-<month>-01, -02 …), built once."""
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+    for i, body in enumerate(bodies):
+        (root / f"content/articles/a{i}.md").write_text(
+            f"---\ntitle: Story {i}\ndate: 2020-{month:02d}-{i + 1:02d}\n---\n{body}\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    return root, out
+
+
+def rebuild(root: Path, out: Path) -> int:
+    """An incremental build; the number of bodies it rendered."""
+    return build(BuildOptions(root=root, out=out, search=False, progress=False)).rendered_bodies
+
+
+def equals_clean(root: Path, out: Path, tmp_path: Path) -> bool:
+    clean = tmp_path / "clean"
+    build(BuildOptions(root=root, out=clean, search=False, progress=False, clean=True))
+    return snapshot(out) == snapshot(clean)
+
+
 def test_new_person_relinks_spelling_variants_and_only_whole_words(tmp_path: Path):
     """A registry change re-renders exactly the articles the linker could link
     differently: those naming the changed person in any form it matches (a
@@ -414,25 +438,16 @@ def test_new_person_relinks_spelling_variants_and_only_whole_words(tmp_path: Pat
     Barzanni" share no word with "Jürgen Möller" and "Masoud Barzani"), and not
     those where a name word is only part of a longer word ("Ian Ott" in
     "Christian" and "bottle")."""
-    root = tmp_path / "archive"
-    (root / "content/articles").mkdir(parents=True)
-    (root / "content/people").mkdir()
-    bodies = ["Juergen Moeller spoke about the budget.",
-              "Kurdish leader Massoud Barzanni met the delegation.",
-              "Christian voters left a bottle at the door.",
-              "Nobody spoke about the budget."]
-    for i, body in enumerate(bodies):
-        (root / f"content/articles/a{i}.md").write_text(f"---\ntitle: Story {i}\ndate: 2020-01-0{i + 1}\n---\n{body}\n")
-    out = tmp_path / "site"
-    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    root, out = archive_of(tmp_path, ["Juergen Moeller spoke about the budget.",
+                                      "Kurdish leader Massoud Barzanni met the delegation.",
+                                      "Christian voters left a bottle at the door.",
+                                      "Nobody spoke about the budget."], month=1)
     for pid, name in (("jurgen-moller", "Jürgen Möller"), ("masoud-barzani", "Masoud Barzani"), ("ian-ott", "Ian Ott")):
         (root / f"content/people/{pid}.md").write_text(f"---\nname: {name}\n---\nA test person.\n")
-    result = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert rebuild(root, out) == 2
     assert 'href="/people/jurgen-moller/"' in (out / "2020/01/01/story-0/index.html").read_text()
     assert 'href="/people/masoud-barzani/"' in (out / "2020/01/02/story-1/index.html").read_text()
-    assert result.rendered_bodies == 2
-    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
-    assert snapshot(out) == snapshot(tmp_path / "clean")
+    assert equals_clean(root, out, tmp_path)
 
 
 def test_registry_change_relinks_by_full_names_front_matter_and_registered_forms(tmp_path: Path):
@@ -574,45 +589,30 @@ def test_many_registry_changes_later_a_new_person_still_relinks_only_their_artic
 def test_country_file_relinks_only_articles_naming_its_forms(tmp_path: Path):
     """A country file (a new country, or a demonym added to a built-in one) re-renders the
     articles holding one of its forms, and the site equals a clean build."""
-    root = tmp_path / "archive"
-    (root / "content/articles").mkdir(parents=True)
-    bodies = ["Freedonian troops crossed into Freedonia at dawn.", "Talks in France went on.",
-              "The minister left for the summit.", "Ruritanian voters went to the polls."]
-    for i, body in enumerate(bodies):
-        (root / f"content/articles/a{i}.md").write_text(f"---\ntitle: Story {i}\ndate: 2020-04-0{i + 1}\n---\n{body}\n")
-    out = tmp_path / "site"
-    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    root, out = archive_of(tmp_path, ["Freedonian troops crossed into Freedonia at dawn.", "Talks in France went on.",
+                                      "The minister left for the summit.", "Ruritanian voters went to the polls."],
+                           month=4)
     (root / "content/countries").mkdir()
     (root / "content/countries/freedonia.md").write_text(
         "---\nname: Freedonia\ndemonyms: [Freedonian, Freedonians]\n---\nA country of the films.\n")
-    result = build(BuildOptions(root=root, out=out, search=False, progress=False))
-    assert result.rendered_bodies == 1
+    assert rebuild(root, out) == 1
     assert 'href="/countries/freedonia/"' in (out / "2020/04/01/story-0/index.html").read_text()
-    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
-    assert snapshot(out) == snapshot(tmp_path / "clean")
+    assert equals_clean(root, out, tmp_path)
 
 
 def test_entity_named_only_in_capitals_relinks_and_lowercase_words_do_not(tmp_path: Path):
     """Words are compared with their case, as the matcher reads them: a name in an ALL-CAPS
     headline relinks its article, the same words in lower case ("mark", "thompson") do not.
     A country has no spelling keys, so only its forms in capitals find the headline."""
-    root = tmp_path / "archive"
-    (root / "content/articles").mkdir(parents=True)
-    (root / "content/people").mkdir()
-    bodies = ["MARK THOMPSON QUITS AS CHAIRMAN\n\nThe chairman left on Monday, officials said.",
-              "Inspectors mark the thompson family farm as safe.",
-              "FREEDONIA DECLARES WAR ON ITS NEIGHBOURS\n\nThe government spoke at dawn.",
-              "Nobody said anything."]
-    for i, body in enumerate(bodies):
-        (root / f"content/articles/a{i}.md").write_text(f"---\ntitle: Story {i}\ndate: 2020-05-0{i + 1}\n---\n{body}\n")
-    out = tmp_path / "site"
-    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    root, out = archive_of(tmp_path, ["MARK THOMPSON QUITS AS CHAIRMAN\n\nThe chairman left on Monday, officials said.",
+                                      "Inspectors mark the thompson family farm as safe.",
+                                      "FREEDONIA DECLARES WAR ON ITS NEIGHBOURS\n\nThe government spoke at dawn.",
+                                      "Nobody said anything."], month=5)
     (root / "content/people/mark-thompson.md").write_text("---\nname: Mark Thompson\n---\nA test person.\n")
-    assert build(BuildOptions(root=root, out=out, search=False, progress=False)).rendered_bodies == 1
+    assert rebuild(root, out) == 1
     assert "/people/mark-thompson/" in (out / "2020/05/01/story-0/index.html").read_text()
     (root / "content/countries").mkdir()
     (root / "content/countries/freedonia.md").write_text("---\nname: Freedonia\n---\nA country of the films.\n")
-    assert build(BuildOptions(root=root, out=out, search=False, progress=False)).rendered_bodies == 1
+    assert rebuild(root, out) == 1
     assert "/countries/freedonia/" in (out / "2020/05/03/story-2/index.html").read_text()
-    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
-    assert snapshot(out) == snapshot(tmp_path / "clean")
+    assert equals_clean(root, out, tmp_path)
