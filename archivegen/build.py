@@ -124,7 +124,8 @@ class Warm:
     """
 
     articles: dict[str, Any] = field(default_factory=dict)  # path -> (stat, Article, warnings)
-    stories: dict[str, tuple[Story, str]] = field(default_factory=dict)  # body key -> (Story, registry linked with)
+    # body key -> (Story, registry it was linked with, newest registry it is known to be linked the same with)
+    stories: dict[str, tuple[Story, str, str]] = field(default_factory=dict)
     paths: set[str] | None = None  # the files the last build left in the output folder
 
 
@@ -231,9 +232,11 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     for i, key in enumerate(keys):
         a = loaded.articles[i]
         known = warm.stories.get(key) if warm else None
-        if known is not None and (known[1] == history.fp or history.still_valid(known[1], _text_of(loaded, a),
+        # known[2]: the newest registry the body is known to be linked the same with, so that
+        # a body checked once after a registry change is not checked (its file read) again
+        if known is not None and (known[2] == history.fp or history.still_valid(known[2], _text_of(loaded, a),
                                                                                  _listed(a))):
-            st, linked_with[i] = known
+            st, linked_with[i], _ = known
             if st.article is None:  # read from the memo, which leaves the article out: this build's own
                 st.article = a
             kept[i] = st if st.article is a else replace(st, article=a)
@@ -280,7 +283,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                           else None, fallback=partial(_render_html, loaded, a))
                for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
     if warm is not None:
-        warm.stories = {k: (st, r) for k, st, r in zip(keys, stories, linked_with)}
+        warm.stories = {k: (st, r, history.fp) for k, st, r in zip(keys, stories, linked_with)}
     history.save()
     body_keys = {a.url_path: k for a, k in zip(loaded.articles, html_keys)}
     return stories, body_keys, total

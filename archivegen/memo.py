@@ -126,10 +126,11 @@ def load(cache: Cache, warm_type: Any) -> Any:
                 warm.articles[rel] = (tuple(stamp), article, [Problem(**w) for w in warnings])
                 _lines[("A", rel)] = (article, line)
             elif entry[0] == "S":
-                _, key, registry, story = entry
+                _, key, registry, story, *rest = entry
+                checked = rest[0] if rest and isinstance(rest[0], str) else registry
                 html = Html(linked_key(key, registry), load=partial(cache.body_html, key, registry))
-                warm.stories[key] = (story_from_json(story, html), registry)
-                _lines[("S", key)] = (registry, line)
+                warm.stories[key] = (story_from_json(story, html), registry, checked)
+                _lines[("S", key)] = ((registry, checked), line)
             else:
                 raise ValueError(entry[0])
     except (TypeError, ValueError, KeyError, IndexError):
@@ -190,12 +191,12 @@ def save(cache: Cache, warm: Any) -> None:
             d = article_to_json(article)
             if d is not None:
                 yield _dumps(["A", rel, list(stamp), d, [asdict(w) for w in warnings]])
-        for key, (st, registry) in warm.stories.items():
+        for key, (st, registry, checked) in warm.stories.items():
             known = known_lines.get(("S", key))
-            if known is not None and known[0] == registry:
+            if known is not None and known[0] == (registry, checked):
                 yield old[known[1]]  # type: ignore[index]
             else:
-                yield _dumps(["S", key, registry, story_to_json(st)])
+                yield _dumps(["S", key, registry, story_to_json(st), checked])
 
     path = cache.dir / ENTRY
     tmp = path.with_name(f".tmp-{ENTRY}-{os.getpid()}")

@@ -577,11 +577,12 @@ def test_many_registry_changes_later_a_new_person_still_relinks_only_their_artic
     assert [add(n) for n in range(6, 16)] == [0] * 10  # named nowhere
     assert add(3) == 1
     monkeypatch.setattr(relink, "CHAIN", 3)
-    assert add(16) == 0  # checked before the chain is cut to 3 versions
-    # the five bodies linked by the first build are past the chain's end now: rendered again;
-    # Story 3, linked two versions ago, is still checked against what changed
-    assert add(17) == 5
-    assert add(18) == 0
+    # the memo keeps each body marked as checked against the newest registry: none falls off
+    assert [add(n) for n in range(16, 19)] == [0, 0, 0]
+    # without the memo, bodies come from the body cache with the registry they were linked
+    # with, past the chain's end now: every one is rendered again
+    (root / ".cache/memo.json").unlink()
+    assert add(19) == 6
     build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
@@ -615,4 +616,21 @@ def test_entity_named_only_in_capitals_relinks_and_lowercase_words_do_not(tmp_pa
     (root / "content/countries/freedonia.md").write_text("---\nname: Freedonia\n---\nA country of the films.\n")
     assert rebuild(root, out) == 1
     assert "/countries/freedonia/" in (out / "2020/05/03/story-2/index.html").read_text()
+    assert equals_clean(root, out, tmp_path)
+
+
+def test_bodies_checked_after_a_registry_change_are_not_checked_again(tmp_path: Path, monkeypatch):
+    """The memo remembers the newest registry each body is known to be linked the same with:
+    after a person is added, the next build (a new article) neither checks nor reads the
+    bodies the person did not touch."""
+    import archivegen.relink as relink
+
+    root, out = archive_of(tmp_path, ["Marta Kowalska spoke.", "The minister spoke.", "Nobody spoke."], month=6)
+    (root / "content/people/marta-kowalska.md").write_text("---\nname: Marta Kowalska\n---\nA test person.\n")
+    assert rebuild(root, out) == 1
+    calls: list[str] = []
+    real = relink.RegistryHistory.still_valid
+    monkeypatch.setattr(relink.RegistryHistory, "still_valid", lambda self, *a: calls.append(a[0]) or real(self, *a))
+    (root / "content/articles/new.md").write_text("---\ntitle: New\ndate: 2020-06-09\n---\nRain.\n")
+    assert rebuild(root, out) == 1 and calls == []
     assert equals_clean(root, out, tmp_path)
