@@ -234,8 +234,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
         known = warm.stories.get(key) if warm else None
         # known[2]: the newest registry the body is known to be linked the same with, so that
         # a body checked once after a registry change is not checked (its file read) again
-        if known is not None and (known[2] == history.fp or history.still_valid(known[2], _text_of(loaded, a),
-                                                                                 _listed(a))):
+        if known is not None and (known[2] == history.fp or _still_valid(history, known[2], loaded, a)):
             st, linked_with[i], _ = known
             if st.article is None:  # read from the memo, which leaves the article out: this build's own
                 st.article = a
@@ -245,7 +244,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 st.html.fallback = partial(_render_html, loaded, a)
             continue
         hit = cache.get_body(key) if cache else None
-        if hit is not None and (hit[1] == history.fp or history.still_valid(hit[1], _text_of(loaded, a), _listed(a))):
+        if hit is not None and (hit[1] == history.fp or _still_valid(history, hit[1], loaded, a)):
             bodies[i], linked_with[i] = hit
         else:
             todo.append(i)
@@ -342,13 +341,17 @@ def _read_again(loaded: Loaded, a: Article) -> bytes:
     raise BuildFailed([Problem(a.path, None, f"cannot read the article again: {reason}", "build again")])
 
 
-def _listed(a: Article) -> list[str]:
-    """The registry keys an article's front matter may name (``people``, ``countries``, ``no_link``)."""
-    keys = []
-    for ident in (*a.people, *a.countries, *a.no_link):
-        ident = str(ident).strip()
-        keys.extend([ident] if "/" in ident else [f"people/{ident}", f"countries/{ident}"])
-    return keys
+def _still_valid(history: RegistryHistory, linked_with: str, loaded: Loaded, a: Article) -> bool:
+    """Whether article ``a``'s body, linked with registry ``linked_with``, is linked the same now.
+
+    The entities its front matter lists count (``people``, ``countries``,
+    ``no_link``): the registry resolves them as the linker does. A listed id
+    it does not know is a content error, so a listed entity that changed is
+    still in the registry."""
+    reg = loaded.registry
+    listed = [e.key for kind, ids in (("person", a.people), ("country", a.countries), (None, a.no_link))
+              for ident in ids for e in reg.resolve_id(kind, str(ident))]
+    return history.still_valid(linked_with, _text_of(loaded, a), listed)
 
 
 def _text_of(loaded: Loaded, a: Article) -> str:
