@@ -10,6 +10,9 @@ English introduces a person, which holds across archives.
 - A **speech verb** after it: "Viktor Chernomyrdin said", "... told".
 - **Apposition**: "Edward Snowden, the former contractor,", "X, who ...",
   "X, 45,".
+- **Sports formats**: a cricket scorecard's batting line ("Saeed Anwar c
+  Stewart b Gough 33", "st Moin Khan b Saqlain Mushtaq") and lines labelled
+  as people ("Scorers : ...", "Man of the match : ...", "Referee : ...").
 - Weaker hints that add up: a demonym before ("Australian Rodney Eyles"),
   a parenthesised country or a number after, as in results and scorer
   lists ("Jansher Khan (Pakistan)", "Ian Harte (19th)"), and being listed
@@ -218,7 +221,20 @@ class _Occ:
 # Evidence kinds. A strong kind alone makes a person; otherwise two different
 # weak kinds are needed (one pattern repeated, such as a name followed by a
 # country in brackets, also fits sports teams: "Red Star (Yugoslavia)").
-STRONG_KINDS = frozenset("title role who age apposition kin list+".split())
+STRONG_KINDS = frozenset("title role who age apposition kin list+ card label".split())
+
+# Cricket scorecards name every batsman before the way he was out ("Saeed
+# Anwar c Stewart b Gough 33", "Moin Khan lbw b Mullally 0") and every
+# fielder and bowler after "c", "st" and "b": lower-case one- and
+# two-letter words that prose never puts between names.
+_DISMISSALS = frozenset("c st b lbw".split())
+
+# Labels that sports copy puts before a line of people's names ("Scorers :
+# Romania - Cosmin Contra ( 31st )", "Man of the match : Aravinda de Silva").
+_PERSON_LABELS = frozenset("""
+scorer scorers goalscorer goalscorers referee referees umpire umpires
+man-of-the-match man-of-the-series player-of-the-match
+""".split())
 
 
 @dataclass
@@ -410,8 +426,8 @@ class _Scanner:
                 words[0].lower() in self.lower or words[0].lower() in FUNCTION_WORDS):
             i += 1
             words = words[1:]
-        while words and words[0].lower() in FUNCTION_WORDS:
-            i += 1
+        while words and words[0].lower() in FUNCTION_WORDS and words[1:2] != ["."]:
+            i += 1  # but "A. Hollioake" keeps its initial
             words = words[1:]
         if not words:
             return
@@ -485,6 +501,10 @@ class _Scanner:
         # ---- evidence after the name
         after = [t.text for t in toks[end_tok:end_tok + 6]]
         a0 = after[0] if after else ""
+        if _in_scorecard(before, after):
+            ev.add("card")
+        if _after_person_label(toks, i):
+            ev.add("label")
         if a0.lower() in SPEECH_VERBS:
             ev.add("speech")
         elif a0 == "," and len(after) > 1:
@@ -634,6 +654,47 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
         k -= 1
     out.reverse()
     return " ".join(out)
+
+
+def _in_scorecard(before: str, after: list[str]) -> bool:
+    """A cricket scorecard's batting line around a name.
+
+    After the name: "c Stewart", "st Moin", "b Gough", "lbw b", "run out",
+    "not out". Before it, a fielder or bowler: "c"/"st"/"b" then the name
+    and then "b" or the runs.
+    """
+    a0 = after[0] if after else ""
+    a1 = after[1] if len(after) > 1 else ""
+    if a0 in ("c", "st", "b") and _is_name_word(a1):
+        return True
+    if (a0, a1) in (("lbw", "b"), ("run", "out"), ("not", "out"), ("c", "&")):
+        return a0 in ("lbw", "c") or len(after) > 2 and (after[2].isdigit() or _is_name_word(after[2]))
+    return before in _DISMISSALS and (a0 == "b" or a0.isdigit())
+
+
+def _after_person_label(toks: list[_Tok], i: int) -> bool:
+    """Whether the name at ``i`` stands in a line labelled as people ("Scorers :").
+
+    Looks back through the line's names, countries, brackets, ordinals and
+    separators to the nearest colon, and reads the words before it.
+    """
+    k = i - 1
+    while k >= 0 and i - k < 60:
+        w = toks[k].text
+        if w == ":":
+            label = []
+            m = k - 1
+            while m >= 0 and len(label) < 4 and toks[m].text[0].isalpha():
+                label.append(toks[m].text.lower())
+                if toks[m].initial:
+                    break
+                m -= 1
+            label.reverse()
+            return bool(label) and (label[-1] in _PERSON_LABELS or "-".join(label) in _PERSON_LABELS)
+        if w in (".", "!", "?", ";") or toks[k].initial and k < i - 1 and w.lower() in FUNCTION_WORDS:
+            return False
+        k -= 1
+    return False
 
 
 def _join(words: list[str]) -> str:

@@ -165,6 +165,48 @@ def test_a_number_after_a_name_is_an_age_only_up_to_99():
     assert "Timo Kessel" not in found and "Roger Tamm" not in found
 
 
+def test_cricket_scorecard_lines_name_people():
+    # batsmen before the way they were out, fielders and bowlers after c / st / b
+    texts = docs(
+        "Scoreboard: Pakistan Farid Rauf c Stone b Grant 33 Omar Lodhi lbw b Grant 0 "
+        "Tariq Butt st Kemal Noor b Danish Ilyas 79 Kemal Noor not out 14",
+        "Teams: Pakistan: Farid Rauf, Omar Lodhi, Tariq Butt, Kemal Noor, Danish Ilyas.",
+        "Farid Rauf and Omar Lodhi opened; Tariq Butt, Danish Ilyas and Kemal Noor watched.",
+        # the same letters in prose are not a scorecard
+        "Plan B Films and Section C Holdings merged. Plan B Films said so.",
+        "Section C Holdings shares rose at Plan B Films.",
+    )
+    found = set(names(suggest(texts)))
+    assert {"Farid Rauf", "Omar Lodhi", "Tariq Butt", "Kemal Noor", "Danish Ilyas"} <= found
+    assert not found & {"Plan B Films", "Section C Holdings"}
+
+
+def test_labelled_lines_of_people():
+    texts = docs(
+        "Scorers: Romania - Dorin Vasile (31st), Ilie Marin (75th) Lithuania - Aras Petraitis (13th) "
+        "Attendance: 2,000",
+        "Man of the match: Dorin Vasile. Referee: Hugo Lemaire",
+        "Ilie Marin and Aras Petraitis trained; Hugo Lemaire watched them.",
+        # a label that is not about people
+        "Venue: Olympic Park. Sponsors: Blue Harbour, Green Valley",
+        "Blue Harbour and Green Valley renewed the deal.",
+    )
+    found = set(names(suggest(texts)))
+    assert {"Dorin Vasile", "Ilie Marin", "Aras Petraitis", "Hugo Lemaire"} <= found
+    assert not found & {"Olympic Park", "Blue Harbour", "Green Valley"}
+
+
+def test_an_initial_that_is_also_a_word_stays_an_initial():
+    # "A." is the article "a" as a word but an initial before a surname
+    texts = docs(
+        "Captain Alan Hollis said the side was tired. A. Hollis made 40.",
+        "Scores: England 292 (A. Hollis 113), Wales 185",
+    )
+    by = {c.name: c for c in suggest(texts)}
+    assert "Alan Hollis" in by and by["Alan Hollis"].articles == 2
+    assert not any(n.startswith(".") for n in by)
+
+
 def test_age_bounds():
     from archivegen.suggest import _is_age
 
