@@ -179,6 +179,18 @@ def test_result_link_opens_the_article(site, page):
     assert page.locator("h1").inner_text() == SEED_TITLE
 
 
+def test_results_show_the_pages_date_and_leave_the_byline_out_of_excerpts(site, page):
+    # the article's byline is "By Foreign Desk · 7 August 2013 · Updated 8 August 2013"
+    server, _ = site
+    _search(page, server.base, "?q=asylum&person=Edward+Snowden")
+    hit = page.locator("#search-results .search-hit").filter(has_text="Obama cancels Moscow summit with Putin")
+    assert hit.locator("time").inner_text() == "7 August 2013"  # date_format, as on the article page
+    assert hit.locator("time").get_attribute("datetime").startswith("2013-08-07")
+    excerpts = " ".join(page.locator("#search-results .search-hit-excerpt").all_inner_texts())
+    assert "asylum" in excerpts
+    assert not any(w in excerpts for w in ("Foreign Desk", "Updated", "August 2013"))
+
+
 def test_url_query_fills_the_box_and_typing_updates_the_url(site, page):
     server, _ = site
     _search(page, server.base, "?q=hockey")

@@ -294,7 +294,8 @@ function renderHit(d) {
   const link = el("a", { href: d.url }, meta.title || d.url);
   const info = el("p", { class: "search-hit-meta" });
   if (meta.kind) info.append(el("span", { class: "search-hit-kind" }, meta.kind));
-  if (meta.date) info.append(el("time", { datetime: meta.date }, formatDate(meta.date)));
+  // the date as the site's pages show it (date_format); Intl only for an index built before that
+  if (meta.date) info.append(el("time", { datetime: meta.date }, meta.shown_date || formatDate(meta.date)));
   if (meta.section) info.append(el("span", { class: "search-hit-section" }, meta.section));
   const excerpt = el("p", { class: "search-hit-excerpt" });
   excerpt.innerHTML = d.excerpt || ""; // Pagefind escapes the page text; only <mark> is markup
