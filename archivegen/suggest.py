@@ -503,8 +503,11 @@ class _Scanner:
         a0 = after[0] if after else ""
         if _in_scorecard(before, after):
             ev.add("card")
-        if _after_person_label(toks, i):
+            role_phrase = role_phrase or "cricketer"  # only cricket writes scorecards so
+        label = _after_person_label(toks, i)
+        if label:
             ev.add("label")
+            role_phrase = role_phrase or label
         if a0.lower() in SPEECH_VERBS:
             ev.add("speech")
         elif a0 == "," and len(after) > 1:
@@ -672,8 +675,8 @@ def _in_scorecard(before: str, after: list[str]) -> bool:
     return before in _DISMISSALS and (a0 == "b" or a0.isdigit())
 
 
-def _after_person_label(toks: list[_Tok], i: int) -> bool:
-    """Whether the name at ``i`` stands in a line labelled as people ("Scorers :").
+def _after_person_label(toks: list[_Tok], i: int) -> str:
+    """The role a line labelled as people gives the name at ``i`` ("Scorers :" -> "scorer"), or "".
 
     Looks back through the line's names, countries, brackets, ordinals and
     separators to the nearest colon, and reads the words before it.
@@ -690,11 +693,17 @@ def _after_person_label(toks: list[_Tok], i: int) -> bool:
                     break
                 m -= 1
             label.reverse()
-            return bool(label) and (label[-1] in _PERSON_LABELS or "-".join(label) in _PERSON_LABELS)
+            if not label:
+                return ""
+            if len(label) > 1 and "-".join(label) in _PERSON_LABELS:
+                return " ".join(label)  # "man of the match"
+            if label[-1] in _PERSON_LABELS:
+                return label[-1][:-1] if label[-1].endswith("s") else label[-1]  # "Scorers" -> "scorer"
+            return ""
         if w in (".", "!", "?", ";") or toks[k].initial and k < i - 1 and w.lower() in FUNCTION_WORDS:
-            return False
+            return ""
         k -= 1
-    return False
+    return ""
 
 
 def _join(words: list[str]) -> str:

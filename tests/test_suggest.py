@@ -176,9 +176,10 @@ def test_cricket_scorecard_lines_name_people():
         "Plan B Films and Section C Holdings merged. Plan B Films said so.",
         "Section C Holdings shares rose at Plan B Films.",
     )
-    found = set(names(suggest(texts)))
-    assert {"Farid Rauf", "Omar Lodhi", "Tariq Butt", "Kemal Noor", "Danish Ilyas"} <= found
-    assert not found & {"Plan B Films", "Section C Holdings"}
+    cands = {c.name: c for c in suggest(texts)}
+    assert {"Farid Rauf", "Omar Lodhi", "Tariq Butt", "Kemal Noor", "Danish Ilyas"} <= set(cands)
+    assert not set(cands) & {"Plan B Films", "Section C Holdings"}
+    assert cands["Omar Lodhi"].roles == ["cricketer"]
 
 
 def test_labelled_lines_of_people():
@@ -191,9 +192,12 @@ def test_labelled_lines_of_people():
         "Venue: Olympic Park. Sponsors: Blue Harbour, Green Valley",
         "Blue Harbour and Green Valley renewed the deal.",
     )
-    found = set(names(suggest(texts)))
-    assert {"Dorin Vasile", "Ilie Marin", "Aras Petraitis", "Hugo Lemaire"} <= found
-    assert not found & {"Olympic Park", "Blue Harbour", "Green Valley"}
+    cands = {c.name: c for c in suggest(texts)}
+    assert {"Dorin Vasile", "Ilie Marin", "Aras Petraitis", "Hugo Lemaire"} <= set(cands)
+    assert not set(cands) & {"Olympic Park", "Blue Harbour", "Green Valley"}
+    # the label is the role: "Scorers" -> "scorer", "Man of the match" as written
+    assert set(cands["Dorin Vasile"].roles) == {"scorer", "man of the match"}
+    assert cands["Hugo Lemaire"].roles == ["referee"]
 
 
 def test_an_initial_that_is_also_a_word_stays_an_initial():
