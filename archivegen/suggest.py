@@ -10,8 +10,8 @@ English introduces a person, which holds across archives.
 - A **speech verb** after it: "Viktor Chernomyrdin said", "... told".
 - **Apposition**: "Edward Snowden, the former contractor,", "X, who ...",
   "X, 45,".
-- **Sports formats**: a cricket scorecard's batting line ("Saeed Anwar c
-  Stewart b Gough 33", "st Moin Khan b Saqlain Mushtaq") and lines labelled
+- **Sports formats**: a cricket scorecard's batting line ("Omar Lodhi c
+  Stone b Grant 33", "st Kemal Noor b Danish Ilyas") and lines labelled
   as people ("Scorers : ...", "Man of the match : ...", "Referee : ...").
 - Weaker hints that add up: a demonym before ("Australian Rodney Eyles"),
   a parenthesised country or a number after, as in results and scorer
@@ -223,14 +223,14 @@ class _Occ:
 # country in brackets, also fits sports teams: "Red Star (Yugoslavia)").
 STRONG_KINDS = frozenset("title role who age apposition kin list+ card label".split())
 
-# Cricket scorecards name every batsman before the way he was out ("Saeed
-# Anwar c Stewart b Gough 33", "Moin Khan lbw b Mullally 0") and every
+# Cricket scorecards name every batsman before the way he was out ("Omar
+# Lodhi c Stone b Grant 33", "Tariq Butt lbw b Grant 0") and every
 # fielder and bowler after "c", "st" and "b": lower-case one- and
 # two-letter words that prose never puts between names.
 _DISMISSALS = frozenset("c st b lbw".split())
 
 # Labels that sports copy puts before a line of people's names ("Scorers :
-# Romania - Cosmin Contra ( 31st )", "Man of the match : Aravinda de Silva").
+# Romania - Dorin Vasile ( 31st )", "Man of the match : Dorin Vasile").
 _PERSON_LABELS = frozenset("""
 scorer scorers goalscorer goalscorers referee referees umpire umpires
 man-of-the-match man-of-the-series player-of-the-match
@@ -662,7 +662,7 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
 def _in_scorecard(before: str, after: list[str]) -> bool:
     """A cricket scorecard's batting line around a name.
 
-    After the name: "c Stewart", "st Moin", "b Gough", "lbw b", "run out",
+    After the name: "c Stone", "st Kemal", "b Grant", "lbw b", "run out",
     "not out". Before it, a fielder or bowler: "c"/"st"/"b" then the name
     and then "b" or the runs.
     """
