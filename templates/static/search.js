@@ -294,7 +294,7 @@ function renderHit(d) {
   const link = el("a", { href: d.url }, meta.title || d.url);
   const info = el("p", { class: "search-hit-meta" });
   if (meta.kind) info.append(el("span", { class: "search-hit-kind" }, meta.kind));
-  // the date as the site's pages show it (date_format); Intl only for an index built before that
+  // the date as the pages show it (date_format); Intl for a theme whose article template gives no shown_date
   if (meta.date) info.append(el("time", { datetime: meta.date }, meta.shown_date || formatDate(meta.date)));
   if (meta.section) info.append(el("span", { class: "search-hit-section" }, meta.section));
   const excerpt = el("p", { class: "search-hit-excerpt" });
