@@ -342,6 +342,27 @@ def test_foreign_cache_entry_is_not_trusted(tmp_path: Path):
     assert cache.get_body(bodies[0].stem) is None and cache.get_body(bodies[1].stem) is None
 
 
+def test_body_entries_leave_out_the_plain_text_and_older_entries_with_it_still_read(tmp_path: Path):
+    import json
+
+    from archivegen.cache import _seal, write_in_place
+
+    rng = random.Random(7)
+    root = tmp_path / "archive"
+    make(root, rng, 2)
+    build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
+    cache = Cache(root)
+    entry = sorted((root / ".cache/bodies").rglob("*.json"))[0]
+    data = json.loads(entry.read_bytes().split(b"\n", 1)[1])["data"]
+    assert "text" not in data and data["html"].startswith("<p>")
+    rb, registry = cache.get_body(entry.stem)
+    assert rb.html == data["html"] and rb.text == ""
+    # an entry written with its text (before the ninth session) is still a valid entry
+    write_in_place(entry, _seal(entry.stem, dict(data, text="plain words")))
+    again = cache.get_body(entry.stem)
+    assert again is not None and again[0].html == data["html"] and again[1] == registry
+
+
 def test_quick_article_matches_full_build(tmp_path: Path):
     """serve's quick path renders an edited article's page as the full build does."""
     from archivegen.build import quick_article
