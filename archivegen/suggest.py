@@ -227,7 +227,7 @@ STRONG_KINDS = frozenset("title role who age apposition kin list+ card label".sp
 # Lodhi c Stone b Grant 33", "Tariq Butt lbw b Grant 0") and every
 # fielder and bowler after "c", "st" and "b": lower-case one- and
 # two-letter words that prose never puts between names.
-_DISMISSALS = frozenset("c st b lbw".split())
+_FIELDER_OR_BOWLER = frozenset("c st b".split())
 
 # Labels that sports copy puts before a line of people's names ("Scorers :
 # Romania - Dorin Vasile ( 31st )", "Man of the match : Dorin Vasile").
@@ -662,17 +662,16 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
 def _in_scorecard(before: str, after: list[str]) -> bool:
     """A cricket scorecard's batting line around a name.
 
-    After the name: "c Stone", "st Kemal", "b Grant", "lbw b", "run out",
-    "not out". Before it, a fielder or bowler: "c"/"st"/"b" then the name
-    and then "b" or the runs.
+    After the name: "c Stone", "st Kemal", "b Grant", "lbw b", "c & b", and
+    "run out" or "not out" followed by the runs or the next batsman. Before
+    it, a fielder or bowler: "c"/"st"/"b" then the name, then "b" or the runs.
     """
-    a0 = after[0] if after else ""
-    a1 = after[1] if len(after) > 1 else ""
-    if a0 in ("c", "st", "b") and _is_name_word(a1):
+    a0, a1, a2 = (after + ["", "", ""])[:3]
+    if a0 in _FIELDER_OR_BOWLER and _is_name_word(a1) or (a0, a1) in (("lbw", "b"), ("c", "&")):
         return True
-    if (a0, a1) in (("lbw", "b"), ("run", "out"), ("not", "out"), ("c", "&")):
-        return a0 in ("lbw", "c") or len(after) > 2 and (after[2].isdigit() or _is_name_word(after[2]))
-    return before in _DISMISSALS and (a0 == "b" or a0.isdigit())
+    if (a0, a1) in (("run", "out"), ("not", "out")):
+        return a2.isdigit() or _is_name_word(a2)
+    return before in _FIELDER_OR_BOWLER and (a0 == "b" or a0.isdigit())
 
 
 def _after_person_label(toks: list[_Tok], i: int) -> str:
