@@ -588,17 +588,21 @@ def _build(opts: BuildOptions) -> BuildResult:
     wait_for_memo = _in_child(save_memo) if in_child else None
     try:
         model = build_model(loaded.config, stories, loaded.registry)
-        salt = digest(__version__, loaded.theme.fingerprint(), loaded.config.fingerprint(), opts.extra_head)
-        fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints())
+        salt = digest(__version__, loaded.config.fingerprint(), opts.extra_head)
+        fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints(), loaded.theme.template_fingerprints())
         published = published_build_id(out)
-        page_outs = _page_outs(cache.read("pages.json", "pages"))
+        # read even by a --clean build, which drops only its own folder's record: the other
+        # folders' records stay theirs (a clean preview build left the main site to render
+        # every page again)
+        page_outs = _page_outs(Cache(root).read("pages.json", "pages"))
         out_key = str(out.resolve())
-        page_cache = page_outs.get(out_key, {})
+        page_cache = page_outs.pop(out_key, {}) if opts.clean else page_outs.get(out_key, {})
         previous = page_cache.get("pages") if page_cache.get("site") == published and published else None
         # with no buffer to start from, the published site is linked in first, in parallel,
         # when this build will keep most of it: its pages' fingerprints are known and were
         # taken with the same theme, config and version (else every page is rendered again)
-        keeps_most = previous is not None and page_cache.get("salt") == salt
+        keeps_most = previous is not None and page_cache.get("salt") == salt \
+            and page_cache.get("templates") == fp.templates
         staging = (Patch(out, opts.warm.paths if opts.warm else None) if opts.patch
                    else Staging(out, fresh=opts.clean, seed=keeps_most, jobs=opts.jobs))
         try:
@@ -610,6 +614,7 @@ def _build(opts: BuildOptions) -> BuildResult:
             fingerprints.update(carried.fingerprints)
             listings = carried.record(pages)
             n_pages = len(pages) + len(carried.fingerprints)
+            templates = fp.templates
             del fp, carried  # the memo holds every context it hashed: let it go before the pages are rendered
             t = mark("fingerprint", t)
             # what pages, feeds and search use to tell what changed without reading files
@@ -638,7 +643,8 @@ def _build(opts: BuildOptions) -> BuildResult:
         if opts.warm is not None:
             opts.warm.paths = set(staging.paths)
         page_outs.pop(out_key, None)
-        page_outs[out_key] = {"site": build_id, "pages": fingerprints, "listings": listings, "salt": salt}
+        page_outs[out_key] = {"site": build_id, "pages": fingerprints, "listings": listings, "salt": salt,
+                              "templates": templates}
         while len(page_outs) > PAGE_CACHE_OUTS:
             del page_outs[next(iter(page_outs))]  # the output folder built longest ago
         cache.write("pages.json", "pages", {"outs": page_outs})
@@ -685,10 +691,13 @@ class CarriedListings:
 
     Each listing's key is the fingerprint of what its pages are made from
     (``Fingerprinter.page`` of the planner's inputs, so under the same salt
-    as every page). When the key equals the last build's and every page of
-    it is in the published site with its recorded fingerprint, the pages
-    are taken over: not planned, hashed nor rendered, only linked. Anything
-    else (no record, a missing file) plans the listing as usual.
+    as every page). The record also names the templates its pages were
+    rendered with and their hashes (``Theme.template_fingerprints``). When
+    the key equals the last build's, those templates are unchanged and
+    every page of it is in the published site with its recorded
+    fingerprint, the pages are taken over: not planned, hashed nor
+    rendered, only linked. Anything else (no record, an edited template, a
+    missing file) plans the listing as usual.
     """
 
     def __init__(self, fp: Fingerprinter, before: Any, previous: dict[str, str] | None, staging: Staging,
@@ -698,6 +707,7 @@ class CarriedListings:
         self.before: dict[str, Any] = before if isinstance(before, dict) else {}
         self.keys: dict[str, str] = {}  # listing -> its key in this build
         self.kept: dict[str, list[str]] = {}  # listing carried over -> its pages
+        self.kept_templates: dict[str, dict[str, str]] = {}  # listing carried over -> its templates' hashes
         self.fingerprints: dict[str, str] = {}  # their outputs -> fingerprints (the last build's)
 
     def __call__(self, listing: str, inputs: tuple[Any, ...]) -> bool:
@@ -706,8 +716,12 @@ class CarriedListings:
         if not self.articles and listing.startswith("articles:"):
             return False
         old = self.before.get(listing)
-        if not (isinstance(old, list) and len(old) == 2 and old[0] == key and isinstance(old[1], list) and old[1]):
+        if not (isinstance(old, list) and len(old) == 3 and old[0] == key and isinstance(old[1], list) and old[1]
+                and isinstance(old[2], dict) and old[2]):
             return False
+        templates = self.fp.templates
+        if any(templates.get(name) != h for name, h in old[2].items()):
+            return False  # a template its pages use was edited: they are rendered again
         outputs, previous = old[1], self.previous
         if not all(isinstance(rel, str) and rel in previous for rel in outputs):
             return False
@@ -715,17 +729,22 @@ class CarriedListings:
             if not self.staging.reuse(rel):
                 return False  # gone from the published site: planned and rendered after all
         self.kept[listing] = outputs
+        self.kept_templates[listing] = old[2]
         self.fingerprints.update((rel, previous[rel]) for rel in outputs)
         return True
 
     def record(self, pages: list[Page]) -> dict[str, list[Any]]:
-        """What the next build compares with: each listing's key and pages."""
+        """What the next build compares with: each listing's key, pages and templates."""
         outputs: dict[str, list[str]] = {}
+        used: dict[str, dict[str, str]] = {}
+        templates = self.fp.templates
         for p in pages:
             if p.family:
                 outputs.setdefault(p.family, []).append(p.output)
+                used.setdefault(p.family, {})[p.template] = templates.get(p.template, "")
         outputs.update(self.kept)
-        return {listing: [key, outputs.get(listing, [])] for listing, key in self.keys.items()}
+        used.update(self.kept_templates)
+        return {listing: [key, outputs.get(listing, []), used.get(listing, {})] for listing, key in self.keys.items()}
 
 
 def _article_pages(model: Any, pages: list[Page]) -> dict[str, Page]:

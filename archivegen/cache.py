@@ -262,8 +262,10 @@ class Fingerprinter:
     page look changed (slower, never wrong).
     """
 
-    def __init__(self, salt: str, body_keys: dict[str, str], entity_fps: dict[str, str] | None = None):
+    def __init__(self, salt: str, body_keys: dict[str, str], entity_fps: dict[str, str] | None = None,
+                 templates: dict[str, str] | None = None):
         self.salt = salt
+        self.templates = templates or {}  # template name -> Theme.template_fingerprints()
         self.body_keys = body_keys  # story url_path -> body cache key
         self.entity_fps = entity_fps or {}  # entity key -> Registry.entity_fingerprints()
         self._memo: dict[int, tuple[Any, str]] = {}  # id -> (object kept alive, fingerprint)
@@ -271,9 +273,12 @@ class Fingerprinter:
     def page(self, template: str, context: dict[str, Any], inputs: tuple[Any, ...] | None = None) -> str:
         """A page's fingerprint: of what its context is made from when the planner says
         (``pages.Page.inputs``: five objects instead of thirty), else of the context."""
+        # the template's own hash (it and what it includes) stands in the salt's place for
+        # the theme: a template edit reaches only the pages that use it
+        theme = self.templates.get(template, "")
         if inputs is not None:
-            return digest(self.salt, template, "I" + self._fp(inputs))
-        return digest(self.salt, template, self._fp(context))
+            return digest(self.salt, template, theme, "I" + self._fp(inputs))
+        return digest(self.salt, template, theme, self._fp(context))
 
     def _fp(self, v: Any) -> str:
         t = type(v)

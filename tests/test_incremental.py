@@ -17,6 +17,7 @@ import pytest
 from archivegen.build import BuildOptions, build
 from archivegen.cache import Cache
 from archivegen.output import MARKER
+from archivegen.theme import default_theme_dir
 
 PEOPLE = {
     "anna-berg": ("Anna Berg", "Finance minister"),
@@ -62,7 +63,8 @@ def make(root: Path, rng: random.Random, n: int) -> None:
 
 def edit(root: Path, rng: random.Random, step: int) -> str:
     arts = sorted((root / "content/articles").glob("*.md"))
-    action = rng.choice(["add", "edit", "rename", "delete", "person-add", "person-edit", "person-delete", "template"])
+    action = rng.choice(["add", "edit", "rename", "delete", "person-add", "person-edit", "person-delete", "template",
+                         "page-template"])
     if action == "add" or not arts:
         (root / f"content/articles/n{step}.md").write_text(article_text(rng, 1000 + step))
     elif action == "edit":
@@ -89,6 +91,15 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
         t = root / "templates/partials/entity_link.html"
         t.parent.mkdir(parents=True, exist_ok=True)
         t.write_text(f'<a class="entity v{step}" href="{{{{ href }}}}">{{{{ text }}}}</a>\n')
+    elif action == "page-template":
+        # an override of a page template, of a partial some page templates include, or of
+        # the base every page extends: only the pages using it are rendered again
+        name = rng.choice(["entity_year.html", "partials/story_list.html", "base.html", "listing.html"])
+        t = root / "templates" / name
+        t.parent.mkdir(parents=True, exist_ok=True)
+        text = t.read_text() if t.exists() else (default_theme_dir() / name).read_text()
+        t.write_text(f"<!-- step {step} -->\n" + text if name != "base.html" else
+                     text.replace("<footer class=\"site-footer\">", f"<footer class=\"site-footer\" data-step=\"{step}\">", 1))
     return action
 
 
@@ -132,6 +143,48 @@ def test_one_edit_renders_few_pages(tmp_path: Path):
     assert inc.rendered_bodies == 1
     assert 0 < inc.rendered_pages < first.rendered_pages / 2
     assert inc.written < first.written / 2
+
+
+def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path):
+    """Each page's fingerprint carries its template's (with what it includes and extends):
+    an edited entity-year template re-renders the entity year pages and nothing else,
+    an edited partial the pages whose templates include it, base.html every page; each
+    time the site equals a clean build's, carried-over listings included."""
+    rng = random.Random(5)
+    root = tmp_path / "archive"
+    make(root, rng, 30)
+    out = tmp_path / "site"
+    first = build(BuildOptions(root=root, out=out, search=False, progress=False))
+
+    def pages_of(template_marker: str) -> set[str]:
+        return {p.relative_to(out).as_posix() for p in out.rglob("*.html") if template_marker in p.read_text()}
+
+    def override(name: str, edit) -> None:
+        t = root / "templates" / name
+        t.parent.mkdir(parents=True, exist_ok=True)
+        t.write_text(edit(t.read_text() if t.exists() else (default_theme_dir() / name).read_text()))
+
+    def check(label: str, marker: str) -> set[str]:
+        inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+        expect = pages_of(marker)
+        assert inc.rendered_bodies == 0, label
+        assert set(inc.changed) == expect, f"{label}: {sorted(set(inc.changed) ^ expect)[:5]}"
+        assert inc.rendered_pages == len(expect), label
+        clean_out = tmp_path / f"clean-{label}"
+        build(BuildOptions(root=root, out=clean_out, search=False, clean=True, progress=False))
+        assert snapshot(out) == snapshot(clean_out), label
+        shutil.rmtree(clean_out)
+        return expect
+
+    override("entity_year.html", lambda t: t.replace("{% block main %}", "{% block main %}<p>ey-mark</p>", 1))
+    year_pages = check("entity_year", "ey-mark")
+    assert year_pages and all(p.startswith(("people/", "countries/")) for p in year_pages)
+    override("partials/story_list.html", lambda t: "<!-- sl-mark -->\n" + t)
+    story_list_pages = check("story_list", "sl-mark")
+    assert story_list_pages and not any(p.count("/") == 4 for p in story_list_pages)  # no article page
+    override("base.html", lambda t: t.replace("Built with archivegen.", "Built with archivegen (b-mark).", 1))
+    every_page = check("base", "b-mark")
+    assert len(every_page) == first.pages
 
 
 def test_unchanged_listings_are_carried_over_unplanned(tmp_path: Path, monkeypatch):
@@ -179,6 +232,11 @@ def test_a_build_into_another_folder_keeps_the_main_sites_record(tmp_path: Path)
     clean = tmp_path / "clean"
     build(BuildOptions(root=root, out=clean, search=False, clean=True, progress=False))
     assert snapshot(out) == snapshot(clean)
+    # a --clean build elsewhere (the check above) leaves the main site's record alone too
+    (root / "content/articles/lone2.md").write_text(
+        "---\ntitle: Lone again\ndate: 2021-12-31\nsection: Economy\n---\nSun all day.\n")
+    inc = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert 0 < inc.rendered_pages < first.rendered_pages / 2
 
 
 def test_a_carried_listing_whose_page_went_missing_is_planned_again(tmp_path: Path):
@@ -655,3 +713,54 @@ def test_bodies_checked_after_a_registry_change_are_not_checked_again(tmp_path: 
     (root / "content/articles/new.md").write_text("---\ntitle: New\ndate: 2020-06-09\n---\nRain.\n")
     assert rebuild(root, out) == 1 and calls == []
     assert equals_clean(root, out, tmp_path)
+
+
+def test_template_references_match_jinjas_on_the_default_theme():
+    """The tag scan finds what Jinja's parser finds, for every template of the theme."""
+    import jinja2
+    import jinja2.meta
+
+    from archivegen.config import Config
+    from archivegen.theme import Theme, referenced_templates
+
+    theme = Theme(Path("/nonexistent-archive"), Config())
+    names = [name for name, _ in theme.template_files()]
+    assert "base.html" in names and "partials/story_list.html" in names
+    for name in names:
+        source = theme.env.loader.get_source(theme.env, name)[0]
+        assert referenced_templates(source) == set(jinja2.meta.find_referenced_templates(theme.env.parse(source))), name
+
+
+@pytest.mark.parametrize("text,refs", [
+    ('{% extends "base.html" %}{% block main %}{% include "partials/a.html" %}{% endblock %}',
+     {"base.html", "partials/a.html"}),
+    ("{%- include 'x.html' ignore missing with context -%}", {"x.html"}),
+    ('{%include"tight.html"%}', {"tight.html"}),
+    ('{% from "macros.html" import a, b with context %}{% import "m.html" as m %}', {"macros.html", "m.html"}),
+    ('{% include page_kind ~ ".html" %}', None),  # only rendering knows: depends on every template
+    ('{% include ["a.html", "b.html"] %}', None),
+    ('{% include "a.html" if wide else "b.html" %}', None),
+    ('{% extends layout %}', None),
+    ("{# {% include 'old.html' %} #}", {"old.html"}),  # errs towards more, never fewer
+    ('{% set included = 1 %}{% includes %}', set()),
+])
+def test_template_references_from_tags(text: str, refs):
+    from archivegen.theme import referenced_templates
+
+    assert referenced_templates(text) == refs
+
+
+def test_a_template_naming_another_by_a_computed_value_depends_on_every_file(tmp_path: Path):
+    from archivegen.config import Config
+    from archivegen.theme import Theme
+
+    root = tmp_path / "archive"
+    (root / "templates/partials").mkdir(parents=True)
+    (root / "templates/listing.html").write_text('{% extends "base.html" %}{% block main %}'
+                                                '{% include "partials/" ~ page_kind ~ ".html" %}{% endblock %}')
+    before = Theme(root, Config()).template_fingerprints()
+    (root / "templates/partials/section.html").write_text("<p>new</p>")
+    after = Theme(root, Config()).template_fingerprints()
+    assert before["listing.html"] != after["listing.html"]
+    assert before["article.html"] == after["article.html"]  # its own closure: base.html and head_meta
+    assert before["entity_year.html"] == after["entity_year.html"]
