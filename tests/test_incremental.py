@@ -764,3 +764,31 @@ def test_a_template_naming_another_by_a_computed_value_depends_on_every_file(tmp
     assert before["listing.html"] != after["listing.html"]
     assert before["article.html"] == after["article.html"]  # its own closure: base.html and head_meta
     assert before["entity_year.html"] == after["entity_year.html"]
+
+
+def test_a_cache_copied_to_another_machine_is_used(tmp_path: Path):
+    """CI restores .cache/ into a fresh checkout: another path, every file's time new, no
+    site. The bodies are taken from the copied cache (keyed by content, not by path or
+    time), and the site equals a clean build's."""
+    import os
+
+    rng = random.Random(21)
+    first_root = tmp_path / "machine-a/archive"
+    make(first_root, rng, 20)
+    build(BuildOptions(root=first_root, search=False, progress=False))
+    root = tmp_path / "machine-b/checkout"
+    root.parent.mkdir()
+    shutil.copytree(first_root, root, ignore=shutil.ignore_patterns("site", ".site*"))
+    later = 2_000_000_000
+    for p in root.rglob("*"):
+        os.utime(p, (later, later))
+    out = root / "site"
+    restored = build(BuildOptions(root=root, search=False, progress=False))
+    assert restored.rendered_bodies == 0 and restored.pages == restored.rendered_pages > 0
+    clean_out = tmp_path / "clean"
+    build(BuildOptions(root=root, out=clean_out, search=False, clean=True, progress=False))
+    assert snapshot(out) == snapshot(clean_out)
+    # and a body the checkout changed is rendered again, the others still come from the cache
+    p = sorted((root / "content/articles").glob("*.md"))[0]
+    p.write_text(p.read_text() + "\nOne more line.\n")
+    assert build(BuildOptions(root=root, search=False, progress=False)).rendered_bodies == 1
