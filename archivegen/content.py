@@ -27,8 +27,14 @@ from .slugs import WINDOWS_RESERVED, slug_problem, slugify
 KNOWN_FIELDS = (
     "title", "date", "slug", "summary", "authors", "source", "publication", "original_url",
     "section", "tags", "image", "people", "countries", "no_link", "draft", "updated",
-    "sanitize", "link",
+    "sanitize", "link", "redirect_from",
 )
+# Top-level names the site's own pages and files use: an old URL below one of them would
+# collide with a page the build writes (or could write tomorrow)
+RESERVED_TOP = frozenset({"people", "countries", "sections", "tags", "search", "trends", "static", "pagefind",
+                          "sitemaps", "feed.xml", "sitemap.xml", "robots.txt", "404.html", "index.html"})
+_OLD_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
+_ARCHIVE_PAGE = re.compile(r"^\d{4}/(?:\d{2}/)?$")
 IMAGE_FIELDS = ("src", "alt", "caption", "credit")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -59,6 +65,7 @@ class Article:
     updated: datetime | None = None
     sanitize: bool | None = None
     link: str | None = None
+    redirect_from: list[str] = field(default_factory=list)  # old site paths ('2013/08/old-slug/') that lead here
     extra: dict[str, Any] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
 
@@ -216,6 +223,7 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
             continue
         articles.append(article)
     check_unique_urls(articles, problems)
+    check_redirects(articles, problems)
     return articles
 
 
@@ -326,6 +334,7 @@ def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems,
         draft=v.boolean("draft") or False,
         sanitize=v.boolean("sanitize"),
         link=v.choice("link", ("first", "all", "none")),
+        redirect_from=v.old_paths("redirect_from"),
     )
     extra = {}
     for key, value in meta.items():
@@ -427,6 +436,19 @@ class _Validator:
             return None
         return value
 
+    def old_paths(self, key: str) -> list[str]:
+        """Site paths an article used to have, as folders ('2013/08/old-slug/') or files
+        ('old/story.html'), without the host: each becomes a page that sends readers on."""
+        out: list[str] = []
+        for raw in self.text_list(key, allow_single=True):
+            why, path = old_path_problem(raw)
+            if why:
+                self.error(key, why, "write the old address as a path on this site, e.g. "
+                                     f"{key}: [/2013/08/09/old-slug/]")
+            elif path not in out:
+                out.append(path)
+        return out
+
     def url(self, key: str) -> str | None:
         value = self.text(key)
         if value and not re.match(r"^https?://\S+$", value):
@@ -527,6 +549,59 @@ def _scalar_text(value: bool | int | float) -> str:
     """A number or true/false as the author wrote it (near enough), cut short if long."""
     text = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return text if len(text) <= 20 else text[:20] + "…"
+
+
+def old_path_problem(raw: str) -> tuple[str | None, str]:
+    """(why ``raw`` cannot be an old address, or None; the address as a site-relative output path).
+
+    ``/2013/08/old/`` and ``2013/08/old`` both give ``2013/08/old/``; a path
+    ending in ``.html`` stays a file. Plain characters only, no
+    ``..``, nothing below the folders the site's own pages use, and not a
+    date archive page (``2013/``, ``2013/08/``).
+    """
+    if not raw:
+        return "an empty old address", ""
+    if "://" in raw or raw.startswith("//"):
+        return f"old address '{raw}' names a host; give only its path", ""
+    path = raw.lstrip("/")
+    if not path:
+        return "the old address '/' is the front page", ""
+    if not path.endswith(".html") and not path.endswith("/"):
+        path += "/"
+    segments = path.rstrip("/").split("/")
+    for seg in segments:
+        if seg in ("", ".", ".."):
+            return f"old address '{raw}' has an empty, '.' or '..' part", ""
+        if not _OLD_PATH_SEGMENT.match(seg):
+            return (f"old address '{raw}' may hold only letters, digits and . _ ~ - between slashes "
+                    f"(not {next(c for c in seg if not _OLD_PATH_SEGMENT.match(c))!r})"), ""
+        if seg.split(".")[0].lower() in WINDOWS_RESERVED:
+            return f"old address '{raw}' has a part Windows reserves ('{seg}')", ""
+    if segments[0] in RESERVED_TOP:
+        return f"old address '{raw}' is below /{segments[0]}, which the site's own pages use", ""
+    if _ARCHIVE_PAGE.match(path):
+        return f"old address '{raw}' is a date archive page of this site", ""
+    return None, path
+
+
+def check_redirects(articles: list[Article], problems: Problems) -> None:
+    """An old address must not be another article's page, nor claimed twice: either
+    would have two pages written to one file."""
+    pages = {a.url_path: a for a in articles}
+    claimed: dict[str, Article] = {}
+    for a in articles:
+        for path in a.redirect_from:
+            owner = pages.get(path)
+            if owner is not None:
+                problems.error(a.path, a.line_of("redirect_from"),
+                               f"old address /{path} is the page of {'this article' if owner is a else owner.path}",
+                               "remove it from 'redirect_from:'")
+            elif path in claimed:
+                problems.error(a.path, a.line_of("redirect_from"),
+                               f"old address /{path} is also claimed by {claimed[path].path}",
+                               "keep it in one article's 'redirect_from:'")
+            else:
+                claimed[path] = a
 
 
 def check_unique_urls(articles: list[Article], problems: Problems) -> None:

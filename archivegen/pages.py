@@ -87,6 +87,7 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
     common = {"nav_sections": nav}
     pages.append(_home(model))
     pages.extend(_articles(model, nav, carry))
+    pages.extend(_redirects(model))
     pages.extend(_date_archives(model, carry, nav))
     for kind, groups in (("section", model.sections), ("tag", model.tags)):
         for g in groups.values():
@@ -165,6 +166,14 @@ def _articles(model: SiteModel, nav: list[dict[str, str]], carry: Carry) -> list
             pages.append(page)
         start = end
     return pages
+
+
+def _redirects(model: SiteModel) -> list[Page]:
+    """A page at each old address an article lists in ``redirect_from``, sending readers
+    (and crawlers, with a canonical link) to the article's page: links to a renamed or
+    re-dated article keep working. Not searched, not in the sitemap."""
+    return [Page(old, "redirect.html", {"title": s.title, "target": s.url_path}, "redirect")
+            for s in model.stories for old in s.article.redirect_from]
 
 
 def _article_context(s: Story, newer: Story | None, older: Story | None,

@@ -32,11 +32,12 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 EXCLUDE = {"404.html"}
 
 
-def page_urls(paths: Iterable[str]) -> list[str]:
-    """Site-relative page URLs ('' for the front page) of every staged HTML page, sorted."""
+def page_urls(paths: Iterable[str], skip: frozenset[str] = frozenset()) -> list[str]:
+    """Site-relative page URLs ('' for the front page) of every staged HTML page but
+    those in ``skip`` (the pages at old addresses), sorted."""
     urls = set()
     for rel in paths:
-        if rel in EXCLUDE or not rel.endswith(".html"):
+        if rel in EXCLUDE or rel in skip or not rel.endswith(".html"):
             continue
         if rel.startswith(("static/", "pagefind/")):
             continue
@@ -160,7 +161,10 @@ def write_sitemap(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> Non
     mods = lastmods(model)
     default = max(mods.values(), default=None)
     # a snapshot of the pages: the search index adds its files when Pagefind is done (build._run_late_stages)
-    files = sitemap_files(theme.abs_url, page_urls(list(staging.paths)), mods, default)
+    # the pages at old addresses (redirect_from) only send readers on: a crawler should list the article
+    moved = frozenset(old if old.endswith(".html") else old + "index.html"
+                      for s in model.stories for old in s.article.redirect_from)
+    files = sitemap_files(theme.abs_url, page_urls(list(staging.paths), moved), mods, default)
     for rel, xml in files.items():
         staging.write(rel, xml)
     staging.write("robots.txt", robots_txt(theme.abs_url("sitemap.xml")))

@@ -64,7 +64,7 @@ def make(root: Path, rng: random.Random, n: int) -> None:
 def edit(root: Path, rng: random.Random, step: int) -> str:
     arts = sorted((root / "content/articles").glob("*.md"))
     action = rng.choice(["add", "edit", "rename", "delete", "person-add", "person-edit", "person-delete", "template",
-                         "page-template"])
+                         "page-template", "redirect"])
     if action == "add" or not arts:
         (root / f"content/articles/n{step}.md").write_text(article_text(rng, 1000 + step))
     elif action == "edit":
@@ -91,6 +91,13 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
         t = root / "templates/partials/entity_link.html"
         t.parent.mkdir(parents=True, exist_ok=True)
         t.write_text(f'<a class="entity v{step}" href="{{{{ href }}}}">{{{{ text }}}}</a>\n')
+    elif action == "redirect":
+        # give an article an old address, move it to another, or drop it
+        p = rng.choice(arts)
+        text = re.sub(r"redirect_from: .*\n", "", p.read_text())
+        if rng.random() < 0.7:
+            text = text.replace("---\n", f"---\nredirect_from: [/old/{step}/, /old/page-{step}.html]\n", 1)
+        p.write_text(text)
     elif action == "page-template":
         # an override of a page template, of a partial some page templates include, or of
         # the base every page extends: only the pages using it are rendered again

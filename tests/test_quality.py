@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -48,6 +49,8 @@ PAGE_TYPES = {
     "country": "countries/russia/",
     "search": "search/",
     "404": "404.html",
+    # an old address of the Obama-Rouhani article (its redirect_from)
+    "redirect": "2013/09/28/obama-and-rouhani-hold-first-phone-call-between-us-and-iranian-leaders-since-1979/",
 }
 
 
@@ -137,6 +140,13 @@ def test_axe_finds_no_violations(browser, served_site, page_type, scheme):
     page = context.new_page()
     try:
         page.emulate_media(color_scheme=scheme)
+        if page_type == "redirect":  # checked as a browser that does not follow the refresh shows it
+            def without_refresh(route):
+                response = route.fetch()
+                body = re.sub(r'<meta http-equiv="refresh"[^>]*>\n?', "", response.text())
+                assert body != response.text()
+                route.fulfill(response=response, body=body)
+            page.route(served_site + PAGE_TYPES[page_type], without_refresh)
         response = page.goto(served_site + PAGE_TYPES[page_type], wait_until="load")
         assert response is not None and response.ok
         assert page.evaluate(f"matchMedia('(prefers-color-scheme: {scheme})').matches")
@@ -144,6 +154,19 @@ def test_axe_finds_no_violations(browser, served_site, page_type, scheme):
         result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
         violations = result["violations"]
         assert not violations, f"axe-core on {page_type} ({scheme}):\n" + _format_violations(violations)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_an_old_address_brings_the_browser_to_the_article(browser, served_site):
+    """A redirect_from address: Chromium follows the page on to the article at once."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(served_site + PAGE_TYPES["redirect"])
+        page.wait_for_url(served_site + "2013/09/28/obama-rouhani-phone-call/", timeout=10000)
+        assert page.locator("h1").inner_text().startswith("Obama and Rouhani hold first phone call")
     finally:
         context.close()
 
