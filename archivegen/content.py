@@ -554,8 +554,8 @@ def _scalar_text(value: bool | int | float) -> str:
 def old_path_problem(raw: str) -> tuple[str | None, str]:
     """(why ``raw`` cannot be an old address, or None; the address as a site-relative output path).
 
-    ``/2013/08/old/`` and ``2013/08/old`` both give ``2013/08/old/``; a path
-    ending in ``.html`` stays a file. Plain characters only, no
+    ``/2013/08/old/``, ``2013/08/old`` and ``/2013/08/old/index.html`` all give
+    ``2013/08/old/``; any other path ending in ``.html`` stays a file. Plain characters only, no
     ``..``, nothing below the folders the site's own pages use, and not a
     date archive page (``2013/``, ``2013/08/``).
     """
@@ -564,8 +564,10 @@ def old_path_problem(raw: str) -> tuple[str | None, str]:
     if "://" in raw or raw.startswith("//"):
         return f"old address '{raw}' names a host; give only its path", ""
     path = raw.lstrip("/")
+    if path == "index.html" or path.endswith("/index.html"):  # a folder's page: the folder itself
+        path = path[: -len("index.html")]
     if not path:
-        return "the old address '/' is the front page", ""
+        return f"the old address '{raw}' is the front page", ""
     if not path.endswith(".html") and not path.endswith("/"):
         path += "/"
     segments = path.rstrip("/").split("/")

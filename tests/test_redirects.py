@@ -66,6 +66,10 @@ def test_an_old_address_dropped_from_the_list_loses_its_page(tmp_path: Path, cap
     ("[/]", "the old address '/' is the front page"),
     ("[/aux/kerry/]", "old address '/aux/kerry/' has a part Windows reserves ('aux')"),
     ("[/2013/08/09/kerry-meets-lavrov/]", "old address /2013/08/09/kerry-meets-lavrov/ is the page of this article"),
+    ("[/2013/08/09/kerry-meets-lavrov/index.html]",
+     "old address /2013/08/09/kerry-meets-lavrov/ is the page of this article"),  # a folder's page is the folder
+    ("[/2013/08/index.html]", "old address '/2013/08/index.html' is a date archive page of this site"),
+    ("[/index.html]", "the old address '/index.html' is the front page"),
     ("12", "'redirect_from' must be a list of text, not a number"),
 ])
 def test_a_bad_old_address_is_an_error_at_its_line(tmp_path: Path, capsys, value: str, message: str):
