@@ -577,6 +577,8 @@ def old_path_problem(raw: str) -> tuple[str | None, str]:
         if not _OLD_PATH_SEGMENT.match(seg):
             return (f"old address '{raw}' may hold only letters, digits and . _ ~ - between slashes "
                     f"(not {next(c for c in seg if not _OLD_PATH_SEGMENT.match(c))!r})"), ""
+        if seg.endswith("."):
+            return f"old address '{raw}' has a part ending in a dot, which Windows drops ('{seg}')", ""
         if seg.split(".")[0].lower() in WINDOWS_RESERVED:
             return f"old address '{raw}' has a part Windows reserves ('{seg}')", ""
     if segments[0] in RESERVED_TOP:

@@ -65,6 +65,7 @@ def test_an_old_address_dropped_from_the_list_loses_its_page(tmp_path: Path, cap
     ('["/2013/kerry lavrov/"]', "may hold only letters, digits and . _ ~ - between slashes (not ' ')"),
     ("[/]", "the old address '/' is the front page"),
     ("[/aux/kerry/]", "old address '/aux/kerry/' has a part Windows reserves ('aux')"),
+    ("[/kerry./]", "old address '/kerry./' has a part ending in a dot, which Windows drops ('kerry.')"),
     ("[/2013/08/09/kerry-meets-lavrov/]", "old address /2013/08/09/kerry-meets-lavrov/ is the page of this article"),
     ("[/2013/08/09/kerry-meets-lavrov/index.html]",
      "old address /2013/08/09/kerry-meets-lavrov/ is the page of this article"),  # a folder's page is the folder
@@ -102,3 +103,26 @@ def test_an_old_address_is_not_another_articles_page_nor_claimed_twice(tmp_path:
     assert re.search(rf"renamed\.md:5: error: old address /{re.escape(page)}/ is the page of content/articles/2013/article-\d\.md", err), err
     assert "second.md:5: error: old address /old/kerry/ is also claimed by content/articles/2013/renamed.md" in err, err
     assert other.is_file()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(list("/.-_~aZ09%: \\?#é") + ["..", "index.html", "people", "2013", "08", "https://"]),
+                max_size=14).map("".join))
+def test_an_accepted_old_address_is_a_plain_path_inside_the_site(raw: str):
+    """Whatever is written, an accepted old address is relative, plain, outside the
+    site's own folders, not an archive page, and normalised (taking it again gives it back)."""
+    from archivegen.content import RESERVED_TOP, old_path_problem
+
+    why, path = old_path_problem(raw.strip())
+    if why is not None:
+        assert path == ""
+        return
+    assert path and not path.startswith("/") and (path.endswith("/") or path.endswith(".html"))
+    parts = path.rstrip("/").split("/")
+    assert all(re.fullmatch(r"[A-Za-z0-9._~-]+", p) and not p.endswith(".") for p in parts)  # no "." nor ".."
+    assert parts[0] not in RESERVED_TOP and not re.fullmatch(r"\d{4}/(\d{2}/)?", path)
+    assert path != "index.html" and not path.endswith("/index.html")
+    assert old_path_problem("/" + path) == (None, path)
