@@ -591,6 +591,8 @@ def old_path_problem(raw: str) -> tuple[str | None, str]:
 def check_redirects(articles: list[Article], problems: Problems) -> None:
     """An old address must not be another article's page, nor claimed twice: either
     would have two pages written to one file."""
+    if not any(a.redirect_from for a in articles):  # the common case: nothing to map
+        return
     pages = {a.url_path: a for a in articles}
     claimed: dict[str, Article] = {}
     for a in articles:
