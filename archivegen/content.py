@@ -222,8 +222,7 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         if article is None or (article.draft and not drafts):
             continue
         articles.append(article)
-    check_unique_urls(articles, problems)
-    check_redirects(articles, problems)
+    check_redirects(articles, check_unique_urls(articles, problems), problems)
     return articles
 
 
@@ -588,12 +587,9 @@ def old_path_problem(raw: str) -> tuple[str | None, str]:
     return None, path
 
 
-def check_redirects(articles: list[Article], problems: Problems) -> None:
-    """An old address must not be another article's page, nor claimed twice: either
-    would have two pages written to one file."""
-    if not any(a.redirect_from for a in articles):  # the common case: nothing to map
-        return
-    pages = {a.url_path: a for a in articles}
+def check_redirects(articles: list[Article], pages: dict[str, Article], problems: Problems) -> None:
+    """An old address must not be another article's page (``pages``: by URL, from
+    ``check_unique_urls``), nor claimed twice: either would have two pages written to one file."""
     claimed: dict[str, Article] = {}
     for a in articles:
         for path in a.redirect_from:
@@ -610,8 +606,9 @@ def check_redirects(articles: list[Article], problems: Problems) -> None:
                 claimed[path] = a
 
 
-def check_unique_urls(articles: list[Article], problems: Problems) -> None:
-    """Two articles with one URL would overwrite each other: both reported."""
+def check_unique_urls(articles: list[Article], problems: Problems) -> dict[str, Article]:
+    """Two articles with one URL would overwrite each other: both reported. Returns
+    the articles by URL (the first of two that clash)."""
     seen: dict[str, Article] = {}
     for a in articles:
         other = seen.get(a.url_path)
@@ -621,3 +618,4 @@ def check_unique_urls(articles: list[Article], problems: Problems) -> None:
                            "give one of them a different 'slug:'")
         else:
             seen[a.url_path] = a
+    return seen

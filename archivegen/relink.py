@@ -22,8 +22,9 @@ Forms come from the matcher's own lists (``linker.person_forms``,
 ``country_forms``, ``person_spelling_keys``) and words are compared whole
 and with their case, in the folded (accent-free) text the matcher reads: it
 matches a form as written or in capitals only, so "Sol" in "also" and the
-verb "mark" do not count for Sol Campbell and Mark Thompson. A change to the registry-wide linking data (ambiguous forms,
-longer names that are not the entity) may touch any article.
+verb "mark" do not count for Sol Campbell and Mark Thompson. A change to the
+registry-wide linking data (ambiguous forms, longer names that are not the
+entity) may touch any article.
 
 The cache keeps the last ``CHAIN`` registry versions as a chain of what
 changed between them, and the forms of each entity version once (computed

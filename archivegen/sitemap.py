@@ -34,15 +34,15 @@ EXCLUDE = {"404.html"}
 
 def page_urls(paths: Iterable[str], skip: frozenset[str] = frozenset()) -> list[str]:
     """Site-relative page URLs ('' for the front page) of every staged HTML page but
-    those in ``skip`` (the pages at old addresses), sorted."""
+    those at the URLs in ``skip`` (old addresses), sorted."""
     urls = set()
     for rel in paths:
-        if rel in EXCLUDE or rel in skip or not rel.endswith(".html"):
+        if rel in EXCLUDE or not rel.endswith(".html"):
             continue
         if rel.startswith(("static/", "pagefind/")):
             continue
         urls.add(rel[: -len("index.html")] if rel == "index.html" or rel.endswith("/index.html") else rel)
-    return sorted(urls, key=lambda u: (u.count("/"), u))
+    return sorted(urls - skip, key=lambda u: (u.count("/"), u))
 
 
 def lastmods(model: SiteModel) -> dict[str, datetime]:
@@ -162,8 +162,7 @@ def write_sitemap(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> Non
     default = max(mods.values(), default=None)
     # a snapshot of the pages: the search index adds its files when Pagefind is done (build._run_late_stages)
     # the pages at old addresses (redirect_from) only send readers on: a crawler should list the article
-    moved = frozenset(old if old.endswith(".html") else old + "index.html"
-                      for s in model.stories for old in s.article.redirect_from)
+    moved = frozenset(old for s in model.stories for old in s.article.redirect_from)
     files = sitemap_files(theme.abs_url, page_urls(list(staging.paths), moved), mods, default)
     for rel, xml in files.items():
         staging.write(rel, xml)
