@@ -12,6 +12,7 @@ import re
 import signal
 import threading
 import time
+import xml.etree.ElementTree as etree
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -86,6 +87,60 @@ def _skip_plain_text(md: markdown.Markdown) -> None:
         md.treeprocessors.register(_PlainTextInline(md), "inline", priority)
 
 
+# What makes a top-level block something other than a paragraph, for the Markdown this renderer
+# is built with. Inline syntax (emphasis, links, code spans, entities, escapes, line breaks, inline
+# HTML) does not: the inline stage after the block stage is the same either way. Anywhere in a
+# block: a table's pipe, or a placeholder for block-level HTML or fenced code the preprocessors
+# stashed. At the start of a line: white space (indented code, lists, lazy blank lines), a heading,
+# a setext or horizontal rule, a list marker, a definition, a quote, or a reference, footnote or
+# abbreviation definition. (Tabs and carriage returns never get here: the preprocessors made them
+# spaces and newlines.)
+_NOT_PLAIN = re.compile(r"[|\x02\x03]|(?:^|\n)(?:\s|[#=+:*_>\[-]|\d+\.)")
+
+
+class _PlainParagraphs(markdown.blockprocessors.BlockProcessor):
+    """Python-Markdown's block stage for a document of plain paragraphs, in one step.
+
+    News prose is mostly paragraphs, with at most links and emphasis inside
+    them. The stock block stage offers each paragraph to its seventeen
+    processors in turn, each testing it with a regular expression, before
+    the last one makes it a ``<p>``: at 0.17 ms an article, a quarter of its
+    rendering time. When no block of a document holds what ``_NOT_PLAIN``
+    lists, this processor (first in line) makes the same paragraphs at
+    once. Otherwise it declines for the rest of that document and the
+    stock processors run as before. A test holds the two to the same output.
+    """
+
+    def __init__(self, parser: markdown.blockparser.BlockParser):
+        super().__init__(parser)
+        self._declined: Any = None  # the document root this processor last declined
+
+    def test(self, parent: Any, block: str) -> bool:
+        return parent is self.parser.root and self._declined is not parent and len(parent) == 0 \
+            and not self.parser.state
+
+    def run(self, parent: Any, blocks: list[str]) -> bool | None:
+        texts = [b.lstrip("\n") for b in blocks]  # what the stock stage's empty-block step leaves of each
+        if any(_NOT_PLAIN.search(t) for t in texts):
+            self._declined = parent
+            return False
+        for text in texts:
+            if text:
+                etree.SubElement(parent, "p").text = text
+        blocks.clear()
+        return None
+
+
+def _plain_paragraphs_first(md: markdown.Markdown) -> None:
+    """Put ``_PlainParagraphs`` ahead of the block processors its pattern was written for."""
+    known = {"empty", "indent", "code", "hashheader", "setextheader", "hr", "olist", "ulist", "quote", "reference",
+             "paragraph", "table", "footnote", "defindent", "deflist", "abbr", "markdown_block"}
+    names = {p.name for p in md.parser.blockprocessors._priority}
+    if names == known:
+        top = max(p.priority for p in md.parser.blockprocessors._priority)
+        md.parser.blockprocessors.register(_PlainParagraphs(md.parser), "archivegen_plain", top + 10)
+
+
 # Some Markdown makes Python-Markdown's time grow with the square of its length (thousands of
 # unclosed "[a](" run for minutes): an article past this is an error, not a build that never ends
 RENDER_SECONDS = 10.0
@@ -133,6 +188,7 @@ class BodyRenderer:
         self.ext = LinkerExtension(linker, make_link)
         self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.ext], output_format="html")
         _skip_plain_text(self.md)
+        _plain_paragraphs_first(self.md)
 
     def render(self, article: Any = None, *, body: str | None = None, people: list[str] | None = None,
                countries: list[str] | None = None, no_link: list[str] | None = None,

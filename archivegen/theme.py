@@ -71,6 +71,11 @@ class Theme:
             thousands=lambda n: f"{n:,}",
         )
         self._link_template: jinja2.Template | None = None
+        # (entity key, text) -> (entity, markup): an article links a few names, and the same
+        # names recur across thousands of articles; rendering the template each time was a
+        # tenth of a body's rendering time. The entity object is kept and compared, so a
+        # registry loaded later (another Entity for the key) is never given stale markup.
+        self._links: dict[tuple[str, str], tuple[Any, str]] = {}
 
     # -- URLs ---------------------------------------------------------------
     def url(self, path: str = "") -> str:
@@ -211,13 +216,18 @@ class Theme:
 
     def make_link(self, entity: Any, text: str) -> str:
         """Entity link markup from ``partials/entity_link.html``."""
+        known = self._links.get((entity.key, text))
+        if known is not None and known[0] is entity:
+            return known[1]
         try:
             if self._link_template is None:
                 self._link_template = self.env.get_template("partials/entity_link.html")
-            return self._link_template.render(entity=entity, text=text, href=self.url(entity.url_path)).strip()
+            markup = self._link_template.render(entity=entity, text=text, href=self.url(entity.url_path)).strip()
         except Exception as exc:  # raised inside the Markdown pass: reported like a page's template error
             p = self._problem(exc, "partials/entity_link.html", "", during=f"the link to {entity.key}")
             raise ContentError(p.path, p.line, p.message, p.hint) from None
+        self._links[(entity.key, text)] = (entity, markup)
+        return markup
 
     def _display(self, path: Path) -> str:
         try:

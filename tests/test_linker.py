@@ -352,6 +352,27 @@ def test_link_markup_from_a_callable(registry):
     assert '<a href="/x/russia/" data-kind="country">Russia</a> &amp; <a href="/x/john-kerry/"' in rb.html
 
 
+def test_theme_link_markup_is_remembered_per_entity_object(tmp_path):
+    """Theme.make_link renders partials/entity_link.html once per entity and text, and again for
+    another Entity object with the same key (a registry loaded later)."""
+    from dataclasses import replace
+
+    from archivegen.theme import Theme
+
+    (tmp_path / "templates/partials").mkdir(parents=True)
+    (tmp_path / "templates/partials/entity_link.html").write_text(
+        '<a href="{{ href }}" title="{{ entity.name }}">{{ text }}</a>\n')
+    theme = Theme(tmp_path, Config())
+    kerry = next(e for e in ENTITIES if e.key == "people/john-kerry")
+    first = theme.make_link(kerry, "John Kerry")
+    assert first == '<a href="/people/john-kerry/" title="John Kerry">John Kerry</a>'
+    assert theme.make_link(kerry, "John Kerry") is first
+    assert theme.make_link(kerry, "Kerry") == '<a href="/people/john-kerry/" title="John Kerry">Kerry</a>'
+    renamed = replace(kerry, name="John Forbes Kerry")
+    assert theme.make_link(renamed, "John Kerry") == \
+        '<a href="/people/john-kerry/" title="John Forbes Kerry">John Kerry</a>'
+
+
 def test_default_link_honours_the_prefix(registry):
     rb = BodyRenderer(registry, Config(base_url="https://example.org/archive/")).render(body="Russia.")
     assert '<a class="entity entity-country" href="/archive/countries/russia/">Russia</a>' in rb.html
@@ -541,6 +562,64 @@ def test_plain_text_skipping_renders_what_stock_markdown_renders(registry, body)
     stock.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(stock.md), "inline", 20)
     a, b = fast.render(body=body), stock.render(body=body)
     assert (a.html, a.text, a.mentions) == (b.html, b.text, b.mentions)
+
+
+# pieces of mostly plain prose, with every character and line start _PlainParagraphs must refuse
+_PROSE = st.lists(st.sampled_from(["John Kerry", "Russia", "said", " ", ".", ",", "'", '"', "’", "(", ")", "%", "$", "!",
+                                   "?", ";", "1996", "1.", "1. ", "2)", "\n", "\n\n", "\n\n\n", "\n\n\n\n", " \n",
+                                   "  \n", "\t", "\r\n", "\r", "\u00a0", "    ", "#", "# ", "=", "===", "-", "- ", "---",
+                                   "+ ", ": ", ":", "> ", "*", "_", "&", "AT&T", "[", "]", "{", "}", "|", "~", "`", "\\",
+                                   "<", "\x02", "Ünal", "Mr Kerry", "\n: x", "\n1. x", "\n- x", "\n+ x", "\n# x",
+                                   "\n===", "\n---", "\n    x", "\n> x", "\n\ty", "[x](/y/)", "\n[id]: /u", "\n*[AT]: x",
+                                   "\n[^1]: n", "[^1]", "{: .c}", "\n```\n", "\n~~~\n", "<b>", "</b>", "\n<div>\n",
+                                   "a | b\n--- | ---", "\n| a |\n|---|", "&amp;", "&#169;", " *em* ", "__b__"]),
+                  max_size=40).map("".join)
+
+
+def _stock_blocks(registry):
+    stock = BodyRenderer(registry, Config())
+    stock.md.parser.blockprocessors.deregister("archivegen_plain")
+    return stock
+
+
+@given(st.one_of(_PROSE, _MARKDOWN))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example("Kerry met Lavrov.\n\nJohn Kerry said so.\n")
+@example("One\n\n\n\nTwo\nthree \nfour")
+@example("Russia\n1. one")
+@example("Russia\n===")
+@example("Russia\n: Moscow")
+@example("Russia\n\n+ Moscow")
+@example("Russia\n\n- Moscow")
+@example("Russia\n\n# Moscow")
+@example("Russia\n\n    Moscow")
+@example("Russia\n\n> Moscow")
+@example("Russia\n\n| Moscow |\n|---|")
+@example("Russia\n\n___\n\nMoscow")
+@example("Russia\n\n<div>\nMoscow\n</div>\n")
+def test_plain_paragraphs_render_what_the_stock_block_stage_renders(registry, body):
+    """Paragraphs made in one step (render._PlainParagraphs) are the ones the stock block
+    processors make: same HTML, text and mentions, for plain prose and for anything else."""
+    fast = BodyRenderer(registry, Config())
+    assert "archivegen_plain" in fast.md.parser.blockprocessors
+    a, b = fast.render(body=body), _stock_blocks(registry).render(body=body)
+    assert (a.html, a.text, a.mentions, a.summary) == (b.html, b.text, b.mentions, b.summary)
+
+
+def test_plain_paragraphs_take_plain_prose_and_leave_the_rest(registry):
+    fast = BodyRenderer(registry, Config())
+    plain = fast.md.parser.blockprocessors["archivegen_plain"]
+    for body in ("John Kerry met Sergei Lavrov.\n\nThe talks, in 1996, went on (late).\nKerry left.\n",
+                 "AT&T rose 5% on *Monday*, [Reuters](https://example.com/) said.  \nA `code` \\*star\\*.",
+                 "One paragraph only", "\n\n\nAfter blank lines\n\n\n\nand more\n"):
+        html = fast.render(body=body).html
+        assert plain._declined is not fast.md.parser.root, body  # made in one step
+        assert html == _stock_blocks(registry).render(body=body).html
+        assert html.startswith("<p>") and html.count("<p>") == len([b for b in body.split("\n\n") if b.strip()])
+    for body in ("Kerry said:\n\n- one\n- two", "# Heading\n\ntext", "a | b\n--- | ---", "<div>x</div>",
+                 "    code", "```\ncode\n```", "1. first", "> quote", "[id]: /url"):
+        fast.render(body=body)
+        assert plain._declined is fast.md.parser.root, body  # left to the stock processors
 
 
 @given(st.text(max_size=200), st.integers(min_value=0, max_value=3))
