@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -368,3 +369,66 @@ def test_an_in_place_run_that_indexes_other_pages_is_redone_from_the_link_folder
     for s in manifest(out)["shards"]:
         entry = json.loads((out / "pagefind" / s["name"] / "pagefind-entry.json").read_text())
         assert sum(lang["page_count"] for lang in entry["languages"].values()) == s["pages"] > 0
+
+
+_CPU_STEPS = """
+import os, sys, threading, time
+threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # a thread made before any move
+for step in sys.argv[1:]:
+    what, _, path = step.partition("=")
+    if what == "report":
+        print(",".join(map(str, sorted(os.sched_getaffinity(0)))), flush=True)
+    elif what == "touch":
+        open(path, "w").close()
+    else:
+        while not os.path.exists(path):
+            time.sleep(0.01)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and two CPUs")
+def test_pagefind_processes_running_together_get_cpu_shares_of_their_own(tmp_path):
+    """search.CpuShares: a process alone has every CPU; two at once have one share each, every
+    thread of them (a thread started before the move too); the one left alone gets all back."""
+    import sys
+    import threading
+
+    from archivegen.search import CpuShares
+
+    shares = CpuShares(slots=2)
+    every = ",".join(map(str, shares.cpus))
+    alone, beside, reported, second_ended = (str(tmp_path / n) for n in ("alone", "beside", "reported", "ended"))
+    results: dict[str, list[str]] = {}
+
+    def run(name: str, *steps: str) -> None:
+        done = shares.run([sys.executable, "-c", _CPU_STEPS, *steps], timeout=60)
+        assert done.returncode == 0, done.stderr
+        results[name] = done.stdout.split()
+
+    first = threading.Thread(target=run, args=("first", "report", f"touch={alone}", f"wait={beside}", "report",
+                                               f"touch={reported}", f"wait={second_ended}", "report"))
+    first.start()
+    for _ in range(3000):  # up to 30 s
+        if Path(alone).exists() or not first.is_alive():
+            break
+        first.join(0.01)
+    run("second", "report", f"touch={beside}", f"wait={reported}")
+    Path(second_ended).touch()
+    first.join()
+    assert results["first"][0] == every  # alone
+    assert {results["first"][1], results["second"][0]} == {",".join(map(str, s)) for s in shares.shares}
+    assert results["first"][2] == every  # alone again
+    assert len(shares.shares) == 2 and not set(shares.shares[0]) & set(shares.shares[1])
+
+
+def test_cpu_shares_without_affinity_run_plainly(monkeypatch):
+    import sys
+
+    from archivegen.search import CpuShares
+
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    shares = CpuShares()
+    assert shares.shares == []
+    done = shares.run([sys.executable, "-c", "print('ok')"], timeout=60)
+    assert (done.returncode, done.stdout) == (0, "ok\n")
