@@ -199,7 +199,9 @@ def body_salt(loaded: Loaded) -> str:
     return digest(__version__, c.link, c.link_headings, c.sanitize, c.base_path, link_source)
 
 
-def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
+def _render_chunk(indices: list[int]) -> tuple[list[tuple[int, Any]], list[str]]:
+    """Render these articles' bodies and write them to the cache as one pack (in the worker,
+    so cache writes run in parallel too); return the bodies and the pack's index lines."""
     from .render import BodyRenderer
 
     renderer = _WORK.get("renderer")
@@ -211,12 +213,11 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, Any]]:
     keys: list[str] = _WORK["keys"]
     out = []
     for i in indices:
-        rb = renderer.render(articles[i])
-        if cache is not None:
-            cache.put_body(keys[i], rb, _WORK["registry_fp"])  # in the worker: cache writes run in parallel too
+        out.append((i, renderer.render(articles[i])))
+    lines = cache.put_bodies([(keys[i], rb, _WORK["registry_fp"]) for i, rb in out]) if cache is not None else []
+    for _, rb in out:
         rb.text, rb.declined = "", []  # nothing after this stage reads them: less to send back
-        out.append((i, rb))
-    return out
+    return out, lines
 
 
 def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cache | None = None,
@@ -263,10 +264,12 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
         else:
             pool = _pool(n)
             results = pool.imap_unordered(_render_chunk, chunks)
+        index: list[str] = []
         try:
-            for chunk in results:
+            for chunk, lines in results:
                 for i, rb in chunk:
                     bodies[i] = rb
+                index.extend(lines)
                 done += len(chunk)
                 progress.update("rendering articles", done, total)
         finally:
@@ -274,6 +277,8 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
                 pool.close()
                 pool.join()
             _WORK.clear()
+            if cache is not None:
+                cache.index_bodies(index)  # what was written is indexed, even if a later chunk failed
     html_keys = [kept[i].html.key if i in kept else linked_key(k, r)  # a kept story knows its key
                  for i, (k, r) in enumerate(zip(keys, linked_with))]
     on_disk = cache is not None and cache.enabled

@@ -378,9 +378,10 @@ def test_corrupt_cache_entries_are_rebuilt(tmp_path: Path):
     root = tmp_path / "archive"
     make(root, rng, 5)
     build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
-    for entry in (root / ".cache").rglob("*.json"):
-        data = entry.read_bytes()
-        entry.write_bytes(data[: len(data) // 2])  # truncated
+    for entry in (root / ".cache").rglob("*"):
+        if entry.is_file():
+            data = entry.read_bytes()
+            entry.write_bytes(data[: len(data) // 2])  # truncated (body packs and their index too)
     p = root / "content/articles/a1.md"
     p.write_text(p.read_text() + "\nMore.\n")
     result = build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
@@ -397,14 +398,55 @@ def test_foreign_cache_entry_is_not_trusted(tmp_path: Path):
     root = tmp_path / "archive"
     make(root, rng, 3)
     build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
-    bodies = sorted((root / ".cache/bodies").rglob("*.json"))
-    assert len(bodies) == 3
-    # swap two entries' files: each is sealed, but for the other key
-    a, b = bodies[0].read_bytes(), bodies[1].read_bytes()
-    bodies[0].write_bytes(b)
-    bodies[1].write_bytes(a)
+    lines = [line for f in sorted((root / ".cache/bodies/index").iterdir()) for line in f.read_text().splitlines()]
+    assert len(lines) == 3 and len(list((root / ".cache/bodies/packs").iterdir())) == 1  # one pack, one task
+    keys = [line.split()[0] for line in lines]
+    assert all(Cache(root).get_body(k) is not None for k in keys)
+    # point each of two keys at the other's entry: each is sealed, but for the other key
+    (a, where_a), (b, where_b) = (line.split(" ", 1) for line in lines[:2])
+    for key, where in ((a, where_b), (b, where_a)):
+        with open(root / ".cache/bodies/index" / key[:2], "a") as f:
+            f.write(f"{key} {where}\n")
     cache = Cache(root)
-    assert cache.get_body(bodies[0].stem) is None and cache.get_body(bodies[1].stem) is None
+    assert cache.get_body(a) is None and cache.get_body(b) is None
+    assert cache.get_body(keys[2]) is not None
+
+
+def test_bodies_are_cached_in_a_pack_per_worker_task(tmp_path: Path):
+    """A build that renders many bodies writes a pack file per worker task (build.CHUNK
+    bodies), not a file per body, and indexes every body; a later build reads them all."""
+    from archivegen.build import CHUNK
+    from archivegen.cache import Cache
+
+    rng = random.Random(11)
+    root = tmp_path / "archive"
+    n = 2 * CHUNK + 5
+    make(root, rng, n)
+    first = build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False, jobs=2))
+    assert first.rendered_bodies == n
+    packs = list((root / ".cache/bodies/packs").iterdir())
+    assert len(packs) == 3 and all(p.suffix == ".pack" for p in packs)
+    lines = [line for f in (root / ".cache/bodies/index").iterdir() for line in f.read_text().splitlines()]
+    assert len(lines) == n and all(Cache(root).get_body(line.split()[0]) is not None for line in lines)
+    (root / ".cache/memo.json").unlink()  # every body now comes through the index
+    (root / "content/articles/a0.md").write_text(article_text(rng, 5000))
+    again = build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
+    assert again.rendered_bodies == 1
+    build(BuildOptions(root=root, out=tmp_path / "b", search=False, clean=True, progress=False))
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_body_index_lines_that_are_torn_or_name_a_path_are_skipped():
+    from archivegen.cache import _parse_index
+
+    key, other = "a" * 64, "b" * 64
+    text = (f"{key} 0123456789abcdef 0 100\n"
+            f"{other} ../../../etc/pas 0 10\n"  # a name is hex digits, never a path
+            f"{other} 0123456789abcdef 100 -5\n"
+            f"{other[:40]}\n"  # torn
+            "garbage line\n"
+            f"{key} fedcba9876543210 7 20\n")  # the latest line for a key wins
+    assert _parse_index(text) == {key: ("fedcba9876543210", 7, 20)}
 
 
 def test_body_entries_leave_out_the_plain_text_and_older_entries_with_it_still_read(tmp_path: Path):
@@ -417,14 +459,19 @@ def test_body_entries_leave_out_the_plain_text_and_older_entries_with_it_still_r
     make(root, rng, 2)
     build(BuildOptions(root=root, out=tmp_path / "a", search=False, progress=False))
     cache = Cache(root)
-    entry = sorted((root / ".cache/bodies").rglob("*.json"))[0]
-    data = json.loads(entry.read_bytes().split(b"\n", 1)[1])["data"]
+    index = sorted((root / ".cache/bodies/index").iterdir())[0]
+    key, pack, offset, length = index.read_text().split()[:4]
+    raw = (root / ".cache/bodies/packs" / f"{pack}.pack").read_bytes()[int(offset):int(offset) + int(length)]
+    data = json.loads(raw.split(b"\n", 1)[1])["data"]
     assert "text" not in data and data["html"].startswith("<p>")
-    rb, registry = cache.get_body(entry.stem)
+    rb, registry = cache.get_body(key)
     assert rb.html == data["html"] and rb.text == ""
     # an entry written with its text (before the ninth session) is still a valid entry
-    write_in_place(entry, _seal(entry.stem, dict(data, text="plain words")))
-    again = cache.get_body(entry.stem)
+    record = _seal(key, dict(data, text="plain words"))
+    write_in_place(root / ".cache/bodies/packs/00000000000000ff.pack", b"padding" + record)
+    with open(index, "a") as f:
+        f.write(f"{key} 00000000000000ff 7 {len(record)}\n")
+    again = Cache(root).get_body(key)
     assert again is not None and again[0].html == data["html"] and again[1] == registry
 
 
