@@ -77,13 +77,14 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def write_in_place(path: Path, data: bytes) -> None:
-    """Write a file directly, making its folder only when it is missing (the rare case)."""
+def write_in_place(path: Path, data: bytes, mode: str = "wb") -> None:
+    """Write (or with ``mode="ab"`` append to) a file directly, making its folder only when it
+    is missing (the rare case)."""
     try:
-        f = open(path, "wb")
+        f = open(path, mode)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(path, "wb")
+        f = open(path, mode)
     with f:
         f.write(data)
 
@@ -204,8 +205,7 @@ class Cache:
             groups.setdefault(line[:2], []).append(line)
         for prefix, group in groups.items():
             try:
-                with _open_append(self.dir / INDEX / prefix) as f:
-                    f.write("".join(group).encode("ascii"))
+                write_in_place(self.dir / INDEX / prefix, "".join(group).encode("ascii"), mode="ab")
             except OSError:
                 continue
             known = self._index.get(prefix)
@@ -265,14 +265,6 @@ def _parse_index(text: str) -> dict[str, tuple[str, int, int]]:
         if m is not None:
             index[m.group(1)] = (m.group(2), int(m.group(3)), int(m.group(4)))
     return index
-
-
-def _open_append(path: Path) -> Any:
-    try:
-        return open(path, "ab")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "ab")
 
 
 def _read_or_empty(path: Path) -> bytes:

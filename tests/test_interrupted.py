@@ -153,11 +153,11 @@ elif point == "cache-write":
     cache.atomic_write = atomic_write
 elif point == "body-write":  # body packs are written in place: leave a torn one
     real_in_place = cache.write_in_place
-    def write_in_place(path, data):
+    def write_in_place(path, data, **kw):
         if path.suffix == ".pack":  # the three changed articles' bodies: die half way through
             real_in_place(path, data[: len(data) // 2])
             die()
-        return real_in_place(path, data)
+        return real_in_place(path, data, **kw)
     cache.write_in_place = write_in_place
 from archivegen.cli import main
 sys.exit(main(sys.argv[1:]))
