@@ -398,17 +398,20 @@ class Indexing:
             return
         workers = max(1, min(jobs, MAX_PARALLEL, len(todo)))
         globs = in_place_globs(todo, staging)
+        # largest shards first: the small ones (the newest day and month, the entities) then
+        # fill the end, where one process would otherwise finish a year's shard alone
+        order = sorted(todo, key=lambda s: -len(s.pages))
         # the first shards' links (for those not indexed in place) are made here, so an
         # add-one build's single shard needs nothing of this thread while the feeds run;
         # later ones are linked by the thread that indexes them, by when the feeds and
         # sitemap are long done
-        for s in todo[:workers]:
+        for s in order[:workers]:
             if s.name not in globs:
                 _link_farm(s, staging, self.farm_root)
         self.pool = ThreadPoolExecutor(max_workers=workers)
         self.futures = [self.pool.submit(_index_shard, s, staging, self.farm_root, s.name == self.primary,
                                          linked=i < workers, glob=globs.get(s.name))
-                        for i, s in enumerate(todo)]
+                        for i, s in enumerate(order)]
 
     def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:
         if self.pool is None:

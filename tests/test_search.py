@@ -432,3 +432,25 @@ def test_cpu_shares_without_affinity_run_plainly(monkeypatch):
     assert shares.shares == []
     done = shares.run([sys.executable, "-c", "print('ok')"], timeout=60)
     assert (done.returncode, done.stdout) == (0, "ok\n")
+
+
+def test_largest_shards_are_indexed_first(tmp_path, monkeypatch):
+    """Pagefind gets the shards largest first, so the small ones (newest day and month,
+    entities) fill the end instead of one process finishing a year's shard alone."""
+    import archivegen.search as search
+    from archivegen.build import BuildOptions, build
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    seen: list[tuple[str, int]] = []
+    real = search._index_shard
+
+    def recording(shard, *args, **kwargs):
+        seen.append((shard.name, len(shard.pages)))
+        return real(shard, *args, **kwargs)
+
+    monkeypatch.setattr(search, "_index_shard", recording)
+    build(BuildOptions(root=root, out=tmp_path / "site", progress=False, jobs=1))
+    sizes = [n for _, n in seen]
+    assert len(seen) == len(manifest(tmp_path / "site")["shards"]) > 2
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
