@@ -602,14 +602,12 @@ class Patch(Staging):
     def _write(self, rel: str, data: bytes | str) -> bool:
         if isinstance(data, str):
             data = data.encode("utf-8")
-        dest = self.target(rel)
+        dest, published = self._paths_of(rel)
         self.paths.add(rel)
-        if _same_bytes(self.out.joinpath(*PurePosixPath(rel).parts), data):
+        if _same_bytes(published, data):
             self.stats.count(kept=1)
             return False
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "wb") as f:
-            f.write(data)
+        self._create(dest, data)
         self.stats.count(written=1)
         self.changed.append(rel)
         return True
