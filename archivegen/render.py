@@ -94,8 +94,18 @@ def _skip_plain_text(md: markdown.Markdown) -> None:
 # stashed. At the start of a line: white space (indented code, lists, lazy blank lines), a heading,
 # a setext or horizontal rule, a list marker, a definition, a quote, or a reference, footnote or
 # abbreviation definition. (Tabs and carriage returns never get here: the preprocessors made them
-# spaces and newlines.)
-_NOT_PLAIN = re.compile(r"[|\x02\x03]|(?:^|\n)(?:\s|[#=+:*_>\[-]|\d+\.)")
+# spaces and newlines.) The three tests are kept apart: one pattern joining them with "|" gave
+# the regular expression engine no first character to skip ahead to, and tried it at every
+# position of every paragraph (0.47 s of a 10,000-article build, against 0.02 s now).
+_NOT_PLAIN_ANYWHERE = ("|", "\x02", "\x03")
+_NOT_PLAIN_START = re.compile(r"\s|[#=+:*_>\[-]|\d+\.")
+_NOT_PLAIN_LINE = re.compile(r"\n(?:\s|[#=+:*_>\[-]|\d+\.)")
+
+
+def _not_plain(block: str) -> bool:
+    """Whether ``block`` holds block syntax (see above), so is no plain paragraph."""
+    return any(c in block for c in _NOT_PLAIN_ANYWHERE) or _NOT_PLAIN_START.match(block) is not None \
+        or ("\n" in block and _NOT_PLAIN_LINE.search(block) is not None)
 
 
 class _PlainParagraphs(markdown.blockprocessors.BlockProcessor):
@@ -105,8 +115,8 @@ class _PlainParagraphs(markdown.blockprocessors.BlockProcessor):
     them. The stock block stage offers each paragraph to its seventeen
     processors in turn, each testing it with a regular expression, before
     the last one makes it a ``<p>``: at 0.17 ms an article, a quarter of its
-    rendering time. When no block of a document holds what ``_NOT_PLAIN``
-    lists, this processor (first in line) makes the same paragraphs at
+    rendering time. When no block of a document holds what ``_not_plain``
+    looks for, this processor (first in line) makes the same paragraphs at
     once. Otherwise it declines for the rest of that document and the
     stock processors run as before. A test holds the two to the same output.
     """
@@ -121,7 +131,7 @@ class _PlainParagraphs(markdown.blockprocessors.BlockProcessor):
 
     def run(self, parent: Any, blocks: list[str]) -> bool | None:
         texts = [b.lstrip("\n") for b in blocks]  # what the stock stage's empty-block step leaves of each
-        if any(_NOT_PLAIN.search(t) for t in texts):
+        if any(_not_plain(t) for t in texts):
             self._declined = parent
             return False
         for text in texts:
@@ -267,9 +277,12 @@ def sanitize_html(html: str) -> str:
     return nh3.clean(html, attributes=attributes, url_schemes={"http", "https", "mailto"})
 
 
-# end punctuation, closing quotes, whitespace, then a capital or digit; or a line break. The
-# punctuation is matched, not looked behind for: the scan then skips to candidate places at once
-_BOUNDARY = re.compile(r"[.!?](?P<sep>[\"”’)]*\s+)(?=[\"“‘(]*[A-Z0-9])|\n+")
+# A sentence ends at end punctuation, closing quotes and white space before a capital or digit,
+# or at a run of line breaks. The pattern starts with one class holding the first character of
+# both, so the engine skips straight to those characters; the branch after it looks back at which
+# one it met. (Written as two alternatives, "[.!?]...|\n+", it was tried at every position:
+# 0.45 s for 10,000 articles, against 0.13 s.)
+_BOUNDARY = re.compile(r"[.!?\n](?:(?<=\n)\n*|(?<=[.!?])(?P<sep>[\"”’)]*\s+)(?=[\"“‘(]*[A-Z0-9]))")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gov|Gen|Col|Lt|Capt|Prof|Jr|Sr|No|Mt|vs|etc|Inc|Ltd|Co|Corp)|\b[A-Z])\.$")
 
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import BuildFailed, Problem
 
@@ -236,11 +236,33 @@ _IGNORED = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-pagefind-ignore\b[
 _KEPT_ATTRS = (b"data-pagefind-filter", b"data-pagefind-meta", b"data-pagefind-sort", b"data-pagefind-body")
 
 
+def _ignored_tags(region: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches of ``_IGNORED`` in ``region``, as ``finditer`` gives them, found faster.
+
+    The pattern has to be tried at every "<" of a page, a hundred and more,
+    each time running to the tag's end and back: 0.45 s for 10,000 pages.
+    The attribute's name is rare, and bytes.find gets to it at once. No
+    match can start before the last ">" ahead of its first occurrence (a
+    match holds an occurrence inside its own tag), so the pattern is tried
+    from there on, usually matching at the first try.
+    """
+    pos = 0
+    while True:
+        at = region.find(b"data-pagefind-ignore", pos)
+        if at < 0:
+            return
+        m = _IGNORED.search(region, max(pos, region.rfind(b">", pos, at) + 1))
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
 def _strip_ignored(region: bytes) -> bytes:
     """Drop ignored elements (with their content) that hold no Pagefind values."""
     out: list[bytes] = []
     pos = 0
-    for m in _IGNORED.finditer(region):
+    for m in _ignored_tags(region):
         if m.start() < pos:
             continue  # inside an element already dropped
         close = _closing(region, m.group(1).lower(), m.end())

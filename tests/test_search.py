@@ -11,6 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from archivegen.output import Patch, Staging
 from archivegen.search import (MAX_SHARD_PAGES, Shard, glob_on_disk, in_place_globs, indexed_region, plan_shards,
@@ -245,6 +247,24 @@ def test_indexed_region_leaves_out_ignored_parts_unless_they_hold_values():
     # markup it cannot follow: the whole region is hashed, never too little
     broken = b"<main><div data-pagefind-ignore><p>1 article</p></main>"
     assert b"1 article" in indexed_region(broken)
+
+
+_MARKUP = st.lists(st.sampled_from([b"<", b">", b"</", b"<p", b"<div ", b"<a_b ", b"<1", b"<span", b" ", b"\n", b"\t", b"x",
+                                     b"_", b"-", b"=", b'"', b"data-pagefind-ignore", b"data-pagefind-ignore-x",
+                                     b"xdata-pagefind-ignore", b" data-pagefind-ignore", b' data-pagefind-ignore="all"',
+                                     b"data-pagefind-filter", b"/>"]), max_size=30).map(b"".join)
+
+
+@given(_MARKUP)
+@example(b"<a <b data-pagefind-ignore>")
+@example(b"<p>x> <a xdata-pagefind-ignore data-pagefind-ignore>")
+@example(b"<p data-pagefind-ignore <i data-pagefind-ignore>>")
+@settings(max_examples=500, deadline=None)
+def test_ignored_tags_are_the_patterns_matches(markup):
+    """The find-first scan for ignored elements gives what the pattern's finditer gives (speed, not rules)."""
+    from archivegen.search import _IGNORED, _ignored_tags
+
+    assert [m.span() for m in _ignored_tags(markup)] == [m.span() for m in _IGNORED.finditer(markup)]
 
 
 # -- Pagefind reading a shard's pages in place (a glob instead of a folder of links) ----
