@@ -269,3 +269,72 @@ def test_an_opening_line_with_trailing_blanks_is_front_matter_as_a_closing_one_i
         assert doc.meta == {"title": "T", "date": "2013-08-01"} and doc.key_lines == {"title": 2, "date": 3}
         assert doc.body == "Body.\n" and doc.body_line == 5
     assert frontmatter.parse("---\n---\nB\n", "a.md").meta == {}
+
+
+# -- 9. simple front matter read without libyaml ----------------------------------------
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KEYS = ["title", "date", "slug", "section", "source", "on", "yes", "null", "Title", "a_b", "x-y", "_k",
+                         "link", "1x", "y", "k" * 101, "k" * 100]
+VALUES = ['"Kerry: talks go on"', '"It\'s €5 – ok"', '"tab\there"', '"a\\"b"', '"a\\\\b"', '""', "''",
+                           "'single ''q'''", "'plain # hash'", "2019-03-29", "2019-02-30", "2019-3-5", "2019", "12",
+                           "1_000", "0x1F", "1.5", "1.5 million", ".inf", "yes", "No", "ON", "off", "null", "Null", "~",
+                           "true", "y", "n", "Benchmark corpus", "hobbit-picture-7569", "Politics", "a - b", "3rd place",
+                           "Kerry's visit", "(Reuters)", "AT&T", "a/b", "x+y", "ends with space ", "trailing:",
+                           "a: b", "a #b", "- item", "[a, b]", "{a: b}", "&anchor x", "*alias", "!tag x", "|", ">",
+                           "%x", "@x", "`x`", "Ünal", "\u00a0x", "x\u2028y", '"x\u0085y"', '"x\ufeffy"', "é", '"x\x7fy"']
+SEPARATORS = [": ", ":", " : ", ":  "]
+_LINE = st.one_of(st.tuples(st.sampled_from(KEYS), st.sampled_from(SEPARATORS), st.sampled_from(VALUES)).map("".join),
+                  st.sampled_from(["", "# comment", "  - nested", "---", "key:", "\tkey: x", "tags:\n  - a"]))
+
+
+def _same_as_libyaml(text: str) -> None:
+    def outcome(read):
+        try:
+            return read()
+        except ContentError as exc:
+            return str(exc)
+
+    fast = outcome(lambda: frontmatter.parse_yaml(text, "a.md", first_line=2))
+    simple = frontmatter._simple_mapping
+    try:
+        frontmatter._simple_mapping = lambda _text: None
+        slow = outcome(lambda: frontmatter.parse_yaml(text, "a.md", first_line=2))
+    finally:
+        frontmatter._simple_mapping = simple
+    assert fast == slow, text
+    if isinstance(fast, tuple) and isinstance(fast[0], dict):
+        assert all(type(v) is type(slow[0][k]) for k, v in fast[0].items()), text  # "1" is no 1
+
+
+def test_simple_front_matter_reads_as_libyaml_reads_it_line_by_line():
+    """frontmatter._simple_mapping (speed, not rules) gives libyaml's mapping and key lines, or
+    leaves the document to libyaml: same data, same lines, same error. Every key, separator and
+    value of the lists above, alone and between two simple lines."""
+    import itertools
+
+    for key, sep, value in itertools.product(KEYS, SEPARATORS, VALUES):
+        line = f"{key}{sep}{value}\n"
+        _same_as_libyaml(line)
+        _same_as_libyaml('slug: "s"\n' + line + "source: Wire\n")
+
+
+@given(st.lists(_LINE, min_size=1, max_size=5).map(lambda lines: "".join(line + "\n" for line in lines)),
+       st.sampled_from(["", "\n", "\r\n"]))
+@settings(max_examples=400, deadline=None)
+def test_simple_front_matter_reads_as_libyaml_reads_it(text, ending):
+    """The same for documents of several lines, some not simple, with other line endings."""
+    _same_as_libyaml(text.replace("\n", ending) if ending else text)
+
+
+def test_simple_front_matter_takes_the_usual_article():
+    text = 'title: "Hobbit picture \'four years away\'"\ndate: 2019-03-29\nslug: hobbit-7569\nsection: Entertainment\n' \
+           "source: Benchmark corpus\n"
+    assert frontmatter._simple_mapping(text) == (
+        {"title": "Hobbit picture 'four years away'", "date": "2019-03-29", "slug": "hobbit-7569",
+         "section": "Entertainment", "source": "Benchmark corpus"},
+        {"title": 0, "date": 1, "slug": 2, "section": 3, "source": 4})
+    for other in ("tags: [a, b]\n", "draft: true\n", "weight: 3\n", "title: x\n# note\n", "title: x # note\n"):
+        assert frontmatter._simple_mapping("title: y\n" + other) is None
