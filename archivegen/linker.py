@@ -673,6 +673,12 @@ class Mention:
     linked: bool
     sentence: str = ""
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as the constructor's arguments. Body workers send some 60,000 of these back
+        for 10,000 articles; the state methods dataclass(slots=True) writes took three times as
+        long to pickle and unpickle them (0.27 CPU-s against 0.09)."""
+        return Mention, (self.start, self.end, self.text, self.key, self.kind, self.linked, self.sentence)
+
 
 @dataclass
 class Declined:

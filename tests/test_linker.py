@@ -421,6 +421,18 @@ def test_matcher_survives_pickling(registry):
     assert matcher.candidates("in Russia")
 
 
+def test_mentions_survive_pickling_whole():
+    """Mention pickles as its constructor's arguments (speed): every field must come back."""
+    import dataclasses
+
+    from archivegen.linker import Mention
+
+    m = Mention(3, 8, "Kerry", "people/john-kerry", "person", False, "Kerry spoke.")
+    again = pickle.loads(pickle.dumps([m, m], protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == [m, m] and type(again[0]) is Mention
+    assert [f.name for f in dataclasses.fields(Mention)] == ["start", "end", "text", "key", "kind", "linked", "sentence"]
+
+
 # ---------------------------------------------------------------- properties
 
 
