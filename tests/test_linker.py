@@ -618,6 +618,43 @@ def test_plain_paragraphs_render_what_the_stock_block_stage_renders(registry, bo
     assert (a.html, a.text, a.mentions, a.summary) == (b.html, b.text, b.mentions, b.summary)
 
 
+# what the preprocessors look at: line ends, tabs, blank-looking lines, stash markers, fences, HTML
+_RAW = st.lists(st.sampled_from(["John Kerry", "Russia", "said.", " ", "  ", "\n", "\n\n", "\r", "\r\n", "\t", "x\ty",
+                                 " \n", "   \n", "\n   \n", "\n \n \n", "\x02", "\x03", "\x02wzxhzdk:0\x03", "```", "~~~",
+                                 "```\ncode\n```\n", "~~~ {.py}\nx\n~~~\n", "``", "`x`", "<", ">", "<b>", "</b>",
+                                 "<div>\nx\n</div>\n", "<p markdown=\"1\">*x*</p>", "&", "&amp;", "AT&T", "&#169;",
+                                 "&copy", "- a", "1. b", "    indented"]), max_size=30).map("".join)
+
+
+def _stock_preprocessors(registry):
+    stock = BodyRenderer(registry, Config())
+    pre = stock.md.preprocessors
+    pre.register(markdown.preprocessors.NormalizeWhitespace(stock.md), "normalize_whitespace", 30)
+    for name in ("fenced_code_block", "html_block"):
+        del pre[name].run  # the instance's wrapper: the class's own run again
+    return stock
+
+
+@given(st.one_of(_RAW, _PROSE))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example("a\r\n\tb\n   \n\n \n \nc\x02d\x03")
+@example("```\ncode\n```\n\nKerry <b>x</b> &amp; AT&T")
+def test_preprocessor_shortcuts_give_what_the_stock_preprocessors_give(registry, body):
+    """render._Whitespace and the skipping of fenced_code and md_in_html (speed, not rules)
+    change no lines: the same HTML, text and mentions as the stock preprocessors."""
+    from archivegen import render
+
+    fast = BodyRenderer(registry, Config())
+    assert type(fast.md.preprocessors["normalize_whitespace"]) is render._Whitespace
+    stock = _stock_preprocessors(registry)
+    assert type(stock.md.preprocessors["normalize_whitespace"]) is markdown.preprocessors.NormalizeWhitespace
+    lines = body.split("\n")
+    assert fast.md.preprocessors["normalize_whitespace"].run(list(lines)) == \
+        stock.md.preprocessors["normalize_whitespace"].run(list(lines))
+    a, b = fast.render(body=body), stock.render(body=body)
+    assert (a.html, a.text, a.mentions, a.summary) == (b.html, b.text, b.mentions, b.summary)
+
+
 def test_plain_paragraphs_take_plain_prose_and_leave_the_rest(registry):
     fast = BodyRenderer(registry, Config())
     plain = fast.md.parser.blockprocessors["archivegen_plain"]
