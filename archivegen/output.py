@@ -267,18 +267,41 @@ class Staging:
 
     def adopt_tree(self, rel_dir: str) -> None:
         """Count files another program wrote into the staging folder."""
+        self.take_tree(self.scan_tree(rel_dir))
+
+    def scan_tree(self, rel_dir: str) -> list[tuple[str, bool]]:
+        """The files another program wrote under ``rel_dir``, each with whether it was kept:
+        a file the published site holds with the same bytes is replaced by a link to that one.
+
+        It touches nothing outside ``rel_dir`` and records nothing (``take_tree`` does), so the
+        search stage scans each shard's files in the thread that ran Pagefind on it, beside the
+        Pagefind still running, rather than all 10,000 of them at the end, when nothing else runs.
+        """
         base = self.target(rel_dir)
-        for path in base.rglob("*"):
-            if path.is_file():
-                rel = path.relative_to(self.dir).as_posix()
-                self.paths.add(rel)
+        skip = len(str(self.dir)) + 1
+        found: list[tuple[str, bool]] = []
+        for folder, _, names in os.walk(base):
+            for name in names:
+                path = os.path.join(folder, name)
+                if not os.path.isfile(path):
+                    continue
+                rel = path[skip:].replace(os.sep, "/")
                 published = self.out / rel
-                if published.is_file() and _same_file_bytes(published, path):
-                    self._keep_published(path, published)
-                    self.stats.count(kept=1)
-                else:
-                    self.stats.count(written=1)
-                    self.changed.append(rel)
+                kept = published.is_file() and _same_file_bytes(published, Path(path))
+                if kept:
+                    self._keep_published(Path(path), published)
+                found.append((rel, kept))
+        return found
+
+    def take_tree(self, found: list[tuple[str, bool]]) -> None:
+        """Record what ``scan_tree`` found as part of this build's output."""
+        for rel, kept in found:
+            self.paths.add(rel)
+            if kept:
+                self.stats.count(kept=1)
+            else:
+                self.stats.count(written=1)
+                self.changed.append(rel)
 
     def _keep_published(self, staged: Path, published: Path) -> None:
         """A staged file equals the published one: stage the published file (a hard link) instead."""

@@ -431,15 +431,32 @@ class Indexing:
             if s.name not in globs:
                 _link_farm(s, staging, self.farm_root)
         self.pool = ThreadPoolExecutor(max_workers=workers)
-        self.futures = [self.pool.submit(_index_shard, s, staging, self.farm_root, s.name == self.primary,
-                                         linked=i < workers, glob=globs.get(s.name))
+        self.futures = [self.pool.submit(self._index, s, linked=i < workers, glob=globs.get(s.name))
                         for i, s in enumerate(order)]
 
+    def _index(self, shard: Shard, *, linked: bool, glob: str | None) -> tuple[tuple[str, str] | None, list[Any]]:
+        """Index one shard (in a pool thread), then list the files Pagefind wrote for it while
+        the other shards are still being indexed: (failure or None, ``Staging.scan_tree``)."""
+        failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary, linked=linked, glob=glob)
+        if failure is not None:
+            return failure, []
+        return None, self.staging.scan_tree(f"{BUNDLE}/{shard.name}")
+
     def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:
+        """The shards that failed, once every one has finished; the others' files are recorded."""
         if self.pool is None:
             return []
         try:
-            return [] if cancel else [f for f in (fut.result() for fut in self.futures) if f]
+            if cancel:
+                return []
+            failures = []
+            for fut in self.futures:
+                failure, found = fut.result()
+                if failure is not None:
+                    failures.append(failure)
+                else:
+                    self.staging.take_tree(found)
+            return failures
         finally:  # cancel: the shards not started yet are dropped, the running ones waited for
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
@@ -458,8 +475,6 @@ class Indexing:
                                        "build again with --no-search to skip the index, and report the message")
                                for name, msg in failures])
         staging, report, shards = self.staging, self.report, self.shards
-        for s in self.todo:
-            staging.adopt_tree(f"{BUNDLE}/{s.name}")
         report.rebuilt = [s.name for s in self.todo]
         manifest = {
             "version": 1,

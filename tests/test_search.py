@@ -327,6 +327,31 @@ def test_the_build_staging_folder_holds_every_page_and_the_patch_folder_does_not
     assert Patch.holds_every_page is False
 
 
+def test_a_shards_files_are_scanned_apart_and_recorded_after(tmp_path):
+    """scan_tree (run in each shard's thread) links the published copy of an unchanged file in
+    its place and records nothing; take_tree then counts the files, as adopt_tree always did."""
+    out = tmp_path / "site"
+    (out / "pagefind/2015/fragment").mkdir(parents=True)
+    (out / "pagefind/2015/fragment/a.pf_fragment").write_bytes(b"same")
+    (out / "pagefind/2015/index.pf").write_bytes(b"old")
+    staging = Staging(out, fresh=True)
+    (staging.dir / "pagefind/2015/fragment").mkdir(parents=True)
+    (staging.dir / "pagefind/2015/fragment/a.pf_fragment").write_bytes(b"same")
+    (staging.dir / "pagefind/2015/index.pf").write_bytes(b"new")
+    (staging.dir / "pagefind/2015/new.pf").write_bytes(b"x")
+    found = staging.scan_tree("pagefind/2015")
+    assert sorted(found) == [("pagefind/2015/fragment/a.pf_fragment", True), ("pagefind/2015/index.pf", False),
+                             ("pagefind/2015/new.pf", False)]
+    assert not staging.paths and not staging.changed and staging.stats.written == staging.stats.kept == 0
+    same = staging.dir / "pagefind/2015/fragment/a.pf_fragment"
+    assert same.stat().st_ino == (out / "pagefind/2015/fragment/a.pf_fragment").stat().st_ino
+    staging.take_tree(found)
+    assert staging.paths == {rel for rel, _ in found}
+    assert sorted(staging.changed) == ["pagefind/2015/index.pf", "pagefind/2015/new.pf"]
+    assert (staging.stats.written, staging.stats.kept) == (2, 1)
+    staging.abort()
+
+
 def test_deleting_an_article_reindexes_its_shard_without_its_page(tmp_path):
     """The synced buffer still holds the deleted page while Pagefind runs; the shard must not index it."""
     root = tmp_path / "archive"
