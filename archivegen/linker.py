@@ -582,10 +582,12 @@ class Matcher:
             auto.add_word(k, (len(k), tuple(meanings)))
         auto.make_automaton()
         self.automaton = auto
+        self._ends_name: dict[str, bool] = {}  # word -> whether its spelling key is in spelled_last
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("automaton", None)
+        state.pop("_ends_name", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -625,18 +627,30 @@ class Matcher:
         out = []
         last = self.spelled_last
         cache = _KEY_CACHE
+        ends = self._ends_name
+        if len(ends) > 200_000:
+            ends.clear()
         for m in _CAP_RUN.finditer(folded):
             if m.start() and (folded[m.start() - 1].isalnum() or folded[m.start() - 1] in "'_"):
                 continue  # inside a word: "iPhone Xs"
-            words = m.group(0).split(" ")
-            for j, w in enumerate(words):
-                if w.endswith("'s"):
-                    words[j] = w[:-2]  # a possessive ends the name
-                    del words[j + 1:]
-                    break
-            if len(words) < 2:
-                continue
-            hits = [j for j in range(1, len(words)) if (cache.get(words[j]) or _word_key(words[j])) in last]
+            run = m.group(0)
+            words = run.split(" ")
+            if "'s" in run:
+                for j, w in enumerate(words):
+                    if w.endswith("'s"):
+                        words[j] = w[:-2]  # a possessive ends the name
+                        del words[j + 1:]
+                        break
+                if len(words) < 2:
+                    continue
+            # most runs ("Prime Minister", "New York") end no registered name: one lookup a word
+            hits = []
+            for j in range(1, len(words)):
+                hit = ends.get(words[j])
+                if hit is None:
+                    hit = ends[words[j]] = _word_key(words[j]) in last
+                if hit:
+                    hits.append(j)
             if not hits:
                 continue
             keys = [cache.get(w) or _word_key(w) for w in words]
