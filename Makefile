@@ -37,7 +37,7 @@ test: $(STAMP) browser checkers
 # Benchmarks need a corpus or archive path and are never part of `make test`; this lists how to run them.
 bench: $(STAMP)
 	@$(PY) -m pip install --quiet -e '.[bench]'
-	@for b in make_archive compare peak_memory linker_bench search_bench serve_bench suggest_eval; do \
+	@for b in make_archive compare peak_memory linker_bench stage_bench search_bench serve_bench suggest_eval; do \
 	  echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py --help 2>&1 | head -4; done
 
 clean:
