@@ -288,7 +288,9 @@ def parse_yaml(yaml_text: str, path: str, *, first_line: int = 1, where: str = "
 # are PyYAML's own resolver's answer (a value it reads as a number, true/false or null is left to
 # libyaml), so the result is what libyaml gives, and a test holds the two to that. Anything else
 # (a list, a comment, a blank line, an escape, a duplicate key, a tab) goes to libyaml.
-# printable (YAML's sense) and no line break, in YAML 1.1's sense either (libyaml folds U+0085)
+#
+# A quoted value's characters: printable in YAML's sense, and no line break in YAML 1.1's sense
+# either (libyaml folds U+0085 inside quotes)
 _QUOTED_OK = "[^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
 _SIMPLE_LINE = re.compile(
     r"([A-Za-z_][A-Za-z0-9_-]{0,99}): "
@@ -302,9 +304,7 @@ def _simple_mapping(yaml_text: str) -> tuple[dict[str, Any], dict[str, int]] | N
     data: dict[str, Any] = {}
     rows: dict[str, int] = {}
     pos = 0
-    for row in itertools.count():
-        if pos == len(yaml_text):
-            return (data, rows) if data else None
+    while pos < len(yaml_text):
         m = _SIMPLE_LINE.match(yaml_text, pos)
         if m is None:
             return None
@@ -317,9 +317,9 @@ def _simple_mapping(yaml_text: str) -> tuple[dict[str, Any], dict[str, int]] | N
             data[key] = plain  # a timestamp stays text, as _construct_timestamp keeps it
         else:
             data[key] = double if double is not None else single
-        rows[key] = row
+        rows[key] = len(rows)
         pos = m.end()
-    return None
+    return (data, rows) if data else None
 
 
 def _load_yaml(yaml_text: str, path: str, first_line: int, where: str) -> tuple[Any, dict[Any, int]]:
