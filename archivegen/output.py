@@ -278,7 +278,7 @@ class Staging:
         Pagefind still running, rather than all 10,000 of them at the end, when nothing else runs.
         """
         base = self.target(rel_dir)
-        skip = len(str(self.dir)) + 1
+        skip = len(self._dir) + 1
         found: list[tuple[str, bool]] = []
         for folder, _, names in os.walk(base):
             for name in names:

@@ -83,8 +83,13 @@ def _skip_plain_text(md: markdown.Markdown) -> None:
     """Use ``_PlainTextInline`` when the inline patterns are exactly the ones it knows."""
     if len(md.inlinePatterns) == len(_INLINE_PATTERNS) and all(n in md.inlinePatterns for n in _INLINE_PATTERNS) \
             and "inline" in md.treeprocessors:
-        priority = next(p.priority for p in md.treeprocessors._priority if p.name == "inline")
-        md.treeprocessors.register(_PlainTextInline(md), "inline", priority)
+        _replace(md.treeprocessors, "inline", _PlainTextInline(md))
+
+
+def _replace(registry: markdown.util.Registry, name: str, item: Any) -> None:
+    """Put ``item`` in the place (name and priority) of the registered ``name``."""
+    priority = next(p.priority for p in registry._priority if p.name == name)
+    registry.register(item, name, priority)
 
 
 # What makes a top-level block something other than a paragraph, for the Markdown this renderer
@@ -183,10 +188,20 @@ _SPACES_LINE = re.compile(r"\n +(?=\n)")
 
 def _cheaper_whitespace(md: markdown.Markdown) -> None:
     """Put ``_Whitespace`` in the stock step's place, when the stock step is the one it knows."""
-    stock = md.preprocessors["normalize_whitespace"] if "normalize_whitespace" in md.preprocessors else None
-    if type(stock) is markdown.preprocessors.NormalizeWhitespace:
-        priority = next(p.priority for p in md.preprocessors._priority if p.name == "normalize_whitespace")
-        md.preprocessors.register(_Whitespace(md), "normalize_whitespace", priority)
+    if "normalize_whitespace" in md.preprocessors \
+            and type(md.preprocessors["normalize_whitespace"]) is markdown.preprocessors.NormalizeWhitespace:
+        _replace(md.preprocessors, "normalize_whitespace", _Whitespace(md))
+
+
+def _shortcuts(md: markdown.Markdown) -> None:
+    """Every way round Python-Markdown's work that news prose does not need. Each one checks
+    that the processors it stands in for are the ones it was written for, and a test holds each
+    to the stock output."""
+    _skip_plain_text(md)
+    _plain_paragraphs_first(md)
+    _cheaper_whitespace(md)
+    _skip_when_absent(md, "fenced_code_block", ("```", "~~~"))
+    _skip_when_absent(md, "html_block", ("<", "&"))
 
 
 def _skip_when_absent(md: markdown.Markdown, name: str, needles: tuple[str, ...]) -> None:
@@ -257,11 +272,7 @@ class BodyRenderer:
         linker = Linker(registry.matcher()) if registry is not None else None
         self.ext = LinkerExtension(linker, make_link)
         self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.ext], output_format="html")
-        _skip_plain_text(self.md)
-        _plain_paragraphs_first(self.md)
-        _cheaper_whitespace(self.md)
-        _skip_when_absent(self.md, "fenced_code_block", ("```", "~~~"))
-        _skip_when_absent(self.md, "html_block", ("<", "&"))
+        _shortcuts(self.md)
 
     def render(self, article: Any = None, *, body: str | None = None, people: list[str] | None = None,
                countries: list[str] | None = None, no_link: list[str] | None = None,

@@ -276,9 +276,9 @@ def referenced_templates(text: str) -> set[str] | None:
 
     A scan of the tags, not Jinja's parser: parsing every template took 30 ms of
     every build (1.4 ms scanned; a whole add-one build at 10,000 articles takes
-    about 1.3 s). It errs only
-    towards more: a tag inside a comment or a raw block adds a dependency that
-    is not there, which re-renders more pages than needed, never fewer.
+    about 1.3 s). It errs only towards more: a tag inside a comment or a raw
+    block adds a dependency that is not there, which re-renders more pages than
+    needed, never fewer.
     (``tests/test_incremental.py`` checks it against ``jinja2.meta`` on the default theme.)
     """
     found: set[str] = set()
