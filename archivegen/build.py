@@ -408,8 +408,17 @@ def story_from(article: Article, rb: Any, html_key: str | None = None, *,
 
 # -- pages ----------------------------------------------------------------------
 
-def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem], dict[str, str]]:
-    """Render and stage pages; also hash what Pagefind will read of the searchable ones.
+def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes]], list[Problem], dict[str, str]]:
+    """Render pages (in a worker); return their bytes, for the parent to write, and the hash
+    of what Pagefind will read of the searchable ones.
+
+    Why the parent writes. Creating files is mostly the kernel's work, and
+    two processes creating files at once on one file system contend for
+    its locks: 10,000 article pages written by two processes cost 1.8-3.4
+    CPU-seconds of system time where one process took 0.7-2.3 s (this
+    machine's ext4, after a site was deleted as a cold benchmark does). The
+    parent only waits for results during this stage, so it writes them
+    while the workers render the next pages.
 
     The hashes (``search.region_hash``) are taken here, from the bytes in
     hand and in parallel, because the search stage needs them before it can
@@ -421,10 +430,8 @@ def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem
 
     pages: list[Page] = _WORK["pages"]
     theme: Theme = _WORK["theme"]
-    staging: Staging = _WORK["staging"]
     extra_head: str = _WORK["extra_head"]
-    before_w, before_k = staging.stats.written, staging.stats.kept
-    changed: list[str] = []
+    rendered: list[tuple[str, bytes]] = []
     problems: list[Problem] = []
     regions: dict[str, str] = {}
     for i in indices:
@@ -440,9 +447,8 @@ def _render_pages(indices: list[int]) -> tuple[list[str], int, int, list[Problem
         data = html.encode("utf-8")
         if b"data-pagefind-body" in data:
             regions[page.output] = region_hash(data)
-        if staging.write(page.output, data):
-            changed.append(page.output)
-    return changed, staging.stats.written - before_w, staging.stats.kept - before_k, problems, regions
+        rendered.append((page.output, data))
+    return rendered, problems, regions
 
 
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
@@ -457,7 +463,7 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
             continue
         todo.append(i)
     _WORK.clear()
-    _WORK.update(pages=pages, theme=theme, staging=staging, extra_head=extra_head)
+    _WORK.update(pages=pages, theme=theme, extra_head=extra_head)
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     # forking a large process costs more than rendering a few hundred pages
     n = jobs_for(jobs, len(chunks)) if len(todo) >= PARALLEL_MIN_PAGES else 1
@@ -472,12 +478,11 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
             theme.preload()
             pool = _pool(n, max(1, PAGES_PER_WORKER // CHUNK))
             results = pool.imap_unordered(_render_pages, chunks)
-        for ch, written, kept, probs, regions in results:
-            changed.extend(ch)
+        for rendered, probs, regions in results:
+            for rel, data in rendered:
+                if staging.write(rel, data):
+                    changed.append(rel)
             staging.region_hashes.update(regions)
-            if pool is not None:  # the parent's Staging did not see the workers' writes
-                staging.stats.count(written=written, kept=kept)
-                staging.changed.extend(ch)
             for p in probs:
                 problems.add(p)
             done += CHUNK

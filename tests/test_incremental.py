@@ -373,6 +373,35 @@ def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
 
 
+def test_page_workers_render_and_the_parent_writes(tmp_path: Path, monkeypatch):
+    """Two processes creating files at once contend in the kernel (build._render_pages):
+    every page file is created by the building process, none by a page worker."""
+    import os
+
+    import archivegen.build as build_module
+    from archivegen.output import Staging
+
+    monkeypatch.setattr(build_module, "CHUNK", 3)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 0)
+    log = tmp_path / "creators.log"
+    real = Staging._create
+
+    def create(self, dest: str, data: bytes) -> None:
+        with open(log, "a") as f:  # appended by whichever process creates the file
+            f.write(f"{os.getpid()} {dest}\n")
+        real(self, dest, data)
+
+    monkeypatch.setattr(Staging, "_create", create)
+    rng = random.Random(12)
+    root = tmp_path / "archive"
+    make(root, rng, 30)
+    build(BuildOptions(root=root, out=tmp_path / "site", search=False, jobs=2, clean=True, progress=False))
+    lines = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    pages = [dest for _, dest in lines if dest.endswith("index.html")]
+    assert len(pages) > 30  # articles, listings and entity pages
+    assert {pid for pid, _ in lines} == {str(os.getpid())}
+
+
 def test_corrupt_cache_entries_are_rebuilt(tmp_path: Path):
     rng = random.Random(5)
     root = tmp_path / "archive"
