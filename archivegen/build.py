@@ -20,10 +20,12 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import islice
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import __version__
 from .cache import Cache, Fingerprinter, digest, linked_key, one_build_at_a_time
@@ -38,6 +40,7 @@ from .theme import TemplateFailure, Theme
 
 CHUNK = 64  # articles or pages per task sent to a worker
 PARALLEL_MIN_PAGES = 512  # fewer pages to render than this: no worker processes (a fork costs more)
+PAGE_TASKS_IN_FLIGHT = 4  # page tasks given out per worker and not yet written (_windowed)
 
 
 @dataclass
@@ -451,6 +454,29 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes]], list[Pro
     return rendered, problems, regions
 
 
+def _windowed(pool: Any, work: Callable[[Any], Any], tasks: list[Any], window: int) -> Iterator[Any]:
+    """``work``'s results for ``tasks`` from ``pool``, in order, with at most ``window`` tasks
+    given out and not yet taken back.
+
+    Why. The page workers return page bytes for this process to write
+    (``_render_pages``); handing them every task at once would let their
+    results pile up here whenever writing is slower than rendering (a slow
+    or network disk), up to the whole site's bytes in memory. A window of
+    a few tasks per worker keeps each worker busy and the bytes in hand to a
+    few megabytes. A task taken back in order can wait behind a slower one,
+    which the other tasks in the window cover.
+    """
+    pending: deque[Any] = deque()
+    queue = iter(tasks)
+    for task in islice(queue, window):
+        pending.append(pool.apply_async(work, (task,)))
+    while pending:
+        result = pending.popleft().get()
+        for task in islice(queue, 1):
+            pending.append(pool.apply_async(work, (task,)))
+        yield result
+
+
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
                  jobs: int = 0, label: str = "writing pages") -> tuple[int, list[str]]:
     """Render pages whose fingerprint (``staging.fingerprints``) differs from the published
@@ -477,7 +503,7 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
         else:
             theme.preload()
             pool = _pool(n, max(1, PAGES_PER_WORKER // CHUNK))
-            results = pool.imap_unordered(_render_pages, chunks)
+            results = _windowed(pool, _render_pages, chunks, PAGE_TASKS_IN_FLIGHT * n)
         for rendered, probs, regions in results:
             for rel, data in rendered:
                 if staging.write(rel, data):
