@@ -411,9 +411,10 @@ def story_from(article: Article, rb: Any, html_key: str | None = None, *,
 
 # -- pages ----------------------------------------------------------------------
 
-def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes]], list[Problem], dict[str, str]]:
+def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes, bytes | None]], list[Problem], dict[str, str]]:
     """Render pages (in a worker); return their bytes, for the parent to write, and the hash
-    of what Pagefind will read of the searchable ones.
+    of what Pagefind will read of the searchable ones (with their search copies, when the
+    build stages them: ``Staging.write``).
 
     Why the parent writes. Creating files is mostly the kernel's work, and
     two processes creating files at once on one file system contend for
@@ -429,12 +430,13 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes]], list[Pro
     of one core's work between the pages and the index in a cold
     10,000-article build.
     """
-    from .search import region_hash
+    from .search import region_hash, search_copy
 
     pages: list[Page] = _WORK["pages"]
     theme: Theme = _WORK["theme"]
     extra_head: str = _WORK["extra_head"]
-    rendered: list[tuple[str, bytes]] = []
+    copies: bool = _WORK["search_copies"]
+    rendered: list[tuple[str, bytes, bytes | None]] = []
     problems: list[Problem] = []
     regions: dict[str, str] = {}
     for i in indices:
@@ -448,10 +450,22 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes]], list[Pro
                 break
             continue
         data = html.encode("utf-8")
+        copy = None
         if b"data-pagefind-body" in data:
             regions[page.output] = region_hash(data)
-        rendered.append((page.output, data))
+            if copies:
+                copy = search_copy(data)
+        rendered.append((page.output, data, copy))
     return rendered, problems, regions
+
+
+def search_copies_enabled() -> bool:
+    """Whether the search module is there and stages search copies (tests turn it off)."""
+    try:
+        from . import search
+    except ModuleNotFoundError:
+        return False
+    return search.SEARCH_COPIES
 
 
 def _windowed(pool: Any, work: Callable[[Any], Any], tasks: list[Any], window: int) -> Iterator[Any]:
@@ -478,7 +492,7 @@ def _windowed(pool: Any, work: Callable[[Any], Any], tasks: list[Any], window: i
 
 
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
-                 jobs: int = 0, label: str = "writing pages") -> tuple[int, list[str]]:
+                 jobs: int = 0, label: str = "writing pages", search_copies: bool = False) -> tuple[int, list[str]]:
     """Render pages whose fingerprint (``staging.fingerprints``) differs from the published
     one (``staging.previous``); link the others from the published site."""
     todo: list[int] = []
@@ -489,7 +503,7 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
             continue
         todo.append(i)
     _WORK.clear()
-    _WORK.update(pages=pages, theme=theme, extra_head=extra_head)
+    _WORK.update(pages=pages, theme=theme, extra_head=extra_head, search_copies=search_copies)
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     # forking a large process costs more than rendering a few hundred pages
     n = jobs_for(jobs, len(chunks)) if len(todo) >= PARALLEL_MIN_PAGES else 1
@@ -505,8 +519,8 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
             pool = _pool(n, max(1, PAGES_PER_WORKER // CHUNK))
             results = _windowed(pool, _render_pages, chunks, PAGE_TASKS_IN_FLIGHT * n)
         for rendered, probs, regions in results:
-            for rel, data in rendered:
-                if staging.write(rel, data):
+            for rel, data, copy in rendered:
+                if staging.write(rel, data, copy):
                     changed.append(rel)
             staging.region_hashes.update(regions)
             for p in probs:
@@ -655,8 +669,11 @@ def _build(opts: BuildOptions) -> BuildResult:
             t = mark("fingerprint", t)
             # what pages, feeds and search use to tell what changed without reading files
             staging.fingerprints, staging.previous = fingerprints, previous or {}
+            # searchable pages are staged as their search copies while Pagefind reads them
+            # (``search.search_copy``); a patch build's Pagefind reads two folders: not there
+            copies = opts.search and loaded.config.search and not opts.patch and search_copies_enabled()
             write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
-                            extra_head=opts.extra_head, jobs=opts.jobs)
+                            extra_head=opts.extra_head, jobs=opts.jobs, search_copies=copies)
             # article pages first: only they show bodies, which are released before the rest (release_html)
             rendered_pages, changed = write([p for p in pages if p.kind == "article"], label="writing articles")
             release_html(stories)

@@ -38,13 +38,14 @@ build left is swept by the next one.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import shutil
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import ContentError
 
@@ -140,8 +141,15 @@ class Staging:
         self.sweeper = Sweeper(out.parent / f".{out.name}.trash")
         self._dir, self._out = str(self.dir), str(out)  # for joining names as strings (``_paths_of``)
         self._folders: set[str] = set()  # folders this process has made or found in the staging folder
+        # pages staged as their search copies (``write(..., first=)``): their own bytes wait in
+        # a file beside the staging folder, never published, till ``finish_pages``
+        self._aside: dict[str, tuple[str, int, int]] = {}  # rel -> (staged path, offset, length)
+        self._aside_path = out.parent / f".{out.name}.aside"
+        self._aside_fd: int | None = None
+        self._aside_end = 0
         try:
             recover(out)
+            _unlink(self._aside_path)  # a killed build's
             if self.BUFFERED and not fresh:
                 self.held = _open_buffer(self.dir, out)
             if self.held is None:
@@ -187,18 +195,27 @@ class Staging:
         self.stats.count(kept=1)
         return True
 
-    def write(self, rel: str, data: bytes | str) -> bool:
-        """Stage a file; True when its bytes differ from the published file."""
+    def write(self, rel: str, data: bytes | str, first: bytes | None = None) -> bool:
+        """Stage a file; True when its bytes differ from the published file.
+
+        With ``first``, a new file holds those bytes until ``finish_pages``
+        gives it ``data``: a searchable page is staged as its search copy
+        (``search.search_copy``), which Pagefind indexes exactly as the page
+        for less work, and becomes the page once its shard is indexed. Its
+        bytes are compared with the published file as ``data``, and a page
+        that keeps the published bytes is linked as ever.
+        """
         try:
-            return self._write(rel, data)
+            return self._write(rel, data, first)
         except OSError as exc:
             raise WriteFailed(self.out, exc, f"write {rel}") from None
 
-    def _write(self, rel: str, data: bytes | str) -> bool:
+    def _write(self, rel: str, data: bytes | str, first: bytes | None = None) -> bool:
         if isinstance(data, str):
             data = data.encode("utf-8")
         dest, published = self._paths_of(rel)
         self.paths.add(rel)
+        self._aside.pop(rel, None)
         if _same_bytes(published, data):
             if self.held is not None and rel in self.held:
                 self.stats.count(kept=1)
@@ -212,7 +229,11 @@ class Staging:
             except OSError:
                 pass
         _unlink(dest)  # a new file, never through a link: it may share its inode with the published site
-        self._create(dest, data)
+        if first is None:
+            self._create(dest, data)
+        else:
+            self._create(dest, first)
+            self._set_aside(rel, dest, data)
         self.stats.count(written=1)
         self.changed.append(rel)
         return True
@@ -256,6 +277,56 @@ class Staging:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
+
+    def _set_aside(self, rel: str, dest: str, data: bytes) -> None:
+        """Keep a page's own bytes till ``finish_pages`` (appended to one file: a file each
+        would cost what staging the copies saves)."""
+        if self._aside_fd is None:
+            self._aside_fd = os.open(self._aside_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o600)
+            self._aside_end = 0
+        offset = pos = self._aside_end
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(self._aside_fd, view, pos)
+            view, pos = view[n:], pos + n
+        self._aside_end = pos
+        self._aside[rel] = (dest, offset, len(data))
+
+    def finish_pages(self, rels: Iterable[str] | None = None) -> None:
+        """Give pages staged as their search copies their own bytes (all of them without
+        ``rels``). Pagefind's threads call it for their shards' pages once indexed, and
+        ``commit`` for every page still waiting, so no search copy is ever published."""
+        try:
+            for rel in list(self._aside) if rels is None else rels:
+                entry = self._aside.pop(rel, None)
+                if entry is None:
+                    continue
+                dest, offset, length = entry
+                assert self._aside_fd is not None
+                data = os.pread(self._aside_fd, length, offset)
+                if len(data) != length:
+                    raise OSError(errno.EIO, f"{self._aside_path} is shorter than written")
+                # the staged copy's own inode, written over: a copy is never longer than its page
+                # (truncating first cost the kernel twice as much); should one be, it is cut to size
+                fd = os.open(dest, os.O_WRONLY | _CLOEXEC)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    if os.fstat(fd).st_size != length:
+                        os.ftruncate(fd, length)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise WriteFailed(self.out, exc, "write the pages staged for the search index") from None
+
+    def _drop_aside(self) -> None:
+        """Close and delete the file of set-aside page bytes."""
+        self._aside.clear()
+        if self._aside_fd is not None:
+            os.close(self._aside_fd)
+            self._aside_fd = None
+        _unlink(self._aside_path)
 
     def copy(self, rel: str, source: Path) -> bool:
         """Stage a file's bytes (a theme asset); True when they differ from the published file."""
@@ -323,6 +394,8 @@ class Staging:
 
     def _commit(self, build_id: str) -> WriteStats:
         stale: set[str] = set()
+        self.finish_pages()
+        self._drop_aside()
         try:
             _unlink(self.dir / MARKER)
             (self.dir / MARKER).write_text("built by archivegen; this folder is replaced on every build\n"
@@ -363,6 +436,7 @@ class Staging:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def abort(self) -> None:
+        self._drop_aside()
         shutil.rmtree(self.dir, ignore_errors=True)
         self.sweeper.wait()
 
@@ -622,7 +696,8 @@ class Patch(Staging):
         self.stats.count(kept=1)
         return True
 
-    def _write(self, rel: str, data: bytes | str) -> bool:
+    def _write(self, rel: str, data: bytes | str, first: bytes | None = None) -> bool:
+        # ``first`` is not used: Pagefind reads a patch build's pages from two folders
         if isinstance(data, str):
             data = data.encode("utf-8")
         dest, published = self._paths_of(rel)

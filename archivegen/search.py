@@ -227,6 +227,48 @@ def indexed_region(html: bytes) -> bytes:
     return _strip_ignored(html[start:end])
 
 
+SEARCH_COPIES = True  # stage searchable pages as their search copies while Pagefind reads them
+
+
+def search_copy(html: bytes) -> bytes | None:
+    """A smaller page that Pagefind indexes exactly as it indexes ``html``, or None if unsure.
+
+    Why. Pagefind's work grows with the bytes it parses, and more than half
+    of an article page's bytes are outside ``<main>`` (head, masthead,
+    footer), where it reads nothing but the ``lang`` of ``<html>``.
+    Indexing 1,000 article pages as these copies took 1.13-1.18 CPU-s
+    instead of 1.26-1.28, with the same fragments and word index.
+
+    What. The ``<html>`` tag as it is, the ``<title>``, and ``<main>``
+    as it is. Only for a page with one ``<main>`` element holding every
+    ``data-pagefind`` attribute of the page; for any other, None (Pagefind
+    then reads the page itself).
+    """
+    start = html.find(b"<main")
+    if start < 0 or html[start + 5:start + 6] not in (b">", b" ", b"\n", b"\t", b"\r") \
+            or html.find(b"<main", start + 5) >= 0:
+        return None
+    end = html.find(b"</main>", start)
+    if end < 0 or html.find(b"</main>", end + 7) >= 0:
+        return None
+    end += 7
+    if html.find(b"data-pagefind", 0, start) >= 0 or html.find(b"data-pagefind", end) >= 0:
+        return None
+    tag = html.find(b"<html")
+    tag_end = html.find(b">", tag)
+    if tag < 0 or tag_end < 0 or tag_end > start or html[tag + 5:tag + 6] not in (b">", b" ", b"\n", b"\t", b"\r"):
+        return None
+    title = b""
+    t = html.find(b"<title>", 0, start)
+    if t >= 0:
+        t_end = html.find(b"</title>", t, start)
+        if t_end < 0:
+            return None
+        title = html[t:t_end + 8]
+    return b"".join((b"<!doctype html>\n", html[tag:tag_end + 1], b'<head><meta charset="utf-8">', title,
+                     b"</head><body>", html[start:end], b"</body></html>\n"))
+
+
 def region_hash(html: bytes) -> str:
     """The hash that tells whether Pagefind would read a page differently."""
     return hashlib.sha256(indexed_region(html)).hexdigest()
@@ -440,6 +482,9 @@ class Indexing:
         failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary, linked=linked, glob=glob)
         if failure is not None:
             return failure, []
+        finish = getattr(self.staging, "finish_pages", None)
+        if finish is not None:  # Pagefind has read them: pages staged as search copies become themselves
+            finish(shard.pages)
         return None, self.staging.scan_tree(f"{BUNDLE}/{shard.name}")
 
     def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:

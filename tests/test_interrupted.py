@@ -106,14 +106,14 @@ die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 if point == "mid-write":
     real_write = output.Staging._write
     count = [0]
-    def _write(self, rel, data):
+    def _write(self, rel, data, first=None):
         count[0] += 1
         if count[0] == 25:
             dest = self.target(rel); dest.parent.mkdir(parents=True, exist_ok=True)
             output._unlink(dest)  # as _write does: a staged file may share its inode with the published one
             dest.write_bytes(b"<html><head><title>half")  # a torn file in staging
             die()
-        return real_write(self, rel, data)
+        return real_write(self, rel, data, first)
     output.Staging._write = _write
 elif point == "before-swap":
     real_commit = output.Staging.commit
@@ -214,7 +214,7 @@ def test_recover_restores_a_swapped_out_site(tmp_path, capsys):
 def test_disk_full_while_writing(tmp_path, capsys, monkeypatch, jobs):
     from archivegen import output
 
-    n = 6 if jobs == "1" else 80  # over 64 pages: written by two worker processes
+    n = 6 if jobs == "1" else 80  # over 64 pages: rendered by two worker processes
     root = small_archive(tmp_path / "archive", articles=n)
     out = root / "site"
     build_ok(capsys, root, out)
@@ -224,11 +224,11 @@ def test_disk_full_while_writing(tmp_path, capsys, monkeypatch, jobs):
     real = output.Staging._write
     count = [0]
 
-    def _write(self, rel, data):
+    def _write(self, rel, data, first=None):
         count[0] += 1
         if count[0] >= 4:
             raise OSError(errno.ENOSPC, "No space left on device", str(self.target(rel)))
-        return real(self, rel, data)
+        return real(self, rel, data, first)
 
     monkeypatch.setattr(output.Staging, "_write", _write)
     rc, _, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet", "--jobs", jobs)
@@ -241,6 +241,35 @@ def test_disk_full_while_writing(tmp_path, capsys, monkeypatch, jobs):
     assert leftovers(out) == []
     monkeypatch.undo()
     build_ok(capsys, root, out)  # and once there is room again, it builds
+    assert "Changed 0" in (out / "2013/08/01/changed-0/index.html").read_text()
+
+
+def test_failing_to_turn_search_copies_back_into_pages_keeps_the_previous_site(tmp_path, capsys, monkeypatch):
+    """Pages are staged as their search copies while Pagefind reads them; when their own
+    bytes cannot be read back or written, the build stops with a message and nothing of it
+    is published (no search copy in place of a page)."""
+    from archivegen import output
+
+    root = small_archive(tmp_path / "archive", articles=6)
+    out = root / "site"
+    build_ok(capsys, root, out)
+    before = snapshot(out)
+    for i in range(6):
+        write(root, f"content/articles/2013/article-{i}.md", art(title=f'"Changed {i}"', date=day(i)))
+
+    def pread(fd, length, offset):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(output.os, "pread", pread)
+    rc, _, err = run(capsys, "build", "--root", root, "--out", out, "--quiet")
+    assert rc == 1, err
+    assert "write the pages staged for the search index" in err and "Input/output error" in err
+    assert "Traceback" not in err and "internal error" not in err
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+    assert not (out.parent / f".{out.name}.aside").exists()
+    monkeypatch.undo()
+    build_ok(capsys, root, out)
     assert "Changed 0" in (out / "2013/08/01/changed-0/index.html").read_text()
 
 

@@ -499,3 +499,116 @@ def test_largest_shards_are_indexed_first(tmp_path, monkeypatch):
     sizes = [n for _, n in seen]
     assert len(seen) == len(manifest(tmp_path / "site")["shards"]) > 2
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+
+
+# -- search copies ------------------------------------------------------------------
+
+def _index_contents(site: Path) -> tuple[dict[str, dict], dict[str, bytes]]:
+    """What Pagefind wrote, decoded: each page's fragment (text, filters, meta, sort,
+    anchors) by URL, and each shard's word index. Filter files are left out: Pagefind
+    orders their entries differently from run to run; the fragments hold each page's filters."""
+    import gzip
+
+    fragments: dict[str, dict] = {}
+    words: dict[str, bytes] = {}
+    for shard in sorted((site / "pagefind").iterdir()):
+        if not shard.is_dir():
+            continue
+        for f in shard.glob("fragment/*.pf_fragment"):
+            raw = gzip.decompress(f.read_bytes())
+            doc = json.loads(raw[raw.index(b"{"):])
+            fragments[doc["url"]] = doc
+        words[shard.name] = b"".join(gzip.decompress(f.read_bytes()) for f in sorted(shard.glob("index/*.pf_index")))
+    return fragments, words
+
+
+def _site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*")
+            if p.is_file() and "pagefind" not in p.relative_to(site).parts[:1] and p.name != ".archivegen-site"}
+
+
+def test_pagefind_indexes_search_copies_as_the_pages_and_the_site_keeps_the_pages(tmp_path, monkeypatch):
+    """Pages are staged as their search copies while Pagefind reads them (search.search_copy):
+    the published pages, fragments and word index equal those of a build that stages the
+    pages themselves, in a cold build and in an incremental one."""
+    from archivegen import search
+    from archivegen.build import BuildOptions, build
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+
+    def built(out: Path, copies: bool, clean: bool) -> None:
+        monkeypatch.setattr(search, "SEARCH_COPIES", copies)
+        build(BuildOptions(root=root, out=out, clean=clean, progress=False))
+        assert not (out.parent / f".{out.name}.aside").exists()
+
+    built(tmp_path / "copies", True, True)
+    built(tmp_path / "pages", False, True)
+    assert _site_files(tmp_path / "copies") == _site_files(tmp_path / "pages")
+    assert _index_contents(tmp_path / "copies") == _index_contents(tmp_path / "pages")
+    fragments, _ = _index_contents(tmp_path / "copies")
+    assert len(fragments) > 20 and any("/people/" in u for u in fragments)
+
+    seed = root / "content/articles/2013/08/us-russia-have-shared-interests-despite-gaps-kerry.md"
+    seed.write_text(seed.read_text() + "\nThe talks were to resume in Geneva next week.\n")
+    built(tmp_path / "copies", True, False)  # incremental: one shard re-indexed, the others kept
+    built(tmp_path / "pages", False, True)
+    assert _site_files(tmp_path / "copies") == _site_files(tmp_path / "pages")
+    assert _index_contents(tmp_path / "copies") == _index_contents(tmp_path / "pages")
+
+
+def test_a_search_copy_is_the_html_tag_the_title_and_main():
+    from archivegen.search import search_copy
+
+    page = (b'<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"><title>T \xc3\xa9</title>'
+            b'<link rel="stylesheet" href="/s.css"></head><body><header>nav</header>'
+            b'<main id="main"><article data-pagefind-body><h1>H</h1></article></main><footer>f</footer></body></html>')
+    copy = search_copy(page)
+    assert copy == (b'<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"><title>T \xc3\xa9</title></head>'
+                    b'<body><main id="main"><article data-pagefind-body><h1>H</h1></article></main></body></html>\n')
+    assert len(copy) < len(page)
+
+
+@pytest.mark.parametrize("page", [
+    b'<html><head><meta data-pagefind-meta="image[content]" content="x"></head><body><main data-pagefind-body></main></body></html>',
+    b'<html><body><main data-pagefind-body></main><footer data-pagefind-filter="x:y"></footer></body></html>',
+    b'<html><body><main data-pagefind-body></main><main></main></body></html>',
+    b'<html><body><mainly></mainly><main data-pagefind-body></main></body></html>',
+    b'<html><body><main data-pagefind-body></main></main></body></html>',
+    b'<html><body><div data-pagefind-body></div></body></html>',
+    b'<body><main data-pagefind-body></main></body>',
+    b'<html><head><title>never closed</head><body><main data-pagefind-body></main></body></html>',
+    b'<HTML><body><main data-pagefind-body></main></body></HTML>',
+])
+def test_no_search_copy_when_pagefind_may_read_outside_one_main(page):
+    """Anything Pagefind might read outside the one <main> (an attribute of its own, another
+    <main>, no <html> tag to take the language from): the page is indexed as it is."""
+    from archivegen.search import search_copy
+
+    assert search_copy(page) is None
+
+
+def test_staged_copies_become_the_pages_at_commit_and_nothing_is_left_beside(tmp_path):
+    """A page staged as its copy whose shard was never indexed (a theme marking a listing
+    searchable) still gets its own bytes when the site is swapped in."""
+    out = tmp_path / "site"
+    staging = Staging(out)
+    assert staging.write("a/index.html", b"<html>the page itself, longer</html>", b"<html>copy</html>")
+    staging.write("b/index.html", b"<html>short</html>", b"<html>a copy that is longer</html>")
+    staging.write("c/index.html", b"<html>plain</html>")
+    assert (staging.dir / "a/index.html").read_bytes() == b"<html>copy</html>"
+    staging.finish_pages(["a/index.html"])
+    assert (staging.dir / "a/index.html").read_bytes() == b"<html>the page itself, longer</html>"
+    assert (tmp_path / ".site.aside").exists()
+    staging.commit(build_id="x")
+    assert (out / "a/index.html").read_bytes() == b"<html>the page itself, longer</html>"
+    assert (out / "b/index.html").read_bytes() == b"<html>short</html>"
+    assert (out / "c/index.html").read_bytes() == b"<html>plain</html>"
+    assert not (tmp_path / ".site.aside").exists()
+
+    (tmp_path / ".site.aside").write_bytes(b"left by a killed build")
+    again = Staging(out)
+    assert not (tmp_path / ".site.aside").exists()
+    again.write("a/index.html", b"<html>new</html>", b"<html>c</html>")
+    again.abort()
+    assert not (tmp_path / ".site.aside").exists()
