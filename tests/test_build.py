@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
 
 from archivegen.build import BuildOptions, build
 from conftest import REPO, article, run_cli
@@ -156,6 +157,23 @@ def test_init_creates_an_archive_that_builds(tmp_path, capsys):
     assert run_cli("build", "--root", root, "--no-search", "-q") == 0
     assert (root / "site/index.html").exists()
     assert run_cli("init", root) == 1
+
+
+def test_init_ignores_what_builds_leave_beside_the_articles(tmp_path):
+    """The output, its staging, old and trash folders, the file of page bytes set aside
+    during a build (a killed build leaves it for the next), and the cache; not the articles."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = tmp_path / "new"
+    assert run_cli("init", root) == 0
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    paths = ["site/index.html", ".site.staging/index.html", ".site.old/a", ".site.trash/1/a", ".site.aside",
+             ".cache/memo.json", "content/articles/a.md"]
+    r = subprocess.run(["git", "-C", str(root), "check-ignore", *paths], capture_output=True, text=True)
+    assert r.stdout.split() == paths[:-1]
 
 
 def test_own_template_overrides_default_file(make_archive, tmp_path):

@@ -46,7 +46,7 @@ A person file: the file name is the person's id and the last part of their
 page's URL. The body, like this paragraph, is their biography.
 """
 
-GITIGNORE = "/site/\n/.site.*/\n/.cache/\n"
+GITIGNORE = "/site/\n/.site.*\n/.cache/\n"  # .site.* : the staging, old and trash folders and the .aside file
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
