@@ -239,34 +239,40 @@ def search_copy(html: bytes) -> bytes | None:
     Indexing 1,000 article pages as these copies took 1.13-1.18 CPU-s
     instead of 1.26-1.28, with the same fragments and word index.
 
-    What. The ``<html>`` tag as it is, the ``<title>``, and ``<main>``
-    as it is. Only for a page with one ``<main>`` element holding every
-    ``data-pagefind`` attribute of the page; for any other, None (Pagefind
-    then reads the page itself).
+    What. The ``<html>`` tag and the ``<title>`` element as they are, and
+    ``<main>`` as it is. Only for a page with one ``<main>`` element that
+    holds every ``data-pagefind`` attribute of the page and its first
+    ``<h1>`` and ``<img>`` (Pagefind's automatic title and image); for any
+    other, None, and Pagefind reads the page itself. Tags are found in any
+    case, as HTML allows.
     """
-    start = html.find(b"<main")
-    if start < 0 or html[start + 5:start + 6] not in (b">", b" ", b"\n", b"\t", b"\r") \
-            or html.find(b"<main", start + 5) >= 0:
+    low = html.lower()  # the same length: positions in it are positions in html
+    start = low.find(b"<main")
+    if start < 0 or low[start + 5:start + 6] not in _TAG_NAME_ENDS or low.find(b"<main", start + 5) >= 0:
         return None
-    end = html.find(b"</main>", start)
-    if end < 0 or html.find(b"</main>", end + 7) >= 0:
+    end = low.find(b"</main>", start)
+    if end < 0 or low.find(b"</main>", end + 7) >= 0:
         return None
     end += 7
-    if html.find(b"data-pagefind", 0, start) >= 0 or html.find(b"data-pagefind", end) >= 0:
-        return None
-    tag = html.find(b"<html")
-    tag_end = html.find(b">", tag)
-    if tag < 0 or tag_end < 0 or tag_end > start or html[tag + 5:tag + 6] not in (b">", b" ", b"\n", b"\t", b"\r"):
+    for read in (b"data-pagefind", b"<h1", b"<img"):
+        if low.find(read, 0, start) >= 0 or low.find(read, end) >= 0:
+            return None
+    tag = low.find(b"<html")
+    tag_end = low.find(b">", tag)
+    if tag < 0 or tag_end < 0 or tag_end > start or low[tag + 5:tag + 6] not in _TAG_NAME_ENDS:
         return None
     title = b""
-    t = html.find(b"<title>", 0, start)
+    t = low.find(b"<title", 0, start)
     if t >= 0:
-        t_end = html.find(b"</title>", t, start)
-        if t_end < 0:
+        t_end = low.find(b"</title>", t, start)
+        if t_end < 0 or low[t + 6:t + 7] not in _TAG_NAME_ENDS:
             return None
         title = html[t:t_end + 8]
     return b"".join((b"<!doctype html>\n", html[tag:tag_end + 1], b'<head><meta charset="utf-8">', title,
                      b"</head><body>", html[start:end], b"</body></html>\n"))
+
+
+_TAG_NAME_ENDS = (b">", b" ", b"\n", b"\t", b"\r", b"\f", b"/")
 
 
 def region_hash(html: bytes) -> str:

@@ -536,22 +536,34 @@ def test_pagefind_indexes_search_copies_as_the_pages_and_the_site_keeps_the_page
 
     root = tmp_path / "archive"
     shutil.copytree(REPO / "content", root / "content")
+    staged: list[str] = []  # pages staged as their copies
+    set_aside = Staging._set_aside
+
+    def counting(self, rel, dest, data):
+        staged.append(rel)
+        set_aside(self, rel, dest, data)
+
+    monkeypatch.setattr(Staging, "_set_aside", counting)
 
     def built(out: Path, copies: bool, clean: bool) -> None:
         monkeypatch.setattr(search, "SEARCH_COPIES", copies)
+        staged.clear()
         build(BuildOptions(root=root, out=out, clean=clean, progress=False))
         assert not (out.parent / f".{out.name}.aside").exists()
 
     built(tmp_path / "copies", True, True)
-    built(tmp_path / "pages", False, True)
-    assert _site_files(tmp_path / "copies") == _site_files(tmp_path / "pages")
-    assert _index_contents(tmp_path / "copies") == _index_contents(tmp_path / "pages")
     fragments, _ = _index_contents(tmp_path / "copies")
     assert len(fragments) > 20 and any("/people/" in u for u in fragments)
+    assert len(staged) == len(fragments)  # every indexed page was read as its copy
+    built(tmp_path / "pages", False, True)
+    assert staged == []
+    assert _site_files(tmp_path / "copies") == _site_files(tmp_path / "pages")
+    assert _index_contents(tmp_path / "copies") == _index_contents(tmp_path / "pages")
 
     seed = root / "content/articles/2013/08/us-russia-have-shared-interests-despite-gaps-kerry.md"
     seed.write_text(seed.read_text() + "\nThe talks were to resume in Geneva next week.\n")
     built(tmp_path / "copies", True, False)  # incremental: one shard re-indexed, the others kept
+    assert staged
     built(tmp_path / "pages", False, True)
     assert _site_files(tmp_path / "copies") == _site_files(tmp_path / "pages")
     assert _index_contents(tmp_path / "copies") == _index_contents(tmp_path / "pages")
@@ -567,6 +579,9 @@ def test_a_search_copy_is_the_html_tag_the_title_and_main():
     assert copy == (b'<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"><title>T \xc3\xa9</title></head>'
                     b'<body><main id="main"><article data-pagefind-body><h1>H</h1></article></main></body></html>\n')
     assert len(copy) < len(page)
+    upper = b'<HTML LANG="de"><HEAD><TITLE>T</TITLE></HEAD><BODY><MAIN DATA-PAGEFIND-BODY>x</MAIN></BODY></HTML>'
+    assert search_copy(upper) == (b'<!doctype html>\n<HTML LANG="de"><head><meta charset="utf-8"><TITLE>T</TITLE>'
+                                  b'</head><body><MAIN DATA-PAGEFIND-BODY>x</MAIN></body></html>\n')
 
 
 @pytest.mark.parametrize("page", [
@@ -578,11 +593,15 @@ def test_a_search_copy_is_the_html_tag_the_title_and_main():
     b'<html><body><div data-pagefind-body></div></body></html>',
     b'<body><main data-pagefind-body></main></body>',
     b'<html><head><title>never closed</head><body><main data-pagefind-body></main></body></html>',
-    b'<HTML><body><main data-pagefind-body></main></body></HTML>',
+    b'<html><body><header><h1>Site</h1></header><main data-pagefind-body><h1>T</h1></main></body></html>',
+    b'<html><body><header><IMG src="logo.png"></header><main data-pagefind-body></main></body></html>',
+    b'<html><body><main data-pagefind-body></main><MAIN></MAIN></body></html>',
+    b'<html><head><title lang="en">T</head><body><main data-pagefind-body></main></body></html>',
 ])
 def test_no_search_copy_when_pagefind_may_read_outside_one_main(page):
     """Anything Pagefind might read outside the one <main> (an attribute of its own, another
-    <main>, no <html> tag to take the language from): the page is indexed as it is."""
+    <main>, a first <h1> or <img> for its automatic title and image, no <html> tag to take
+    the language from): the page is indexed as it is."""
     from archivegen.search import search_copy
 
     assert search_copy(page) is None
