@@ -228,6 +228,7 @@ def indexed_region(html: bytes) -> bytes:
 
 
 SEARCH_COPIES = True  # stage searchable pages as their search copies while Pagefind reads them
+_TAG_NAME_ENDS = (b">", b" ", b"\n", b"\t", b"\r", b"\f", b"/")  # what may follow a tag's name
 
 
 def search_copy(html: bytes) -> bytes | None:
@@ -270,9 +271,6 @@ def search_copy(html: bytes) -> bytes | None:
         title = html[t:t_end + 8]
     return b"".join((b"<!doctype html>\n", html[tag:tag_end + 1], b'<head><meta charset="utf-8">', title,
                      b"</head><body>", html[start:end], b"</body></html>\n"))
-
-
-_TAG_NAME_ENDS = (b">", b" ", b"\n", b"\t", b"\r", b"\f", b"/")
 
 
 def region_hash(html: bytes) -> str:
