@@ -631,3 +631,18 @@ def test_staged_copies_become_the_pages_at_commit_and_nothing_is_left_beside(tmp
     again.write("a/index.html", b"<html>new</html>", b"<html>c</html>")
     again.abort()
     assert not (tmp_path / ".site.aside").exists()
+
+
+def test_no_search_copies_without_positioned_reads_and_writes(tmp_path, monkeypatch):
+    """Windows has no os.pread or os.pwrite: pages are staged as they are, and the build works."""
+    from archivegen.build import BuildOptions, build
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    monkeypatch.delattr(os, "pread")
+    staged: list[str] = []
+    monkeypatch.setattr(Staging, "_set_aside", lambda self, rel, dest, data: staged.append(rel))
+    build(BuildOptions(root=root, out=tmp_path / "site", progress=False))
+    assert staged == []
+    assert b"site-footer" in (tmp_path / "site" / SEED).read_bytes()
+    assert manifest(tmp_path / "site")["shards"]
