@@ -461,12 +461,12 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes, bytes | No
 
 def search_copies_enabled() -> bool:
     """Whether the search module is there and stages search copies (tests turn it off), on a
-    platform with positioned reads and writes (``Staging.finish_pages``; Windows has none)."""
+    platform with positioned reads (``Staging.finish_pages``; Windows has none)."""
     try:
         from . import search
     except ModuleNotFoundError:
         return False
-    return search.SEARCH_COPIES and hasattr(os, "pread") and hasattr(os, "pwrite")
+    return search.SEARCH_COPIES and hasattr(os, "pread")
 
 
 def _windowed(pool: Any, work: Callable[[Any], Any], tasks: list[Any], window: int) -> Iterator[Any]:

@@ -272,25 +272,21 @@ class Staging:
             os.makedirs(parent, exist_ok=True)
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o666)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_all(fd, data)
         finally:
             os.close(fd)
 
     def _set_aside(self, rel: str, dest: str, data: bytes) -> None:
         """Keep a page's own bytes till ``finish_pages`` (appended to one file: a file each
-        would cost what staging the copies saves)."""
+        would cost what staging the copies saves). Only the building process's main thread
+        sets bytes aside, so the end of the file is known without asking."""
         if self._aside_fd is None:
-            self._aside_fd = os.open(self._aside_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o600)
+            self._aside_fd = os.open(self._aside_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND | _CLOEXEC,
+                                     0o600)
             self._aside_end = 0
-        offset = pos = self._aside_end
-        view = memoryview(data)
-        while view:
-            n = os.pwrite(self._aside_fd, view, pos)
-            view, pos = view[n:], pos + n
-        self._aside_end = pos
-        self._aside[rel] = (dest, offset, len(data))
+        _write_all(self._aside_fd, data)
+        self._aside[rel] = (dest, self._aside_end, len(data))
+        self._aside_end += len(data)
 
     def finish_pages(self, rels: Iterable[str] | None = None) -> None:
         """Give pages staged as their search copies their own bytes (all of them without
@@ -310,9 +306,7 @@ class Staging:
                 # (truncating first cost the kernel twice as much); should one be, it is cut to size
                 fd = os.open(dest, os.O_WRONLY | _CLOEXEC)
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    _write_all(fd, data)
                     if os.fstat(fd).st_size != length:
                         os.ftruncate(fd, length)
                 finally:
@@ -763,6 +757,13 @@ def _exchange(a: Path, b: Path) -> bool:
     if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
         return True
     return False  # EINVAL/ENOSYS (filesystem or kernel without it): fall back to two renames
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte (``os.write`` may write fewer than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _same_bytes(path: str | Path, data: bytes) -> bool:

@@ -486,9 +486,7 @@ class Indexing:
         failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary, linked=linked, glob=glob)
         if failure is not None:
             return failure, []
-        finish = getattr(self.staging, "finish_pages", None)
-        if finish is not None:  # Pagefind has read them: pages staged as search copies become themselves
-            finish(shard.pages)
+        self.staging.finish_pages(shard.pages)  # Pagefind has read them: search copies become the pages
         return None, self.staging.scan_tree(f"{BUNDLE}/{shard.name}")
 
     def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:

@@ -634,7 +634,7 @@ def test_staged_copies_become_the_pages_at_commit_and_nothing_is_left_beside(tmp
 
 
 def test_no_search_copies_without_positioned_reads_and_writes(tmp_path, monkeypatch):
-    """Windows has no os.pread or os.pwrite: pages are staged as they are, and the build works."""
+    """Windows has no os.pread: pages are staged as they are, and the build works."""
     from archivegen.build import BuildOptions, build
 
     root = tmp_path / "archive"
