@@ -183,6 +183,20 @@ def test_own_template_overrides_default_file(make_archive, tmp_path):
     assert "Skip to content" in (tmp_path / "o/index.html").read_text()
 
 
+def test_url_filters_and_functions_agree_under_a_sub_path(make_archive, tmp_path):
+    """Own templates may link with the filters the default theme uses or with the functions."""
+    page = ('<!doctype html><title>x</title>'
+            '<p id="f">{{ \'people/\'|url }} {{ \'\'|url }} {{ \'feed.xml\'|abs_url }}</p>'
+            '<p id="g">{{ url(\'people/\') }} {{ url() }} {{ abs_url(\'feed.xml\') }}</p>')
+    root = make_archive({"articles/a.md": article(), "templates/404.html": page})
+    assert run_cli("build", "--root", root, "--out", tmp_path / "o", "--no-search", "-q",
+                   "--base-url", "https://example.org/arch/") == 0
+    html = (tmp_path / "o/404.html").read_text()
+    f = re.search(r'<p id="f">(.*?)</p>', html).group(1)
+    g = re.search(r'<p id="g">(.*?)</p>', html).group(1)
+    assert f == g == "/arch/people/ /arch/ https://example.org/arch/feed.xml"
+
+
 def test_missing_content_folder(tmp_path, capsys):
     assert run_cli("build", "--root", tmp_path, "--out", tmp_path / "o") == 1
     assert "no content/ folder" in capsys.readouterr().err
