@@ -22,7 +22,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from . import structured
+from . import __version__, structured
 from .inputs import not_a_file
 from .config import Config
 from .errors import ContentError, Problem, Problems
@@ -59,7 +59,7 @@ class Theme:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
-            bytecode_cache=_bytecode_cache(),
+            bytecode_cache=_bytecode_cache(config),
         )
         base = self._base_path = config.base_path  # url() runs ~20 times a page: worked out once
         self.env.globals.update(site=config, base_path=base, url=self.url, abs_url=self.abs_url,
@@ -69,10 +69,12 @@ class Theme:
         self.env.filters.update(
             date=self.format_date, isodate=_isodate, tojson_safe=tojson_safe, urlquote=lambda s: quote(str(s), safe=""),
             thousands=lambda n: f"{n:,}",
-            # the default theme writes ``path|url``: a filter is called directly, where a
+            # The default theme writes ``path|url``: a filter is called directly, where a
             # global function goes through Jinja's Context.call and its probes for
-            # pass_context on every call (a page makes 20-40 of them; 0.4 s of 13,571
-            # pages). ``url()`` and ``abs_url()`` stay, for themes written with them.
+            # pass_context on every call (a page makes 20-40 of them), and Jinja works out
+            # a filter of a constant ('static/style.css'|url) once, when it compiles the
+            # template. So compiled templates are kept per base_url (``_bytecode_cache``).
+            # ``url()`` and ``abs_url()`` stay, for themes written with them.
             url=self.url, abs_url=self.abs_url,
         )
         self._link_template: jinja2.Template | None = None
@@ -313,7 +315,25 @@ def tojson_safe(value: Any) -> Markup:
     return Markup(text)
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates, one entry per template and ``salt``.
+
+    Jinja compiles a filter of a constant into its result: in the default
+    theme ``{{ 'static/style.css'|url }}`` becomes the URL under this build's
+    base_url. Its own cache keys an entry by the template alone, so a build
+    for another base_url (``--base-url``, a preview) would get links made for
+    the first. The salt holds every setting the theme's filters read.
+    """
+
+    def __init__(self, salt: str):
+        super().__init__()
+        self.salt = salt
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(f"{name}\0{self.salt}", filename)
+
+
+def _bytecode_cache(config: Config) -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (compiling the theme took 0.2 s of every build).
 
     Jinja's own per-user folder in the temporary directory, which it creates
@@ -321,8 +341,9 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     against its template's source. Not in ``.cache/``: loading compiled code
     from a folder that may be copied between machines would let it run code.
     """
+    salt = json.dumps([__version__, config.base_path, config.site_url, config.date_format])
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return _BytecodeCache(salt)
     except (OSError, RuntimeError):
         return None
 

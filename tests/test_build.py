@@ -197,6 +197,19 @@ def test_url_filters_and_functions_agree_under_a_sub_path(make_archive, tmp_path
     assert f == g == "/arch/people/ /arch/ https://example.org/arch/feed.xml"
 
 
+def test_compiled_templates_are_not_shared_between_base_urls(make_archive, tmp_path):
+    """Jinja compiles ``'static/style.css'|url`` into its result, and keeps compiled templates
+    between builds: a build for another base_url must not get the first one's links."""
+    root = make_archive({"articles/a.md": article()})
+    for n, base in enumerate(("/", "https://example.org/one/", "/two/", "/")):
+        out = tmp_path / f"site{n}"
+        assert run_cli("build", "--root", root, "--out", out, "--no-search", "-q", "--base-url", base) == 0
+        prefix = "/" + base.split("://")[-1].partition("/")[2] if "://" in base else base
+        for page in ("404.html", "index.html"):
+            html = (out / page).read_text()
+            assert f'href="{prefix}static/style.css"' in html, (base, page)
+
+
 def test_missing_content_folder(tmp_path, capsys):
     assert run_cli("build", "--root", tmp_path, "--out", tmp_path / "o") == 1
     assert "no content/ folder" in capsys.readouterr().err
