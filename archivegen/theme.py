@@ -52,7 +52,7 @@ class Theme:
         self.root = root
         self.config = config
         self.dirs = theme_dirs(root)
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
             trim_blocks=True,
@@ -295,6 +295,37 @@ def referenced_templates(text: str) -> set[str] | None:
             return None
         found.add(named.group(2))
     return found
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, with ``{{ link.url }}`` on a plain dict looked up as a key first.
+
+    Jinja reads ``x.y`` as the attribute ``y`` and, failing that, the item
+    ``x["y"]``. Page contexts hold many small dicts (period and menu links,
+    the people of an article), and each of their keys read in a template
+    raised and caught an AttributeError first: 380,000 times, 0.3 s, for the
+    pages of a 10,000-article archive. A plain dict has only the attributes
+    of its class, so a name that is not one of those is a key or undefined,
+    as before; everything else is Jinja's own order.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 class TemplateFailure(Exception):

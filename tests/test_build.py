@@ -210,6 +210,25 @@ def test_compiled_templates_are_not_shared_between_base_urls(make_archive, tmp_p
             assert f'href="{prefix}static/style.css"' in html, (base, page)
 
 
+def test_dict_lookups_in_templates_give_what_stock_jinja_gives():
+    """The theme's environment reads a plain dict's keys first (theme._Environment): the same
+    values, undefineds and methods as Jinja's own attribute-then-item order."""
+    import jinja2
+
+    from archivegen.theme import _Environment
+
+    source = ("{{ d.url }}|{{ d.missing is defined }}|{{ d.items is callable }}|{{ d.keys()|list|length }}|"
+              "{{ d.get('url') }}|{{ d['items'] }}|{{ o.url }}|{{ n.real }}|{{ n.url is defined }}|{{ d.count }}")
+
+    class Sub(dict):
+        url = "class attribute"
+
+    values = {"d": {"url": "/x/", "items": 3, "keys": 1, "count": None}, "o": Sub(url="/y/"), "n": 5}
+    ours = _Environment().from_string(source).render(values)
+    assert ours == jinja2.Environment().from_string(source).render(values)
+    assert ours == "/x/|False|True|4|/x/|3|class attribute|5|False|None"
+
+
 def test_missing_content_folder(tmp_path, capsys):
     assert run_cli("build", "--root", tmp_path, "--out", tmp_path / "o") == 1
     assert "no content/ folder" in capsys.readouterr().err
