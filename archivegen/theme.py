@@ -78,6 +78,7 @@ class Theme:
             url=self.url, abs_url=self.abs_url,
         )
         self._link_template: jinja2.Template | None = None
+        self._dates: dict[int, tuple[Any, str]] = {}
         # (entity key, text) -> (entity, markup): an article links a few names, and the same
         # names recur across thousands of articles; rendering the template each time was a
         # tenth of a body's rendering time. The entity object is kept and compared, so a
@@ -97,12 +98,24 @@ class Theme:
         return self.url(path)
 
     def format_date(self, value: datetime | None, fmt: str | None = None) -> str:
+        # An article's date is shown on its page and in every listing that holds it: 58,000
+        # times for 10,000 articles (1.9 µs each), so each date object is formatted once.
+        # Keyed by identity, not equality: 12:00+00:00 equals 13:00+01:00, and shows otherwise.
+        if fmt is None:
+            known = self._dates.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
         if value is None:
             return ""
-        fmt = fmt or self.config.date_format
-        if "%-d" in fmt:  # portable day without leading zero
-            fmt = fmt.replace("%-d", str(value.day))
-        return value.strftime(fmt)
+        layout = fmt or self.config.date_format
+        if "%-d" in layout:  # portable day without leading zero
+            layout = layout.replace("%-d", str(value.day))
+        text = value.strftime(layout)
+        if fmt is None:
+            if len(self._dates) > 100_000:
+                self._dates.clear()
+            self._dates[id(value)] = (value, text)  # holds value, so its id is not reused meanwhile
+        return text
 
     # -- checking and rendering ---------------------------------------------
     def template_files(self) -> Iterator[tuple[str, Path]]:
@@ -334,8 +347,20 @@ class TemplateFailure(Exception):
         self.problem = problem
 
 
+_ISODATES: dict[int, tuple[Any, str]] = {}
+
+
 def _isodate(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
+    """``value`` in ISO 8601, for ``<time datetime>``: 69,000 times for 10,000 articles, so
+    each date object is written out once (by identity, as in ``Theme.format_date``)."""
+    known = _ISODATES.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    text = value.isoformat() if value else ""
+    if len(_ISODATES) > 100_000:
+        _ISODATES.clear()
+    _ISODATES[id(value)] = (value, text)
+    return text
 
 
 def tojson_safe(value: Any) -> Markup:

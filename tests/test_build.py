@@ -229,6 +229,25 @@ def test_dict_lookups_in_templates_give_what_stock_jinja_gives():
     assert ours == "/x/|False|True|4|/x/|3|class attribute|5|False|None"
 
 
+def test_remembered_dates_are_shown_as_each_is_written(tmp_path):
+    """Dates are formatted once per date object (theme.Theme.format_date, theme._isodate); two
+    equal instants in different offsets still show their own clock time."""
+    from datetime import datetime, timedelta, timezone
+
+    from archivegen.config import Config
+    from archivegen.theme import Theme
+
+    theme = Theme(tmp_path, Config())
+    t = theme.env.from_string("{{ a|date }} {{ a|isodate }} {{ a|date('%H:%M') }} / {{ b|date('%H:%M') }} {{ b|isodate }}")
+    a = datetime(2013, 8, 9, 23, 30, tzinfo=timezone.utc)
+    b = datetime(2013, 8, 10, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert a == b
+    expected = "9 August 2013 2013-08-09T23:30:00+00:00 23:30 / 00:30 2013-08-10T00:30:00+01:00"
+    assert t.render(a=a, b=b) == expected
+    assert t.render(a=a, b=b) == expected  # now from what was remembered
+    assert t.render(a=b, b=a).startswith("10 August 2013 2013-08-10T00:30:00+01:00 00:30")
+
+
 def test_missing_content_folder(tmp_path, capsys):
     assert run_cli("build", "--root", tmp_path, "--out", tmp_path / "o") == 1
     assert "no content/ folder" in capsys.readouterr().err
