@@ -68,7 +68,7 @@ class Theme:
                                 ld_entity=partial(structured.entity, self.abs_url))
         self.env.filters.update(
             date=self.format_date, isodate=_isodate, tojson_safe=tojson_safe, urlquote=lambda s: quote(str(s), safe=""),
-            thousands=lambda n: f"{n:,}",
+            thousands=lambda n: f"{n:,}", striptags=_striptags,
             # The default theme writes ``path|url``: a filter is called directly, where a
             # global function goes through Jinja's Context.call and its probes for
             # pass_context on every call (a page makes 20-40 of them), and Jinja works out
@@ -314,7 +314,10 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class _Environment(jinja2.Environment):
-    """Jinja's environment, with ``{{ link.url }}`` on a plain dict looked up as a key first.
+    """Jinja's environment, with two shortcuts for what every page does many times.
+
+    ``{{ link.url }}`` on a plain dict is looked up as a key first
+    (``getattr``), and a template's globals are a plain dict (``make_globals``).
 
     Jinja reads ``x.y`` as the attribute ``y`` and, failing that, the item
     ``x["y"]``. Page contexts hold many small dicts (period and menu links,
@@ -324,6 +327,15 @@ class _Environment(jinja2.Environment):
     of its class, so a name that is not one of those is a key or undefined,
     as before; everything else is Jinja's own order.
     """
+
+    def make_globals(self, d: Any) -> Any:
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.
+
+        Every page render copies its template's globals into a new context, and
+        copying a ChainMap runs Python code for each name. The ChainMap is there
+        so that globals set after a template is loaded still show; ``Theme``
+        sets them all before it loads any."""
+        return {**self.globals, **(d or {})}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -350,6 +362,16 @@ class TemplateFailure(Exception):
 _ISODATES: dict[int, tuple[Any, str]] = {}
 
 
+def _striptags(value: Any) -> str:
+    """Jinja's ``striptags``, with its tag scan and entity decoding left out for text that has
+    no ``<`` and no ``&`` (every page's title and description: what it does then is only
+    joining the words with single spaces)."""
+    text = value.__html__() if hasattr(value, "__html__") else str(value)
+    if "<" in text or "&" in text:
+        return jinja2.filters.do_striptags(text)
+    return " ".join(text.split())
+
+
 def _isodate(value: datetime | None) -> str:
     """``value`` in ISO 8601, for ``<time datetime>``: 69,000 times for 10,000 articles, so
     each date object is written out once (by identity, as in ``Theme.format_date``)."""
@@ -363,9 +385,12 @@ def _isodate(value: datetime | None) -> str:
     return text
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps with options builds an encoder per call
+
+
 def tojson_safe(value: Any) -> Markup:
     """JSON for <script> blocks: '<', '>' and '&' escaped so no value can close the tag."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=False, indent=None)
+    text = _JSON.encode(value)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(text)

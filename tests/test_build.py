@@ -210,44 +210,6 @@ def test_compiled_templates_are_not_shared_between_base_urls(make_archive, tmp_p
             assert f'href="{prefix}static/style.css"' in html, (base, page)
 
 
-def test_dict_lookups_in_templates_give_what_stock_jinja_gives():
-    """The theme's environment reads a plain dict's keys first (theme._Environment): the same
-    values, undefineds and methods as Jinja's own attribute-then-item order."""
-    import jinja2
-
-    from archivegen.theme import _Environment
-
-    source = ("{{ d.url }}|{{ d.missing is defined }}|{{ d.items is callable }}|{{ d.keys()|list|length }}|"
-              "{{ d.get('url') }}|{{ d['items'] }}|{{ o.url }}|{{ n.real }}|{{ n.url is defined }}|{{ d.count }}")
-
-    class Sub(dict):
-        url = "class attribute"
-
-    values = {"d": {"url": "/x/", "items": 3, "keys": 1, "count": None}, "o": Sub(url="/y/"), "n": 5}
-    ours = _Environment().from_string(source).render(values)
-    assert ours == jinja2.Environment().from_string(source).render(values)
-    assert ours == "/x/|False|True|4|/x/|3|class attribute|5|False|None"
-
-
-def test_remembered_dates_are_shown_as_each_is_written(tmp_path):
-    """Dates are formatted once per date object (theme.Theme.format_date, theme._isodate); two
-    equal instants in different offsets still show their own clock time."""
-    from datetime import datetime, timedelta, timezone
-
-    from archivegen.config import Config
-    from archivegen.theme import Theme
-
-    theme = Theme(tmp_path, Config())
-    t = theme.env.from_string("{{ a|date }} {{ a|isodate }} {{ a|date('%H:%M') }} / {{ b|date('%H:%M') }} {{ b|isodate }}")
-    a = datetime(2013, 8, 9, 23, 30, tzinfo=timezone.utc)
-    b = datetime(2013, 8, 10, 0, 30, tzinfo=timezone(timedelta(hours=1)))
-    assert a == b
-    expected = "9 August 2013 2013-08-09T23:30:00+00:00 23:30 / 00:30 2013-08-10T00:30:00+01:00"
-    assert t.render(a=a, b=b) == expected
-    assert t.render(a=a, b=b) == expected  # now from what was remembered
-    assert t.render(a=b, b=a).startswith("10 August 2013 2013-08-10T00:30:00+01:00 00:30")
-
-
 def test_missing_content_folder(tmp_path, capsys):
     assert run_cli("build", "--root", tmp_path, "--out", tmp_path / "o") == 1
     assert "no content/ folder" in capsys.readouterr().err

@@ -1,0 +1,63 @@
+"""The theme's Jinja environment: its shortcuts give what stock Jinja gives."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import jinja2
+from hypothesis import given, strategies as st
+from markupsafe import Markup
+
+from archivegen.config import Config
+from archivegen.theme import Theme, _Environment, _striptags
+
+
+def test_dict_lookups_in_templates_give_what_stock_jinja_gives():
+    """The theme's environment reads a plain dict's keys first (theme._Environment): the same
+    values, undefineds and methods as Jinja's own attribute-then-item order."""
+    source = ("{{ d.url }}|{{ d.missing is defined }}|{{ d.items is callable }}|{{ d.keys()|list|length }}|"
+              "{{ d.get('url') }}|{{ d['items'] }}|{{ o.url }}|{{ n.real }}|{{ n.url is defined }}|{{ d.count }}")
+
+    class Sub(dict):
+        url = "class attribute"
+
+    values = {"d": {"url": "/x/", "items": 3, "keys": 1, "count": None}, "o": Sub(url="/y/"), "n": 5}
+    ours = _Environment().from_string(source).render(values)
+    assert ours == jinja2.Environment().from_string(source).render(values)
+    assert ours == "/x/|False|True|4|/x/|3|class attribute|5|False|None"
+
+
+def test_remembered_dates_are_shown_as_each_is_written(tmp_path):
+    """Dates are formatted once per date object (theme.Theme.format_date, theme._isodate); two
+    equal instants in different offsets still show their own clock time."""
+    theme = Theme(tmp_path, Config())
+    t = theme.env.from_string("{{ a|date }} {{ a|isodate }} {{ a|date('%H:%M') }} / {{ b|date('%H:%M') }} {{ b|isodate }}")
+    a = datetime(2013, 8, 9, 23, 30, tzinfo=timezone.utc)
+    b = datetime(2013, 8, 10, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert a == b
+    expected = "9 August 2013 2013-08-09T23:30:00+00:00 23:30 / 00:30 2013-08-10T00:30:00+01:00"
+    assert t.render(a=a, b=b) == expected
+    assert t.render(a=a, b=b) == expected  # now from what was remembered
+    assert t.render(a=b, b=a).startswith("10 August 2013 2013-08-10T00:30:00+01:00 00:30")
+
+
+def test_template_globals_are_the_themes_and_stay_per_template(tmp_path):
+    """A template's globals are a plain dict (theme._Environment.make_globals): the theme's
+    globals show, and globals given to one template reach neither the others nor the theme."""
+    env = Theme(tmp_path, Config(title="An archive")).env
+    one = env.from_string("{{ site.title }}|{{ extra }}|{{ 'people/'|url }}", globals={"extra": "given"})
+    other = env.from_string("{{ site.title }}|{{ extra is defined }}")
+    assert one.render() == "An archive|given|/people/"
+    assert other.render() == "An archive|False"
+    assert "extra" not in env.globals
+
+
+STRIP_EXAMPLES = ["a  b\n c", Markup("<b>x</b> &amp; y"), "x &amp; <i>z</i>", "", " only ", Markup("plain  text"),
+                  "a < b", "x&y", "<!-- note --> text", "unclosed <b", 5, None]
+
+
+@given(st.one_of(st.sampled_from(STRIP_EXAMPLES), st.text(alphabet=" \t\n<>&;!-/abé#x0123"),
+                 st.text(alphabet=" \t\n<>&;!-/abé#x0123").map(Markup)))
+def test_striptags_gives_what_jinjas_gives(value):
+    ours, theirs = _striptags(value), jinja2.filters.do_striptags(value)
+    assert ours == theirs and type(ours) is type(theirs)
