@@ -583,11 +583,13 @@ class Matcher:
         auto.make_automaton()
         self.automaton = auto
         self._ends_name: dict[str, bool] = {}  # word -> whether its spelling key is in spelled_last
+        self._runs: dict[str, tuple[tuple[int, int, tuple], ...]] = {}  # run of capitals -> its variants
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("automaton", None)
         state.pop("_ends_name", None)
+        state.pop("_runs", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -623,53 +625,72 @@ class Matcher:
 
     def _spelled(self, folded: str) -> list[tuple[int, int, tuple]]:
         """Full names spelt otherwise: runs of two or three capitalised words
-        whose spelling key is a person's ("Salim Malik" for Saleem Malik)."""
+        whose spelling key is a person's ("Salim Malik" for Saleem Malik).
+
+        What a run holds depends on its text alone, and the same runs ("Prime
+        Minister", "United States") come back in article after article: each
+        run's findings are kept, by its text, relative to its start."""
         out = []
+        runs = self._runs
+        if len(runs) > 200_000:
+            runs.clear()
+        for m in _CAP_RUN.finditer(folded):
+            start = m.start()
+            if start and (folded[start - 1].isalnum() or folded[start - 1] in "'_"):
+                continue  # inside a word: "iPhone Xs"
+            run = m.group(0)
+            found = runs.get(run)
+            if found is None:
+                found = runs[run] = self._spelled_run(run)
+            if found:
+                out.extend([(start + a, start + b, meanings) for a, b, meanings in found])
+        return out
+
+    def _spelled_run(self, run: str) -> tuple[tuple[int, int, tuple], ...]:
+        """The spelling variants of full names in one run of capitalised words, as
+        (start, end, meanings) relative to the run."""
         last = self.spelled_last
         cache = _KEY_CACHE
         ends = self._ends_name
         if len(ends) > 200_000:
             ends.clear()
-        for m in _CAP_RUN.finditer(folded):
-            if m.start() and (folded[m.start() - 1].isalnum() or folded[m.start() - 1] in "'_"):
-                continue  # inside a word: "iPhone Xs"
-            run = m.group(0)
-            words = run.split(" ")
-            if "'s" in run:
-                for j, w in enumerate(words):
-                    if w.endswith("'s"):
-                        words[j] = w[:-2]  # a possessive ends the name
-                        del words[j + 1:]
-                        break
-                if len(words) < 2:
+        words = run.split(" ")
+        if "'s" in run:
+            for j, w in enumerate(words):
+                if w.endswith("'s"):
+                    words[j] = w[:-2]  # a possessive ends the name
+                    del words[j + 1:]
+                    break
+            if len(words) < 2:
+                return ()
+        # most runs ("Prime Minister", "New York") end no registered name: one lookup a word
+        hits = []
+        for j in range(1, len(words)):
+            hit = ends.get(words[j])
+            if hit is None:
+                hit = ends[words[j]] = _word_key(words[j]) in last
+            if hit:
+                hits.append(j)
+        if not hits:
+            return ()
+        keys = [cache.get(w) or _word_key(w) for w in words]
+        starts = [0]
+        for w in words[:-1]:
+            starts.append(starts[-1] + len(w) + 1)
+        out = []
+        for j in hits:
+            end = starts[j] + len(words[j])
+            for size in (2, 3):
+                if j + 1 < size:
+                    break
+                key = self.spelled.get(" ".join(keys[j + 1 - size:j + 1]))
+                if key is None:
                     continue
-            # most runs ("Prime Minister", "New York") end no registered name: one lookup a word
-            hits = []
-            for j in range(1, len(words)):
-                hit = ends.get(words[j])
-                if hit is None:
-                    hit = ends[words[j]] = _word_key(words[j]) in last
-                if hit:
-                    hits.append(j)
-            if not hits:
-                continue
-            keys = [cache.get(w) or _word_key(w) for w in words]
-            starts = [m.start()]
-            for w in words[:-1]:
-                starts.append(starts[-1] + len(w) + 1)
-            for j in hits:
-                end = starts[j] + len(words[j])
-                for size in (2, 3):
-                    if j + 1 < size:
-                        break
-                    key = self.spelled.get(" ".join(keys[j + 1 - size:j + 1]))
-                    if key is None:
-                        continue
-                    start = starts[j + 1 - size]
-                    if folded[start:end] in self.forms:
-                        continue  # spelt as registered: the automaton has it
-                    out.append((start, end, (((Entry(key, "person", VARIANT),), False),)))
-        return out
+                start = starts[j + 1 - size]
+                if run[start:end] in self.forms:
+                    continue  # spelt as registered: the automaton has it
+                out.append((start, end, (((Entry(key, "person", VARIANT),), False),)))
+        return tuple(out)
 
 
 # ---------------------------------------------------------------- per article

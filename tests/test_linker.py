@@ -503,6 +503,23 @@ def test_full_name_spelt_otherwise_is_the_person():
     assert found(r.render(body="Saddam Hassan and Mark Barzani and Masud Barzanis came.")) == []
 
 
+def test_spelling_variants_found_again_at_every_place_of_a_remembered_run():
+    """Matcher._spelled keeps each run of capitals' findings by its text: the same run later in
+    the article, in another article or after other text, is found at its own offsets."""
+    r = _renderer(person("masoud-barzani", "Masoud Barzani"), person("saleem-malik", "Saleem Malik"))
+    body = "Massoud Barzani spoke. Later, Kurdish leader Massoud Barzani left.\n\nSalim Malik's bat and Massoud Barzani."
+    first = r.render(body=body)
+    again = r.render(body=body)
+    moved = r.render(body="Some words first. " + body)
+    for rb in (first, again, moved):
+        for m in rb.mentions:
+            assert rb.text[m.start:m.end] == m.text
+    assert [(m.start, m.text, m.key) for m in first.mentions] == [(m.start, m.text, m.key) for m in again.mentions]
+    assert [(m.start - 18, m.text) for m in moved.mentions] == [(m.start, m.text) for m in first.mentions]
+    assert [m.text for m in first.mentions if m.key == "people/masoud-barzani"] == ["Massoud Barzani"] * 3
+    assert ("Salim Malik", "people/saleem-malik") in found(first)
+
+
 def test_spelling_shared_by_two_people_means_neither():
     r = _renderer(person("jon-smyth", "Jon Smyth"), person("john-smith", "John Smith"))
     assert found(r.render(body="Jon Smith spoke.")) == []
