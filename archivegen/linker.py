@@ -983,14 +983,18 @@ def _sentence_initial(text: str, pos: int) -> bool:
     return i < 0 or text[i] in ".!?:\"“”(\n-"
 
 
+_LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
+_DATELINE_AFTER = re.compile(r"(?: ?[,(-]| \d)")
+
+
 def _caps_context(text: str, start: int, end: int) -> bool:
     """Whether a match stands in ALL-CAPS text: a headline, or a dateline.
 
     Caps words on both sides; or a caps run that starts a sentence or line
     ("GERMANY - Bunds extended", "HONG KONG 1996-08-30").
     """
-    before = re.findall(r"[^\W\d_]{2,}", text[max(0, start - 40):start])[-2:]
-    after = re.findall(r"[^\W\d_]{2,}", text[end:end + 40])[:2]
+    before = _LETTER_WORDS.findall(text, max(0, start - 40), start)[-2:]
+    after = _LETTER_WORDS.findall(text, end, end + 40)[:2]
     words = before + after
     if not words:
         return not any(c.islower() for c in text)
@@ -1006,7 +1010,7 @@ def _caps_context(text: str, start: int, end: int) -> bool:
     if not _sentence_initial(text, i) and not _dateline_before(text, i):
         return False
     rest = text[end:end + 4]
-    return bool(re.match(r"(?: ?[,(-]| \d)", rest))
+    return _DATELINE_AFTER.match(rest) is not None
 
 
 def _dateline_before(text: str, i: int) -> bool:

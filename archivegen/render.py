@@ -59,7 +59,9 @@ class RenderedBody:
 _INLINE_PATTERNS = frozenset({"backtick", "escape", "reference", "link", "image_link", "image_reference",
                               "short_reference", "short_image_ref", "autolink", "automail", "linebreak", "html",
                               "entity", "em_strong", "footnote"})
-_INLINE_TRIGGER = re.compile(r"[`\\\[<&*_]|  \n")
+# the characters, and apart from them the hard line break: one pattern with both as alternatives
+# gave the engine no first character to skip ahead to (0.42 s for 10,000 articles, against 0.14 s)
+_INLINE_TRIGGER = re.compile(r"[`\\\[<&*_]")
 
 
 class _PlainTextInline(markdown.treeprocessors.InlineProcessor):
@@ -74,7 +76,8 @@ class _PlainTextInline(markdown.treeprocessors.InlineProcessor):
     """
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802
-        if patternIndex == 0 and not isinstance(data, markdown.util.AtomicString) and not _INLINE_TRIGGER.search(data):
+        if patternIndex == 0 and not isinstance(data, markdown.util.AtomicString) and "  \n" not in data \
+                and not _INLINE_TRIGGER.search(data):
             return data
         return super()._InlineProcessor__handleInline(data, patternIndex)
 

@@ -580,6 +580,8 @@ _MARKDOWN = st.lists(st.sampled_from(["John Kerry", "Russia", " ", "\n", "\n\n",
 
 
 @given(_MARKDOWN)
+@example("John Kerry said  \nRussia")  # a hard line break with no other inline syntax
+@example("said *Kerry*  \nRussia")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_plain_text_skipping_renders_what_stock_markdown_renders(registry, body):
     """Leaving pattern-free text alone (render._PlainTextInline) changes no output, only its speed."""
