@@ -84,6 +84,9 @@ class FeedWriter:
         self.config = config
         self.theme = theme
         self.author = config.publisher or config.title
+        # a story's summary entry is the same in every feed that lists it (its entities',
+        # section's and tags'): 8,700 entries in the feeds of 10,000 articles are 4,700 stories
+        self._entries: dict[int, tuple[Story, str]] = {}
 
     def abs(self, path: str) -> str:
         """Absolute when base_url has a host; else site-relative, which Atom allows (IRI references)."""
@@ -115,6 +118,10 @@ class FeedWriter:
         return "".join(out)
 
     def _entry(self, s: Story, full_content: bool) -> str:
+        if not full_content:
+            known = self._entries.get(id(s))
+            if known is not None and known[0] is s:
+                return known[1]
         a = s.article
         out = ["  <entry>\n",
                f"    <id>{_text(entry_id(self.config, s))}</id>\n",
@@ -133,7 +140,10 @@ class FeedWriter:
         if full_content and s.html:
             out.append(f'    <content type="html">{_text(s.html)}</content>\n')
         out.append("  </entry>\n")
-        return "".join(out)
+        text = "".join(out)
+        if not full_content:
+            self._entries[id(s)] = (s, text)  # holds s, so its id is not reused meanwhile
+        return text
 
 
 def feed_list(model: SiteModel) -> Iterable[tuple[str, str, str, list[Story]]]:

@@ -81,6 +81,20 @@ def test_every_person_and_country_page_has_a_feed(sample_site):
             assert (page.parent / "feed.xml").is_file(), f"no feed for {page.parent}"
 
 
+def test_a_story_has_one_summary_entry_in_every_feed_and_its_body_in_the_site_feed(sample_site):
+    """Summary entries are written once per story and reused (feeds.FeedWriter._entry): the same
+    bytes wherever the story is listed, and the site feed still carries the whole body."""
+    def entry(folder):
+        text = (sample_site / folder / "feed.xml").read_text()
+        found = [e for e in re.findall(r"  <entry>\n.*?  </entry>\n", text, re.S) if SEED in e]
+        assert len(found) == 1, folder
+        return found[0]
+
+    listed = [entry(f) for f in ("people/john-kerry/", "countries/russia/", "sections/world/")]
+    assert listed[0] == listed[1] == listed[2] and "<content" not in listed[0]
+    assert "<content" in entry("") and entry("").replace("<content", "").count("<summary") == 1
+
+
 def test_feed_ids_survive_a_move_to_another_host(two_hosts):
     a, b = two_hosts
     for rel in ("feed.xml", "people/john-kerry/feed.xml", "tags/diplomacy/feed.xml"):
