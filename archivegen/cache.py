@@ -323,6 +323,31 @@ def body_from_json(data: dict[str, Any]) -> Any:
 _LEAVES = frozenset({str, int, bool, float, type(None)})  # fingerprinted as their repr
 
 
+class ByIdentity:
+    """What was worked out once for an object, found again by the object's identity.
+
+    For values shown many times per build (a date in every listing that holds
+    its article, a story's feed entry in every feed that lists it). Identity,
+    not equality: equal objects may show otherwise (12:00+00:00 equals
+    13:00+01:00). Each entry holds its object, so the object's id cannot be
+    reused by another while the entry is kept.
+    """
+
+    def __init__(self, limit: int = 100_000):
+        self._known: dict[int, tuple[Any, Any]] = {}
+        self.limit = limit
+
+    def get(self, obj: Any) -> Any | None:
+        known = self._known.get(id(obj))
+        return known[1] if known is not None and known[0] is obj else None
+
+    def put(self, obj: Any, value: Any) -> Any:
+        if len(self._known) >= self.limit:
+            self._known.clear()
+        self._known[id(obj)] = (obj, value)
+        return value
+
+
 class Fingerprinter:
     """Stable hashes of page contexts, so unchanged pages are not re-rendered.
 

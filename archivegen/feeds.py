@@ -29,7 +29,7 @@ from typing import Any, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
 from . import __version__
-from .cache import digest
+from .cache import ByIdentity, digest
 from .model import SiteModel, Story
 from .slugs import slugify
 
@@ -86,7 +86,7 @@ class FeedWriter:
         self.author = config.publisher or config.title
         # a story's summary entry is the same in every feed that lists it (its entities',
         # section's and tags'): 8,700 entries in the feeds of 10,000 articles are 4,700 stories
-        self._entries: dict[int, tuple[Story, str]] = {}
+        self._entries = ByIdentity()
 
     def abs(self, path: str) -> str:
         """Absolute when base_url has a host; else site-relative, which Atom allows (IRI references)."""
@@ -119,9 +119,9 @@ class FeedWriter:
 
     def _entry(self, s: Story, full_content: bool) -> str:
         if not full_content:
-            known = self._entries.get(id(s))
-            if known is not None and known[0] is s:
-                return known[1]
+            known = self._entries.get(s)
+            if known is not None:
+                return known
         a = s.article
         out = ["  <entry>\n",
                f"    <id>{_text(entry_id(self.config, s))}</id>\n",
@@ -141,9 +141,7 @@ class FeedWriter:
             out.append(f'    <content type="html">{_text(s.html)}</content>\n')
         out.append("  </entry>\n")
         text = "".join(out)
-        if not full_content:
-            self._entries[id(s)] = (s, text)  # holds s, so its id is not reused meanwhile
-        return text
+        return self._entries.put(s, text) if not full_content else text
 
 
 def feed_list(model: SiteModel) -> Iterable[tuple[str, str, str, list[Story]]]:

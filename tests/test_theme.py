@@ -61,3 +61,19 @@ STRIP_EXAMPLES = ["a  b\n c", Markup("<b>x</b> &amp; y"), "x &amp; <i>z</i>", ""
 def test_striptags_gives_what_jinjas_gives(value):
     ours, theirs = _striptags(value), jinja2.filters.do_striptags(value)
     assert ours == theirs and type(ours) is type(theirs)
+
+
+def test_values_kept_by_identity_not_equality():
+    """cache.ByIdentity, behind the dates and the feed entries: equal objects keep their own
+    values, and past its limit it starts again rather than grow."""
+    from archivegen.cache import ByIdentity
+
+    memo = ByIdentity(limit=2)
+    a = datetime(2013, 8, 9, 23, 30, tzinfo=timezone.utc)
+    b = datetime(2013, 8, 10, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert a == b and memo.get(a) is None
+    assert memo.put(a, "a") == "a" and memo.put(b, "b") == "b"
+    assert (memo.get(a), memo.get(b)) == ("a", "b")
+    c = datetime(2014, 1, 1, tzinfo=timezone.utc)
+    memo.put(c, "c")  # the third entry: the first two are forgotten, never wrong
+    assert (memo.get(a), memo.get(b), memo.get(c)) == (None, None, "c")
