@@ -582,13 +582,11 @@ class Matcher:
             auto.add_word(k, (len(k), tuple(meanings)))
         auto.make_automaton()
         self.automaton = auto
-        self._ends_name: dict[str, bool] = {}  # word -> whether its spelling key is in spelled_last
         self._runs: dict[str, tuple[tuple[int, int, tuple], ...]] = {}  # run of capitals -> its variants
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("automaton", None)
-        state.pop("_ends_name", None)
         state.pop("_runs", None)
         return state
 
@@ -649,11 +647,6 @@ class Matcher:
     def _spelled_run(self, run: str) -> tuple[tuple[int, int, tuple], ...]:
         """The spelling variants of full names in one run of capitalised words, as
         (start, end, meanings) relative to the run."""
-        last = self.spelled_last
-        cache = _KEY_CACHE
-        ends = self._ends_name
-        if len(ends) > 200_000:
-            ends.clear()
         words = run.split(" ")
         if "'s" in run:
             for j, w in enumerate(words):
@@ -663,17 +656,11 @@ class Matcher:
                     break
             if len(words) < 2:
                 return ()
-        # most runs ("Prime Minister", "New York") end no registered name: one lookup a word
-        hits = []
-        for j in range(1, len(words)):
-            hit = ends.get(words[j])
-            if hit is None:
-                hit = ends[words[j]] = _word_key(words[j]) in last
-            if hit:
-                hits.append(j)
+        # most runs ("Prime Minister", "New York") end no registered name
+        keys = [_word_key(w) for w in words]
+        hits = [j for j in range(1, len(words)) if keys[j] in self.spelled_last]
         if not hits:
             return ()
-        keys = [cache.get(w) or _word_key(w) for w in words]
         starts = [0]
         for w in words[:-1]:
             starts.append(starts[-1] + len(w) + 1)
