@@ -182,3 +182,29 @@ def test_the_render_time_limit_gives_a_callers_own_alarm_back():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_help_lists_every_command_and_a_typo_is_named_with_the_valid_ones(tmp_path):
+    """Only the named command's module is loaded (cli.make_parser); without one, all are."""
+    from archivegen.cli import COMMANDS
+
+    r = run_sub("--help")
+    assert r.returncode == 0
+    for name in COMMANDS:
+        assert name.rstrip("_") in r.stdout
+    r = run_sub("biuld", "--root", tmp_path)
+    assert r.returncode == 2 and "invalid choice: 'biuld'" in r.stderr and "'build'" in r.stderr
+    r = run_sub("build", "--help")
+    assert r.returncode == 0 and "--jobs" in r.stdout
+
+
+def test_a_build_loads_no_other_commands_module(tmp_path):
+    root = small_archive(tmp_path / "archive")
+    probe = ("import sys; from archivegen.cli import main; code = main(['build', '--root', sys.argv[1], '-q', "
+             "'--no-search']); print(sorted(m for m in sys.modules if m.startswith('archivegen.commands.'))); "
+             "sys.exit(code)")
+    r = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['archivegen.commands.build']"
+    assert (root / "site" / "index.html").is_file()

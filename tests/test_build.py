@@ -305,3 +305,34 @@ def test_parallel_parsing_gives_the_same_articles_and_messages(tmp_path, capsys,
     monkeypatch.setattr(content, "PARALLEL_MAX_FILES", 5)  # a large archive parses in one process
     forks.clear()
     assert load(root, warm=Warm(), jobs=2).articles == alone.articles and not forks
+
+
+_PATH_PARTS = ["content", "articles", "2013", "a.md", ".", "..", "", "..x", "x..", "é", " "]
+
+
+def test_paths_relative_to_the_archive_are_pathlibs_whatever_the_root():
+    """content._rel's shortcuts (an absolute root, and ``.``: ``archivegen build`` run in the
+    archive) give what pathlib gives for every path, clean or not."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from archivegen.content import _rel
+
+    def slow(root: Path, path: str) -> str:
+        p = Path(path)
+        try:
+            return p.relative_to(root).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    @given(st.sampled_from([".", "/srv/archive", "/"]), st.booleans(),
+           st.lists(st.sampled_from(_PATH_PARTS), min_size=1, max_size=5))
+    @settings(max_examples=400, deadline=None)
+    def check(root, absolute, parts):
+        path = "/".join(parts)
+        if absolute:
+            path = root.rstrip("/") + "/" + path
+        assert _rel(Path(root), path) == slow(Path(root), path)
+        assert _rel(Path(root), Path(path)) == slow(Path(root), path)
+
+    check()

@@ -727,3 +727,22 @@ def test_spelled_word_keys_with_initials_keep_every_wanted_key():
     wanted = [[_word_key(w)] for w in ("Masoud", "Barzani", "McDonnald", "Shroder", "Chaikovsky", "O'Neill", "Iangon")]
     have = spelled_word_keys(text, key_initials(wanted))
     assert all(k[0] in have for k in wanted)
+
+
+def test_the_renderer_gets_markdowns_own_extensions_without_the_entry_point_scan(monkeypatch, registry):
+    """render._extensions: the same extensions, in the same order, as Python-Markdown makes from
+    their names, without reading every installed package's metadata to find them."""
+    import markdown.util
+
+    from archivegen.render import EXTENSIONS
+
+    stock = markdown.Markdown(extensions=list(EXTENSIONS))
+
+    def scan():
+        raise AssertionError("looked the extensions up among the entry points")
+
+    monkeypatch.setattr(markdown.util, "get_installed_extensions", scan)
+    ours = BodyRenderer(registry, Config())
+    made = [type(e) for e in ours.md.registeredExtensions if type(e) is not type(ours.ext)]
+    assert made == [type(e) for e in stock.registeredExtensions]
+    assert ours.render(body="| a |\n|---|\n| Russia |\n\nTerm\n: x[^1]\n\n[^1]: n").html.count("<table>") == 1
