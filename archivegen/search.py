@@ -727,6 +727,29 @@ def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool,
     return None
 
 
+# jemalloc's settings for Pagefind's processes, unless the environment names its own
+PAGEFIND_MALLOC_CONF = "thp:always,metadata_thp:always"
+
+
+def pagefind_env() -> dict[str, str]:
+    """The environment Pagefind runs in: ours, with huge pages for its heap.
+
+    Why. Pagefind's allocator (jemalloc, statically linked) takes its memory
+    from the kernel 4 KB at a time, and a 1,000-page shard made 83,000 page
+    faults. Asked to use transparent huge pages where the kernel offers
+    them for the asking (``madvise``, Debian's default), it made 3,400, and
+    the shard took 1.04 u + 0.16 s CPU instead of 1.06 u + 0.24 s (eight
+    alternating runs on one core), for about 11 MB more memory. Where the
+    kernel has huge pages always on, or never, the setting changes nothing.
+    ``_RJEM_MALLOC_CONF`` set in the environment, even empty, is left as it
+    is (``_RJEM_MALLOC_CONF= archivegen build`` goes back to 4 KB pages, for
+    a machine whose memory is too fragmented to find huge pages quickly).
+    """
+    env = dict(os.environ)
+    env.setdefault("_RJEM_MALLOC_CONF", PAGEFIND_MALLOC_CONF)
+    return env
+
+
 class CpuShares:
     """Gives each Pagefind process running at once a share of the CPUs of its own.
 
@@ -773,7 +796,7 @@ class CpuShares:
     def run(self, cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         """``subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)``, sharing CPUs."""
         if len(self.shares) < 2:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=pagefind_env())
         with self._lock:
             free = [k for k in range(len(self.shares)) if k not in self._running.values()]
             slot = free[0] if free else None
@@ -783,7 +806,8 @@ class CpuShares:
             alone = slot is None or not self._running  # a process on its own has every CPU
             os.sched_setaffinity(0, self.cpus if alone else self.shares[slot])  # what the process inherits
             try:
-                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env=pagefind_env())
             finally:
                 os.sched_setaffinity(0, self.cpus)
             if slot is not None:

@@ -646,3 +646,50 @@ def test_no_search_copies_without_positioned_reads_and_writes(tmp_path, monkeypa
     assert staged == []
     assert b"site-footer" in (tmp_path / "site" / SEED).read_bytes()
     assert manifest(tmp_path / "site")["shards"]
+
+
+def test_pagefind_runs_with_huge_pages_asked_for_and_takes_the_setting(tmp_path, monkeypatch):
+    """search.pagefind_env: jemalloc inside the real Pagefind binary accepts the setting (it
+    names every setting it rejects on stderr), and a setting of the user's is kept."""
+    import subprocess
+
+    from archivegen import search
+
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    env = search.pagefind_env()
+    assert env["_RJEM_MALLOC_CONF"] == search.PAGEFIND_MALLOC_CONF
+    site = tmp_path / "site"
+    (site / "a").mkdir(parents=True)
+    (site / "a" / "index.html").write_text('<!doctype html><html lang="en"><head><title>A</title></head>'
+                                           '<body><main data-pagefind-body><h1>Kerry</h1><p>Talks in Moscow.</p>'
+                                           '</main></body></html>')
+    bad = subprocess.run([str(search.pagefind_binary()), "--site", str(site), "--silent"], capture_output=True,
+                         text=True, env=dict(env, _RJEM_MALLOC_CONF="no_such_setting:1"), timeout=120)
+    assert "<jemalloc>" in bad.stderr  # how a rejected setting shows
+    shutil.rmtree(site / "pagefind")
+    r = subprocess.run([str(search.pagefind_binary()), "--site", str(site), "--silent"], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode == 0 and "<jemalloc>" not in r.stderr, r.stderr
+    assert (site / "pagefind" / "pagefind-entry.json").is_file()
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "")
+    assert search.pagefind_env()["_RJEM_MALLOC_CONF"] == ""
+
+
+def test_the_build_runs_every_pagefind_in_that_environment(tmp_path, monkeypatch):
+    from archivegen import search
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    seen: list[str] = []
+    real = search.pagefind_env
+
+    def spy() -> dict[str, str]:
+        env = real()
+        seen.append(env["_RJEM_MALLOC_CONF"])
+        return env
+
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    monkeypatch.setattr(search, "pagefind_env", spy)
+    assert run_cli("build", "--root", root, "--out", tmp_path / "site", "--quiet") == 0
+    shards = manifest(tmp_path / "site")["shards"]
+    assert len(seen) == len(shards) > 1 and set(seen) == {search.PAGEFIND_MALLOC_CONF}
