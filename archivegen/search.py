@@ -739,7 +739,10 @@ def pagefind_env() -> dict[str, str]:
     faults. Asked to use transparent huge pages where the kernel offers
     them for the asking (``madvise``, Debian's default), it made 3,400, and
     the shard took 1.04 u + 0.16 s CPU instead of 1.06 u + 0.24 s (eight
-    alternating runs on one core), for about 11 MB more memory. Where the
+    alternating runs on one core), for about 11 MB more memory. That holds
+    for the search copies the build hands Pagefind; full article pages,
+    which it reads only where no copy can be made, were about 0.1 s slower
+    per 1,000 (docs/speed.md, fifteenth session). Where the
     kernel has huge pages always on, or never, the setting changes nothing.
     ``_RJEM_MALLOC_CONF`` set in the environment, even empty, is left as it
     is (``_RJEM_MALLOC_CONF= archivegen build`` goes back to 4 KB pages, for
