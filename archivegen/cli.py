@@ -18,6 +18,7 @@ from . import __version__
 from .errors import BuildFailed, ContentError
 
 COMMANDS = ("init", "new", "import_", "build", "serve", "check", "mentions", "entities")
+NAMES = {module.rstrip("_"): module for module in COMMANDS}  # command name -> its module's name
 
 
 def _load(name: str):
@@ -35,7 +36,7 @@ def _named_command(argv: list[str] | None) -> str | None:
         if word == "--":
             return None
         if not word.startswith("-"):
-            return word if word in {name.rstrip("_") for name in COMMANDS} else None
+            return word if word in NAMES else None
     return None
 
 
@@ -56,9 +57,7 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     only = _named_command(argv)
-    for name in COMMANDS:
-        if only is not None and name.rstrip("_") != only:
-            continue
+    for name in COMMANDS if only is None else (NAMES[only],):
         module = _load(name)
         if module is not None:
             p = module.add_parser(sub)

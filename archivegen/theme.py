@@ -339,6 +339,8 @@ class _Environment(jinja2.Environment):
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
+        # Jinja's own order, written out rather than through super(): this runs for every
+        # attribute read on a story or an entity, and the extra call would cost each of them
         try:
             return getattr(obj, attribute)
         except AttributeError:
