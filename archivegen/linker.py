@@ -1099,36 +1099,13 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
         if p is None:
             return
         linker = self.ext.linker
-        stash = self.md.htmlStash.rawHtmlBlocks
         # Pass 1: the text nodes in reading order, split at stash placeholders.
         segments: list[tuple[etree.Element, str, str, list[tuple[str, str, str]]]] = []
-
-        def collect(owner: etree.Element, attr: str, mode: str) -> None:
-            value = getattr(owner, attr)
-            if value:
-                segments.append((owner, attr, mode, self._pieces(value, stash)))
-
-        def walk(el: etree.Element, mode: str, top: bool) -> None:
-            tag = el.tag if isinstance(el.tag, str) else ""
-            child_mode = mode
-            if tag in _SKIP:
-                child_mode = "skip"
-            elif mode in ("link", "heading") and tag in _COUNT_ONLY:
-                child_mode = "count"
-            elif mode == "link" and tag in _HEADINGS:
-                child_mode = "link" if p.link_headings else "heading"
-            first = len(segments)
-            collect(el, "text", child_mode)
-            for child in el:
-                walk(child, child_mode, False)
-            if top and tag == "p" and p.first_paragraph is None and len(segments) > first:
-                p.first_paragraph = (first, len(segments))
-            collect(el, "tail", mode)
-
+        stash = self.md.htmlStash.rawHtmlBlocks
         if root.text and root.text.strip():  # whitespace here is not in the output (convert strips it)
-            collect(root, "text", "link")
+            segments.append((root, "text", "link", self._pieces(root.text, stash)))
         for child in root:
-            walk(child, "link", True)
+            self._walk(child, "link", True, p, segments, stash)
 
         texts = [piece for _, _, mode, pieces in segments for kind, piece, _ in pieces
                  if kind == "text" and mode != "skip"]
@@ -1166,6 +1143,35 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
         if p.first_paragraph is not None:
             i, j = p.first_paragraph
             p.first_paragraph = (starts[i], starts[j] if j < len(starts) else p.length)
+
+    def _walk(self, el: etree.Element, mode: str, top: bool, p: Pass,
+              segments: list[tuple[etree.Element, str, str, list[tuple[str, str, str]]]], stash: list[str]) -> None:
+        """Append the text and tail of ``el`` and its descendants to ``segments``, in reading order.
+
+        A method, not a function nested in ``run``: a nested function that
+        calls itself is a reference cycle, which kept each article's whole
+        pass (its segments, elements and state) alive until the cyclic
+        garbage collector ran. The body workers of a 10,000-article build
+        spent about 0.6 CPU-s collecting those, where reference counting now
+        frees them as ``run`` returns.
+        """
+        tag = el.tag if isinstance(el.tag, str) else ""
+        child_mode = mode
+        if tag in _SKIP:
+            child_mode = "skip"
+        elif mode in ("link", "heading") and tag in _COUNT_ONLY:
+            child_mode = "count"
+        elif mode == "link" and tag in _HEADINGS:
+            child_mode = "link" if p.link_headings else "heading"
+        first = len(segments)
+        if el.text:
+            segments.append((el, "text", child_mode, self._pieces(el.text, stash)))
+        for child in el:
+            self._walk(child, child_mode, False, p, segments, stash)
+        if top and tag == "p" and p.first_paragraph is None and len(segments) > first:
+            p.first_paragraph = (first, len(segments))
+        if el.tail:
+            segments.append((el, "tail", mode, self._pieces(el.tail, stash)))
 
     @staticmethod
     def _add_text(p: Pass, piece: str) -> None:
