@@ -20,6 +20,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from markupsafe import Markup
 
 from . import __version__, structured
@@ -309,6 +310,44 @@ def referenced_templates(text: str) -> set[str] | None:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+# markupsafe's C escaping of a str, to a str (``escape`` wraps the same in a Markup, through
+# Python code); markupsafe.escape itself where a version does not have it
+_escape_str = getattr(markupsafe, "_escape_inner", None) or markupsafe.escape
+
+
+def _escape_output(value: Any) -> str:
+    """What an autoescaped ``{{ value }}`` writes: the text of ``markupsafe.escape(value)``.
+
+    Jinja compiles ``{{ value }}`` to ``escape(value)`` and only ever joins
+    the result into the page (a macro's or a ``{% set %}`` block's output is
+    made Markup as a whole afterwards), so the Markup object that escape
+    builds for each value is never looked at. Pages of 10,000 articles write
+    about 1.5 million values, nine in ten of them plain strings, and building
+    those objects (two Python calls each) was an eighth of the page workers'
+    time. A string goes straight to markupsafe's C escaping here; anything
+    else (Markup, numbers, objects with ``__html__``, Undefined) goes to
+    ``escape`` as before.
+    """
+    if type(value) is str:
+        return _escape_str(value)
+    return markupsafe.escape(value)
+
+
+class _Template(jinja2.Template):
+    """A compiled template whose output expressions escape through ``_escape_output``."""
+
+    @classmethod
+    def from_code(cls, environment: jinja2.Environment, code: Any, globals: Any,
+                  uptodate: Any = None) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        # the compiled module's functions (root, blocks, macros) share these globals, where
+        # the module imported ``escape`` from jinja2.runtime
+        namespace = template.root_render_func.__globals__
+        if namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape_output
+        return template
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, with two shortcuts for what every page does many times.
 
@@ -323,6 +362,8 @@ class _Environment(jinja2.Environment):
     of its class, so a name that is not one of those is a key or undefined,
     as before; everything else is Jinja's own order.
     """
+
+    template_class = _Template
 
     def make_globals(self, d: Any) -> Any:
         """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.

@@ -77,3 +77,52 @@ def test_values_kept_by_identity_not_equality():
     c = datetime(2014, 1, 1, tzinfo=timezone.utc)
     memo.put(c, "c")  # the third entry: the first two are forgotten, never wrong
     assert (memo.get(a), memo.get(b), memo.get(c)) == (None, None, "c")
+
+
+class _Html:
+    def __html__(self):
+        return "<i>safe</i>"
+
+
+ESCAPE_EXAMPLES = ["plain", "", "<script>alert('x') & \"y\"</script>", "é ü – “quoted”", Markup("<b>kept</b>"),
+                   5, -3, 2.5, True, None, _Html(), ["<a>"], jinja2.Undefined()]
+
+
+@given(st.one_of(st.sampled_from(ESCAPE_EXAMPLES), st.text(), st.text().map(Markup),
+                 st.integers(), st.floats(allow_nan=False)))
+def test_output_escape_writes_what_markupsafe_escape_writes(value):
+    """``{{ value }}`` escapes through theme._escape_output: the text of markupsafe.escape(value)."""
+    import markupsafe
+
+    from archivegen.theme import _escape_output
+
+    assert str(_escape_output(value)) == str(markupsafe.escape(value))
+
+
+def test_templates_render_what_stock_jinja_renders_with_their_own_escape(tmp_path):
+    """Compiled templates escape their output through theme._escape_output, and give what stock
+    Jinja gives: plain values, Markup, macros, call and set blocks, ``~`` joins, includes, and
+    an ``{% autoescape false %}`` block, where the choice is made as the page renders."""
+    from archivegen.theme import _escape_output
+
+    sources = {
+        "page.html": ("{% import 'macros.html' as m %}{{ text }}|{{ safe }}|{{ n }}|{{ m.b(text) }}|"
+                      "{% call m.wrap() %}{{ text }}{% endcall %}|{% set s %}<u>{{ text }}</u>{% endset %}{{ s }}|"
+                      "{{ text ~ safe }}|{% include 'part.html' %}|{% autoescape false %}{{ text }}{% endautoescape %}|"
+                      "{{ missing }}|{{ text|upper }}|{{ items|join(', ') }}"),
+        "macros.html": "{% macro b(x) %}<b>{{ x }}</b>{% endmacro %}{% macro wrap() %}[{{ caller() }}]{% endmacro %}",
+        "part.html": "{{ text }}&{{ safe }}",
+    }
+    values = {"text": "Kerry & <Lavrov> \"'", "safe": Markup("<em>ok</em>"), "n": 7, "items": ["<a>", Markup("<b>")]}
+
+    def render(env_class):
+        env = env_class(loader=jinja2.DictLoader(sources), autoescape=True)
+        return env, env.get_template("page.html").render(values)
+
+    ours_env, ours = render(_Environment)
+    assert ours == render(jinja2.Environment)[1]
+    assert "Kerry &amp; &lt;Lavrov&gt; &#34;&#39;" in ours and "<em>ok</em>" in ours
+    for name in sources:  # every compiled template takes the shortcut
+        assert ours_env.get_template(name).root_render_func.__globals__["escape"] is _escape_output
+    theme = Theme(tmp_path, Config())
+    assert theme.env.get_template("article.html").root_render_func.__globals__["escape"] is _escape_output
