@@ -83,7 +83,9 @@ def plan(model: SiteModel, carry: Carry | None = None) -> list[Page]:
     # largest sections, in name order: listed by size, two sections trading places would change
     # the menu on every page of the site, and an incremental build would rewrite them all
     largest = sorted(model.sections.values(), key=lambda g: (-len(g.stories), g.name))[:NAV_SECTIONS]
-    nav = [{"slug": g.slug, "name": g.name} for g in sorted(largest, key=lambda g: g.name.casefold())]
+    # "path" spares the theme a '~' join per link on every page (Jinja's markup_join: 68,000 calls)
+    nav = [{"slug": g.slug, "name": g.name, "path": f"sections/{g.slug}/"}
+           for g in sorted(largest, key=lambda g: g.name.casefold())]
     common = {"nav_sections": nav}
     pages.append(_home(model))
     pages.extend(_articles(model, nav, carry))

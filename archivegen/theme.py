@@ -324,12 +324,15 @@ def _escape_output(value: Any) -> str:
     builds for each value is never looked at. Pages of 10,000 articles write
     about 1.5 million values, nine in ten of them plain strings, and building
     those objects (two Python calls each) was an eighth of the page workers'
-    time. A string goes straight to markupsafe's C escaping here; anything
-    else (Markup, numbers, objects with ``__html__``, Undefined) goes to
-    ``escape`` as before.
+    time. A string goes straight to markupsafe's C escaping here, an int
+    or a Markup is written as it is; anything else (floats, objects with
+    ``__html__``, Undefined) goes to ``escape`` as before.
     """
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return _escape_str(value)
+    if kind is int or kind is Markup:  # nothing to escape in an int's digits; Markup is safe as it is
+        return str(value)
     return markupsafe.escape(value)
 
 
@@ -402,7 +405,9 @@ def _striptags(value: Any) -> str:
     """Jinja's ``striptags``, with its tag scan and entity decoding left out for text that has
     no ``<`` and no ``&`` (every page's title and description: what it does then is only
     joining the words with single spaces)."""
-    text = value.__html__() if hasattr(value, "__html__") else str(value)
+    # a plain str: Markup's own split would make a Markup of every word (a page's title and
+    # description come here as Markup, from their blocks)
+    text = str(value.__html__()) if hasattr(value, "__html__") else str(value)
     if "<" in text or "&" in text:
         return jinja2.filters.do_striptags(text)
     return " ".join(text.split())
