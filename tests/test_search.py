@@ -693,3 +693,38 @@ def test_the_build_runs_every_pagefind_in_that_environment(tmp_path, monkeypatch
     assert run_cli("build", "--root", root, "--out", tmp_path / "site", "--quiet") == 0
     shards = manifest(tmp_path / "site")["shards"]
     assert len(seen) == len(shards) > 1 and set(seen) == {search.PAGEFIND_MALLOC_CONF}
+
+
+def test_first_shards_old_index_is_cleared_before_their_threads_start(tmp_path, monkeypatch):
+    """search.Indexing deletes the previous index of the shards it starts first on the building
+    thread: in a pool thread each unlink waited for the feeds to let go of the interpreter
+    lock, and an add-one build's Pagefind started 0.2 s late."""
+    import archivegen.search as search
+    from archivegen.build import BuildOptions, build
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    opts = BuildOptions(root=root, out=tmp_path / "site", progress=False, jobs=2)
+    newest = max((root / "content" / "articles").rglob("*.md"))
+
+    def add(n: int) -> None:
+        text = newest.read_text(encoding="utf-8")
+        (newest.parent / f"added-{n}.md").write_text(text.replace("\ntitle:", f"\ntitle: Added {n} -", 1),
+                                                      encoding="utf-8")
+
+    build(opts)
+    add(1)
+    build(opts)  # the first build after a cold one links the site into its staging folder
+    add(2)
+    found: dict[str, bool] = {}
+    real = search._index_shard
+
+    def recording(shard, staging, *args, **kwargs):
+        found[shard.name] = (staging.dir / "pagefind" / shard.name).exists()
+        return real(shard, staging, *args, **kwargs)
+
+    monkeypatch.setattr(search, "_index_shard", recording)
+    result = build(opts)
+    assert found, "no shard was indexed again"
+    assert not any(found.values()), f"old index still there when its thread started: {found}"
+    assert (result.out / "pagefind" / "archive.json").is_file()
