@@ -331,7 +331,9 @@ def _escape_output(value: Any) -> str:
     kind = type(value)
     if kind is str:
         return _escape_str(value)
-    if kind is int or kind is Markup:  # nothing to escape in an int's digits; Markup is safe as it is
+    if kind is Markup:  # safe as it is
+        return value
+    if kind is int:  # nothing to escape in its digits
         return str(value)
     return markupsafe.escape(value)
 
