@@ -783,14 +783,12 @@ class Linker:
             return []
         out = []
         pos = 0
-        person_starts = {s for s, e, meanings in found
-                         if any(en.kind == "person" and en.role in FULL for entries, up in meanings for en in entries)}
         headline = offset < state.headline_end
         for start, end, meanings in found:
             if start < pos:
                 continue
             in_headline = headline and start + offset < state.headline_end
-            result = self._resolve(text, start, end, meanings, state, person_starts, heading or in_headline)
+            result = self._resolve(text, start, end, meanings, state, found, heading or in_headline)
             if result is None:
                 continue
             pos = end
@@ -816,7 +814,7 @@ class Linker:
     # -- deciding one match
 
     def _resolve(self, text: str, start: int, end: int, meanings: tuple, state: ArticleState,
-                 person_starts: set[int], heading: bool) -> str | Declined | None:
+                 found: list[tuple[int, int, tuple]], heading: bool) -> str | Declined | None:
         caps = None
         valid: list[Entry] = []
         surface = text[start:end]
@@ -837,7 +835,7 @@ class Linker:
                         continue
                 if in_caps and not upper and en.role == ADJ and _bare(surface) in FUNCTION_WORDS:
                     continue  # "US" in "LET US GO"
-                if not in_caps and not self._fits_context(text, start, end, en, person_starts, state, heading):
+                if not in_caps and not self._fits_context(text, start, end, en, found, state, heading):
                     continue
                 if in_caps and en.kind == "country" and any(
                         w.lower().strip(".") in ORG_HEADS for w in _cap_run(text, end, 1)):
@@ -845,6 +843,8 @@ class Linker:
                 valid.append(en)
         if not valid:
             return None
+        if len(valid) == 1 and not valid[0].ambiguous:
+            return valid[0].key  # the usual case, which every rule below leaves as it is
         # A given name alone is the weakest reading: any other meaning of the form wins.
         if any(en.role == GIVEN for en in valid) and any(en.role != GIVEN for en in valid):
             valid = [en for en in valid if en.role != GIVEN]
@@ -865,7 +865,7 @@ class Linker:
         reason = "several entities" if len(keys) > 1 else "the form has other meanings"
         return Declined(start, end, surface, keys, reason)
 
-    def _fits_context(self, text: str, start: int, end: int, en: Entry, person_starts: set[int],
+    def _fits_context(self, text: str, start: int, end: int, en: Entry, found: list[tuple[int, int, tuple]],
                       state: ArticleState, heading: bool = False) -> bool:
         """Whether the neighbouring words leave the match a name of its own."""
         surface = text[start:end]
@@ -900,7 +900,7 @@ class Linker:
             run = _cap_run(text, end)
             if any(w.lower().strip(".") in ORG_HEADS for w in run):
                 return False  # "British Airways", "U.S. Open", "China Daily"
-            if en.role != ADJ and (end + 1) not in person_starts and not any(
+            if en.role != ADJ and not _full_name_at(found, end + 1) and not any(
                     w.lower() in TITLES for w in run):
                 return False  # "Israel Radio": a country name glued to a following name
         return True
@@ -915,6 +915,15 @@ class Linker:
             # article capitalises the word inside sentences too ("Air").
             return prev in state.midcaps or prev.lower() in ORG_HEADS
         return True
+
+
+def _full_name_at(found: list[tuple[int, int, tuple]], start: int) -> bool:
+    """Whether a person's full name (or its spelling variant) is among the matches at ``start``.
+
+    Asked only of a country name followed by a capitalised word, so the
+    matches are looked through then, not gathered for every text."""
+    return any(s == start and any(en.kind == "person" and en.role in FULL for entries, _ in meanings for en in entries)
+               for s, _, meanings in found)
 
 
 def _cap_run(text: str, end: int, limit: int = 4) -> list[str]:

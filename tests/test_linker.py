@@ -790,3 +790,10 @@ def test_rendering_leaves_no_reference_cycles_of_ours(renderer):
         if was_enabled:
             gc.enable()
     assert rb.mentions and "entity" in rb.html
+
+
+def test_country_before_a_full_name_links_but_not_before_another_name(renderer):
+    """A country glued to a following capitalised word is part of a longer name ("France
+    Radio"), unless that word starts a registered person's full name (``linker._full_name_at``)."""
+    rb = renderer.render(body="Talks were held with France Sergei Lavrov said. He spoke on France Radio.")
+    assert found(rb) == [("France", "countries/france"), ("Sergei Lavrov", "people/sergei-lavrov")]
