@@ -763,8 +763,10 @@ class Linker:
         for cands in found:
             for start, end, meanings in cands:
                 for entries, upper in meanings:
+                    if upper:
+                        continue
                     people = {en.key for en in entries if en.kind == "person" and en.role in FULL}
-                    if len(people) == 1 and not upper:
+                    if len(people) == 1:
                         state.named_anywhere |= people
         state.text = "".join(texts)
         state.headline_end = headline_end(state.text, state.title)
