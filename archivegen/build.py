@@ -445,9 +445,9 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[str, bytes, bytes | No
         try:
             html = theme.render(page.template, ctx, page.url)
         except TemplateFailure as exc:
+            # every page is tried: a mistake in a shared template is reported once, with the
+            # number of pages it stopped (``theme.merge_page_problems``)
             problems.append(exc.problem)
-            if len(problems) >= 20:
-                break
             continue
         data = html.encode("utf-8")
         copy = None
@@ -535,6 +535,10 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
         _WORK.clear()
     for page in pages:
         staging.paths.add(page.output)
+    if problems.errors:
+        from .theme import merge_page_problems
+
+        problems.items = merge_page_problems(problems.items)
     problems.raise_if_errors()
     return len(todo), changed
 

@@ -366,7 +366,9 @@ def test_template_raising_while_rendering(capsys, published):
                    "templates/article.html:4: error: template error while rendering /2013/08/0",
                    "ZeroDivisionError", "    hint: fix the template, or the value it received from that page's content",
                    path="templates/article.html")
-    assert "/2013/08/01/talks-day-0/" in err
+    # one error for the template line, naming the first page it stopped and counting the others
+    assert "rendering /2013/08/03/talks-day-2/ and 2 other pages: ZeroDivisionError" in err
+    assert err.count("error: template error") == 1 and "archivegen: 1 error;" in err
 
 
 # -- a few through a real process ------------------------------------------------------------

@@ -126,3 +126,31 @@ def test_templates_render_what_stock_jinja_renders_with_their_own_escape(tmp_pat
         assert ours_env.get_template(name).root_render_func.__globals__["escape"] is _escape_output
     theme = Theme(tmp_path, Config())
     assert theme.env.get_template("article.html").root_render_func.__globals__["escape"] is _escape_output
+
+
+def test_page_problems_of_one_template_mistake_are_merged():
+    """theme.merge_page_problems: the same error on the same template line is one problem that
+    names the first page and counts the others; other problems stay, in their order."""
+    from archivegen.errors import Problem
+    from archivegen.theme import merge_page_problems
+
+    hint = "fix the template, or the value it received from that page's content"
+
+    def page(url, path="templates/base.html", line=30, error="UndefinedError: 'x' is undefined"):
+        return Problem(path, line, f"template error while rendering {url}: {error}", hint)
+
+    other = Problem("content/articles/a.md", 2, "invalid YAML in front matter", "quote it")
+    problems = [page("/a/"), other, page("/b/"), page("/c/", line=31), page("/d/"), page("/e/", error="TypeError: no"),
+                page("/f/", path="templates/article.html"), page("/g/", line=31)]
+    merged = merge_page_problems(problems)
+    assert [p.message for p in merged] == [
+        "template error while rendering /a/ and 2 other pages: UndefinedError: 'x' is undefined",
+        "invalid YAML in front matter",
+        "template error while rendering /c/ and 1 other page: UndefinedError: 'x' is undefined",
+        "template error while rendering /e/: TypeError: no",
+        "template error while rendering /f/: UndefinedError: 'x' is undefined",
+    ]
+    assert [(p.path, p.line, p.hint) for p in merged] == [
+        ("templates/base.html", 30, hint), (other.path, 2, "quote it"), ("templates/base.html", 31, hint),
+        ("templates/base.html", 30, hint), ("templates/article.html", 30, hint)]
+    assert merge_page_problems([page("/only/")]) == [page("/only/")]
