@@ -323,7 +323,7 @@ def _escape_output(value: Any) -> str:
     the result into the page (a macro's or a ``{% set %}`` block's output is
     made Markup as a whole afterwards), so the Markup object that escape
     builds for each value is never looked at. Pages of 10,000 articles write
-    about 1.5 million values, nine in ten of them plain strings, and building
+    about 1.2 million values, nine in ten of them plain strings, and building
     those objects (two Python calls each) was an eighth of the page workers'
     time. A string goes straight to markupsafe's C escaping here, an int
     or a Markup is written as it is; anything else (floats, objects with
