@@ -1087,6 +1087,11 @@ def default_link_maker(prefix: str = "/") -> LinkMaker:
     return make_link
 
 
+# a text or tail of the element tree: (its element, "text" or "tail", linking mode,
+# its pieces as ``LinkTreeprocessor._pieces`` splits them)
+Segment = tuple[etree.Element, str, str, list[tuple[str, str, str]]]
+
+
 @dataclass
 class Pass:
     """The input and output of one article's pass over the tree."""
@@ -1111,7 +1116,7 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             return
         linker = self.ext.linker
         # Pass 1: the text nodes in reading order, split at stash placeholders.
-        segments: list[tuple[etree.Element, str, str, list[tuple[str, str, str]]]] = []
+        segments: list[Segment] = []
         stash = self.md.htmlStash.rawHtmlBlocks
         if root.text and root.text.strip():  # whitespace here is not in the output (convert strips it)
             segments.append((root, "text", "link", self._pieces(root.text, stash)))
@@ -1156,7 +1161,7 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             p.first_paragraph = (starts[i], starts[j] if j < len(starts) else p.length)
 
     def _walk(self, el: etree.Element, mode: str, top: bool, p: Pass,
-              segments: list[tuple[etree.Element, str, str, list[tuple[str, str, str]]]], stash: list[str]) -> None:
+              segments: list[Segment], stash: list[str]) -> None:
         """Append the text and tail of ``el`` and its descendants to ``segments``, in reading order.
 
         A method, not a function nested in ``run``: a nested function that

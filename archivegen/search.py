@@ -469,25 +469,21 @@ class Indexing:
         # largest shards first: the small ones (the newest day and month, the entities) then
         # fill the end, where one process would otherwise finish a year's shard alone
         order = sorted(todo, key=lambda s: -len(s.pages))
-        # the first shards' links (for those not indexed in place) are made here, so an
-        # add-one build's single shard needs nothing of this thread while the feeds run;
-        # later ones are linked by the thread that indexes them, by when the feeds and
-        # sitemap are long done
+        # the first shards are prepared here (``_prepare_shard``), so an add-one build's single
+        # shard needs nothing of its thread but starting Pagefind while the feeds run; later
+        # ones are prepared by the thread that indexes them, by when the feeds and sitemap
+        # are long done
         for s in order[:workers]:
-            if s.name not in globs:
-                _link_farm(s, staging, self.farm_root)
-            # likewise the shard's old index, which a buffered staging folder holds: deleting its
-            # files from the pool thread cost an add-one build 0.2 s before Pagefind even
-            # started, each unlink waiting for the feeds to let go of the interpreter lock
-            shutil.rmtree(staging.dir / BUNDLE / s.name, ignore_errors=True)
+            _prepare_shard(s, staging, self.farm_root, globs.get(s.name))
         self.pool = ThreadPoolExecutor(max_workers=workers)
-        self.futures = [self.pool.submit(self._index, s, linked=i < workers, glob=globs.get(s.name))
+        self.futures = [self.pool.submit(self._index, s, prepared=i < workers, glob=globs.get(s.name))
                         for i, s in enumerate(order)]
 
-    def _index(self, shard: Shard, *, linked: bool, glob: str | None) -> tuple[tuple[str, str] | None, list[Any]]:
+    def _index(self, shard: Shard, *, prepared: bool, glob: str | None) -> tuple[tuple[str, str] | None, list[Any]]:
         """Index one shard (in a pool thread), then list the files Pagefind wrote for it while
         the other shards are still being indexed: (failure or None, ``Staging.scan_tree``)."""
-        failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary, linked=linked, glob=glob)
+        failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary, prepared=prepared,
+                               glob=glob)
         if failure is not None:
             return failure, []
         self.staging.finish_pages(shard.pages)  # Pagefind has read them: search copies become the pages
@@ -695,16 +691,27 @@ def _link_farm(shard: Shard, staging: Any, farm_root: Path) -> None:
             shutil.copyfile(src, dest)
 
 
+def _prepare_shard(shard: Shard, staging: Any, farm_root: Path, glob: str | None) -> None:
+    """What a shard needs before Pagefind starts: its folder of hard links (unless ``glob``
+    indexes it in place) and no old index, which a buffered staging folder holds.
+
+    Both are file work, done on the building thread for the first shards: from a pool
+    thread, each link and unlink waited for the feeds to let go of the interpreter lock,
+    and an add-one build's Pagefind started 0.2 s late."""
+    if glob is None:
+        _link_farm(shard, staging, farm_root)
+    shutil.rmtree(staging.dir / BUNDLE / shard.name, ignore_errors=True)
+
+
 def _index_shard(shard: Shard, staging: Any, farm_root: Path, primary: bool,
-                 linked: bool = False, glob: str | None = None) -> tuple[str, str] | None:
+                 prepared: bool = False, glob: str | None = None) -> tuple[str, str] | None:
     """Run pagefind on exactly this shard's pages: in place with ``glob`` (``in_place_globs``),
-    else on a folder of hard links to them (made first unless ``linked``)."""
+    else on a folder of hard links to them (``_prepare_shard``, first, unless ``prepared``)."""
     site = staging.dir
     farm = farm_root / shard.name
-    if glob is None and not linked:
-        _link_farm(shard, staging, farm_root)
+    if not prepared:
+        _prepare_shard(shard, staging, farm_root, glob)
     bundle = site / BUNDLE / shard.name
-    shutil.rmtree(bundle, ignore_errors=True)
     where = ["--site", str(site), "--glob", glob] if glob is not None else ["--site", str(farm)]
     cmd = [str(pagefind_binary()), *where, "--output-path", str(bundle), "--silent"]
     try:

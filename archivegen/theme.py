@@ -264,7 +264,7 @@ class Theme:
             tb = tb.tb_next
         filename = getattr(exc, "filename", None) or filename
         where = self._display(Path(filename)) if filename else f"templates/{template}"
-        return Problem(where, lineno, f"template error while rendering {during or '/' + page_url}: {type(exc).__name__}: {exc}",
+        return Problem(where, lineno, f"{_RENDERING}{during or '/' + page_url}: {type(exc).__name__}: {exc}",
                        "fix the template, or the value it received from that page's content")
 
     # -- static assets ------------------------------------------------------
@@ -398,8 +398,9 @@ class _Environment(jinja2.Environment):
             return self.undefined(obj=obj, name=attribute)
 
 
-# the message ``Theme._problem`` writes for a page: the page's URL, then what went wrong
-_PAGE_PROBLEM = re.compile(r"template error while rendering (/.*?): (.*)", re.S)
+# what ``Theme._problem`` writes for a page: this, the page's URL, ": " and what went wrong
+_RENDERING = "template error while rendering "
+_PAGE_PROBLEM = re.compile(re.escape(_RENDERING) + r"(/.*?): (.*)", re.S)
 
 
 def merge_page_problems(problems: list[Problem]) -> list[Problem]:
@@ -411,29 +412,21 @@ def merge_page_problems(problems: list[Problem]) -> list[Problem]:
     that names the first page and counts the others; the rest stay as
     they are, in their order.
     """
-    merged: dict[tuple[str, int | None, str, str], list[Any]] = {}
-    order: list[Problem | tuple[str, int | None, str, str]] = []
+    out: list[Problem] = []
+    first: dict[tuple[str, int | None, str, str], list[Any]] = {}  # -> [place in out, URL, pages]
     for p in problems:
         m = _PAGE_PROBLEM.fullmatch(p.message)
-        if m is None:
-            order.append(p)
+        key = (p.path, p.line, p.hint, m.group(2)) if m else None
+        if key in first:
+            first[key][2] += 1
             continue
-        key = (p.path, p.line, p.hint, m.group(2))
-        if key in merged:
-            merged[key][2] += 1
-        else:
-            merged[key] = [p, m.group(1), 1]
-            order.append(key)
-    out: list[Problem] = []
-    for item in order:
-        if isinstance(item, Problem):
-            out.append(item)
-            continue
-        first, url, n = merged[item]
+        if key is not None:
+            first[key] = [len(out), m.group(1), 1]
+        out.append(p)
+    for (_, _, _, error), (i, url, n) in first.items():
         if n > 1:
             others = f"{n - 1:,} other page{'s' if n > 2 else ''}"
-            first = replace(first, message=f"template error while rendering {url} and {others}: {item[3]}")
-        out.append(first)
+            out[i] = replace(out[i], message=f"{_RENDERING}{url} and {others}: {error}")
     return out
 
 
