@@ -215,8 +215,9 @@ def _render_chunk(indices: list[int]) -> tuple[list[tuple[int, Any]], list[str]]
     cache: Cache | None = _WORK.get("cache")
     keys: list[str] = _WORK["keys"]
     out = []
-    for i in indices:
-        out.append((i, renderer.render(articles[i])))
+    with renderer.batch():
+        for i in indices:
+            out.append((i, renderer.render(articles[i])))
     lines = cache.put_bodies([(keys[i], rb, _WORK["registry_fp"]) for i, rb in out]) if cache is not None else []
     for _, rb in out:
         rb.text, rb.declined = "", []  # nothing after this stage reads them: less to send back
@@ -231,7 +232,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
     keys = [digest(salt, a.digest) for a in loaded.articles]
     linked_with = [history.fp] * len(keys)  # the registry each body was linked with
     bodies: list[Any] = [None] * len(loaded.articles)
-    kept: dict[int, Story] = {}
+    ready: dict[int, Story] = {}  # stories made so far: from the memo, then as bodies arrive
     todo: list[int] = []
     for i, key in enumerate(keys):
         a = loaded.articles[i]
@@ -242,7 +243,7 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
             st, linked_with[i], _ = known
             if st.article is None:  # read from the memo, which leaves the article out: this build's own
                 st.article = a
-            kept[i] = st if st.article is a else replace(st, article=a)
+            ready[i] = st if st.article is a else replace(st, article=a)
             a.body = ""
             if st.html.fallback is None:  # its HTML comes from the body cache; if that entry is damaged:
                 st.html.fallback = partial(_render_html, loaded, a)
@@ -254,6 +255,14 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
             todo.append(i)
             _source(loaded, a)  # a remembered article gave up its source: read it again
     total = len(todo)
+    on_disk = cache is not None and cache.enabled
+
+    def sources(i: int) -> dict[str, Any]:
+        """Where a story's released HTML is got again: the body cache, else a new rendering."""
+        a = loaded.articles[i]
+        return {"load": partial(cache.body_html, keys[i], linked_with[i]) if on_disk else None,
+                "fallback": partial(_render_html, loaded, a)}
+
     if todo:
         loaded.registry.matcher()  # build the automaton once, before forking
         _WORK.clear()
@@ -270,8 +279,11 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
         index: list[str] = []
         try:
             for chunk, lines in results:
+                # each body becomes its story as it arrives, while the workers render the next
+                # chunks: made after the last chunk, the 10,000 stories of a cold build were
+                # 0.2 s of this process alone, with both workers done and one core idle
                 for i, rb in chunk:
-                    bodies[i] = rb
+                    ready[i] = story_from(loaded.articles[i], rb, linked_key(keys[i], history.fp), **sources(i))
                 index.extend(lines)
                 done += len(chunk)
                 progress.update("rendering articles", done, total)
@@ -282,13 +294,9 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
             _WORK.clear()
             if cache is not None:
                 cache.index_bodies(index)  # what was written is indexed, even if a later chunk failed
-    html_keys = [kept[i].html.key if i in kept else linked_key(k, r)  # a kept story knows its key
-                 for i, (k, r) in enumerate(zip(keys, linked_with))]
-    on_disk = cache is not None and cache.enabled
-    stories = [kept[i] if i in kept else
-               story_from(a, rb, html_keys[i], load=partial(cache.body_html, keys[i], linked_with[i]) if on_disk
-                          else None, fallback=partial(_render_html, loaded, a))
+    stories = [ready[i] if i in ready else story_from(a, rb, linked_key(keys[i], linked_with[i]), **sources(i))
                for i, (a, rb) in enumerate(zip(loaded.articles, bodies))]
+    html_keys = [st.html.key for st in stories]  # a remembered story keeps the key it was made with
     if warm is not None:
         warm.stories = {k: (st, r, history.fp) for k, st, r in zip(keys, stories, linked_with)}
     history.save()

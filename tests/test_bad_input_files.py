@@ -168,20 +168,55 @@ def test_the_render_time_limit_gives_a_callers_own_alarm_back():
     """A program that calls the build may have an alarm of its own pending: it still fires."""
     import signal
 
-    from archivegen.render import _time_limit
+    from archivegen.render import _TimeLimit
 
     fired: list[float] = []
-    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(time.monotonic()))
+
+    def mine(signum, frame):
+        fired.append(time.monotonic())
+
+    previous = signal.signal(signal.SIGALRM, mine)
     try:
         start = time.monotonic()
         signal.setitimer(signal.ITIMER_REAL, 0.5)
-        with _time_limit(10):
-            time.sleep(0.2)
+        with _TimeLimit(10) as limit:
+            limit.arm()
+            time.sleep(0.1)
+            limit.disarm()
+            time.sleep(0.1)
+        assert signal.getsignal(signal.SIGALRM) is mine and not fired
         time.sleep(0.8)
         assert len(fired) == 1 and 0.4 < fired[0] - start < 0.9
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_batch_of_renderings_limits_each_article_and_leaves_no_alarm_between_them(monkeypatch):
+    """``BodyRenderer.batch`` installs the handler once: the limit is still per article,
+    no alarm is pending between articles, and the handler is given back after."""
+    import signal
+
+    from archivegen import render
+    from archivegen.errors import ContentError
+    from archivegen.render import BodyRenderer
+
+    monkeypatch.setattr(render, "RENDER_SECONDS", 0.3)
+    renderer = BodyRenderer(None)
+    before = signal.getsignal(signal.SIGALRM)
+    with renderer.batch():
+        for _ in range(4):  # 0.6 s in all: more than one limit, less than one each
+            assert "<p>quick</p>" in renderer.render(body="quick").html
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            time.sleep(0.15)
+        with pytest.raises(ContentError, match="took over 0.3 s"):
+            renderer.render(body="[a](" * 4000)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert "<p>after</p>" in renderer.render(body="after").html  # the renderer still works
+    assert signal.getsignal(signal.SIGALRM) is before
+    with pytest.raises(ContentError, match="took over 0.3 s"):  # and alone, outside a batch
+        renderer.render(body="[a](" * 4000)
+    assert signal.getsignal(signal.SIGALRM) is before
 
 
 def test_help_lists_every_command_and_a_typo_is_named_with_the_valid_ones(tmp_path):

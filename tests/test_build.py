@@ -336,3 +336,33 @@ def test_paths_relative_to_the_archive_are_pathlibs_whatever_the_root():
         assert _rel(Path(root), Path(path)) == slow(Path(root), path)
 
     check()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_body_becomes_its_story_as_its_chunk_arrives(make_archive, tmp_path, monkeypatch, jobs):
+    """build.render_stories makes a chunk's stories as its bodies come back, while the workers
+    render the next ones: made after the last chunk, they were a core's work with the other idle."""
+    import archivegen.build as build_mod
+
+    n = build_mod.CHUNK * 2 + 5  # three chunks
+    root = make_archive({f"articles/a{i}.md": article(title=f"Story {i}", date=f"2013-08-{i % 28 + 1:02d}",
+                                                      body=f"Number {i} in Russia.")
+                         for i in range(n)})
+    events: list[str] = []
+    real_story, real_update = build_mod.story_from, build_mod.Progress.update
+
+    def story(*args, **kwargs):
+        events.append("story")
+        return real_story(*args, **kwargs)
+
+    def update(self, stage, done, total):
+        if stage == "rendering articles":
+            events.append("chunk")
+        return real_update(self, stage, done, total)
+
+    monkeypatch.setattr(build_mod, "story_from", story)
+    monkeypatch.setattr(build_mod.Progress, "update", update)
+    result = build(BuildOptions(root=root, out=tmp_path / "site", search=False, progress=False, jobs=jobs))
+    assert result.rendered_bodies == n and events.count("story") == n and events.count("chunk") == 3
+    # each chunk's stories just before its progress report: the first chunk's before the last arrived
+    assert events[:events.index("chunk")].count("story") in (build_mod.CHUNK, 5) and events[-1] == "chunk"

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -487,18 +488,73 @@ def test_largest_shards_are_indexed_first(tmp_path, monkeypatch):
 
     root = tmp_path / "archive"
     shutil.copytree(REPO / "content", root / "content")
-    seen: list[tuple[str, int]] = []
-    real = search._index_shard
-
-    def recording(shard, *args, **kwargs):
-        seen.append((shard.name, len(shard.pages)))
-        return real(shard, *args, **kwargs)
-
-    monkeypatch.setattr(search, "_index_shard", recording)
+    started = _record_pagefind_runs(monkeypatch)
     build(BuildOptions(root=root, out=tmp_path / "site", progress=False, jobs=1))
-    sizes = [n for _, n in seen]
-    assert len(seen) == len(manifest(tmp_path / "site")["shards"]) > 2
+    shards = {s["name"]: s["pages"] for s in manifest(tmp_path / "site")["shards"]}
+    sizes = [shards[name] for event, name, _ in started if event == "start"]
+    assert len(sizes) == len(shards) > 2
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+
+
+def _record_pagefind_runs(monkeypatch, delay: float = 0.0) -> list[tuple[str, str, float]]:
+    """Record ("start" | "end", shard name, time) of every Pagefind process the build runs,
+    each made ``delay`` seconds longer."""
+    import archivegen.search as search
+
+    events: list[tuple[str, str, float]] = []
+    real = search.CPU_SHARES
+
+    class Recording:
+        def run(self, cmd, timeout):
+            name = Path(cmd[cmd.index("--output-path") + 1]).name
+            events.append(("start", name, time.monotonic()))
+            try:
+                time.sleep(delay)
+                return real.run(cmd, timeout)
+            finally:
+                events.append(("end", name, time.monotonic()))
+
+    monkeypatch.setattr(search, "CPU_SHARES", Recording())
+    return events
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_next_shard_starts_while_the_last_ones_files_are_taken(tmp_path, monkeypatch, jobs):
+    """search.Indexing keeps one thread more than Pagefind processes: the spare one starts the
+    next shard the moment a process ends, while that shard's thread takes its files into the
+    site (``Staging.finish_pages``, slowed down here, though less than Pagefind is); no more
+    than ``jobs`` run at once, and they start in the order planned."""
+    from archivegen.build import BuildOptions, build
+    from archivegen.output import Staging
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    events = _record_pagefind_runs(monkeypatch, delay=0.25)
+    real = Staging.finish_pages
+
+    def slow(self, rels=None):
+        if rels is not None:  # a shard's pages, on its thread (without: at the commit)
+            time.sleep(0.1)
+            events.append(("taken", "", time.monotonic()))
+        return real(self, rels)
+
+    monkeypatch.setattr(Staging, "finish_pages", slow)
+    build(BuildOptions(root=root, out=tmp_path / "site", progress=False, jobs=jobs))
+    events.sort(key=lambda e: e[2])
+    shards = {s["name"]: s["pages"] for s in manifest(tmp_path / "site")["shards"]}
+    names = [name for event, name, _ in events if event == "start"]
+    assert sorted(names) == sorted(shards) and len(names) > jobs + 1
+    sizes = [shards[name] for name in names]
+    assert sizes == sorted(sizes, reverse=True)
+    running = most = 0
+    for event, _, _ in events:
+        running += {"start": 1, "end": -1}.get(event, 0)
+        most = max(most, running)
+    assert most == jobs
+    if jobs == 1:  # every shard but the first started as the one before it ended, its files not yet taken
+        kinds = [event for event, _, _ in events]
+        after_ends = [kinds[i + 1] for i, event in enumerate(kinds) if event == "end" and i + 1 < len(kinds)]
+        assert after_ends.count("start") == len(names) - 1, kinds
 
 
 # -- search copies ------------------------------------------------------------------

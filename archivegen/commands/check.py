@@ -43,12 +43,13 @@ def declined_mentions(loaded: Any) -> list[str]:
         return []
     renderer = BodyRenderer(loaded.registry, loaded.config, make_link=loaded.theme.make_link)
     lines = []
-    for a in loaded.articles:
-        rb = renderer.render(a)
-        for d in getattr(rb, "declined", None) or []:
-            cands = ", ".join(getattr(d, "candidates", []) or [])
-            reason = getattr(d, "reason", "") or "ambiguous"
-            lines.append(f"{a.path}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
+    with renderer.batch():
+        for a in loaded.articles:
+            rb = renderer.render(a)
+            for d in getattr(rb, "declined", None) or []:
+                cands = ", ".join(getattr(d, "candidates", []) or [])
+                reason = getattr(d, "reason", "") or "ambiguous"
+                lines.append(f"{a.path}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
     return lines
 
 
