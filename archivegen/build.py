@@ -16,16 +16,13 @@ the same for any number of jobs.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sys
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
-from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from . import __version__
 from .cache import Cache, Fingerprinter, digest, linked_key, one_build_at_a_time
@@ -37,10 +34,11 @@ from .output import Patch, Staging, check_out_dir, published_build_id
 from .pages import Page, plan
 from .relink import RegistryHistory
 from .theme import TemplateFailure, Theme
+from .workers import Workers, can_fork
 
 CHUNK = 64  # articles or pages per task sent to a worker
 PARALLEL_MIN_PAGES = 512  # fewer pages to render than this: no worker processes (a fork costs more)
-PAGE_TASKS_IN_FLIGHT = 4  # page tasks given out per worker and not yet written (_windowed)
+PAGE_TASKS_IN_FLIGHT = 4  # page tasks given out per worker and not yet written (render_pages)
 
 
 @dataclass
@@ -158,8 +156,9 @@ def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_
 
 
 def jobs_for(requested: int, tasks: int) -> int:
+    """Worker processes for ``tasks`` tasks: 1 (this process alone) where none can be forked."""
     n = requested if requested > 0 else (os.cpu_count() or 1)
-    return max(1, min(n, tasks))
+    return max(1, min(n, tasks)) if can_fork() else 1
 
 
 PAGES_PER_WORKER = 4_000  # a page worker is replaced after this many pages (see _pool)
@@ -171,8 +170,8 @@ MEMO_CHILD_MAX_ARTICLES = 30_000
 PAGE_CACHE_OUTS = 3  # output folders whose page fingerprints .cache/pages.json keeps (newest builds)
 
 
-def _pool(jobs: int, replace_after: int | None = None):
-    """A fork-based pool: workers inherit the loaded archive instead of unpickling it.
+def _pool(jobs: int, replace_after: int | None = None) -> Workers:
+    """Forked workers (``workers.Workers``): they inherit the loaded archive instead of unpickling it.
 
     With ``replace_after`` (the page stage), each worker is replaced after
     that many tasks. A forked worker shares the parent's memory until it
@@ -186,7 +185,7 @@ def _pool(jobs: int, replace_after: int | None = None):
     per ``PAGES_PER_WORKER`` pages: a couple of times at 10,000 articles,
     a dozen at 100,000.
     """
-    return multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=replace_after)
+    return Workers(jobs, replace_after)
 
 
 # -- bodies -------------------------------------------------------------------
@@ -270,27 +269,20 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
         chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
         n = jobs_for(jobs, len(chunks))
         done = 0
-        if n == 1:
-            results = map(_render_chunk, chunks)
-            pool = None
-        else:
-            pool = _pool(n)
-            results = pool.imap_unordered(_render_chunk, chunks)
         index: list[str] = []
         try:
-            for chunk, lines in results:
-                # each body becomes its story as it arrives, while the workers render the next
-                # chunks: made after the last chunk, the 10,000 stories of a cold build were
-                # 0.2 s of this process alone, with both workers done and one core idle
-                for i, rb in chunk:
-                    ready[i] = story_from(loaded.articles[i], rb, linked_key(keys[i], history.fp), **sources(i))
-                index.extend(lines)
-                done += len(chunk)
-                progress.update("rendering articles", done, total)
+            with _pool(n) as pool:
+                for chunk, lines in pool.map(_render_chunk, chunks, ordered=False):
+                    # each body becomes its story as it arrives, while the workers render the
+                    # next chunks: made after the last chunk, the 10,000 stories of a cold
+                    # build were 0.2 s of this process alone, both workers done, a core idle
+                    for i, rb in chunk:
+                        ready[i] = story_from(loaded.articles[i], rb, linked_key(keys[i], history.fp),
+                                              **sources(i))
+                    index.extend(lines)
+                    done += len(chunk)
+                    progress.update("rendering articles", done, total)
         finally:
-            if pool is not None:
-                pool.close()
-                pool.join()
             _WORK.clear()
             if cache is not None:
                 cache.index_bodies(index)  # what was written is indexed, even if a later chunk failed
@@ -477,29 +469,6 @@ def search_copies_enabled() -> bool:
     return search.SEARCH_COPIES and hasattr(os, "pread")
 
 
-def _windowed(pool: Any, work: Callable[[Any], Any], tasks: list[Any], window: int) -> Iterator[Any]:
-    """``work``'s results for ``tasks`` from ``pool``, in order, with at most ``window`` tasks
-    given out and not yet taken back.
-
-    Why. The page workers return page bytes for this process to write
-    (``_render_pages``); handing them every task at once would let their
-    results pile up here whenever writing is slower than rendering (a slow
-    or network disk), up to the whole site's bytes in memory. A window of
-    a few tasks per worker keeps each worker busy and the bytes in hand to a
-    few megabytes. A task taken back in order can wait behind a slower one,
-    which the other tasks in the window cover.
-    """
-    pending: deque[Any] = deque()
-    queue = iter(tasks)
-    for task in islice(queue, window):
-        pending.append(pool.apply_async(work, (task,)))
-    while pending:
-        result = pending.popleft().get()
-        for task in islice(queue, 1):
-            pending.append(pool.apply_async(work, (task,)))
-        yield result
-
-
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
                  jobs: int = 0, label: str = "writing pages", search_copies: bool = False) -> tuple[int, list[str]]:
     """Render pages whose fingerprint (``staging.fingerprints``) differs from the published
@@ -519,27 +488,24 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
     problems = Problems()
     changed: list[str] = []
     done = 0
-    pool = None
+    if n > 1:
+        theme.preload()
     try:
-        if n == 1:
-            results = map(_render_pages, chunks)
-        else:
-            theme.preload()
-            pool = _pool(n, max(1, PAGES_PER_WORKER // CHUNK))
-            results = _windowed(pool, _render_pages, chunks, PAGE_TASKS_IN_FLIGHT * n)
-        for rendered, probs, regions in results:
-            for rel, data, copy in rendered:
-                if staging.write(rel, data, copy):
-                    changed.append(rel)
-            staging.region_hashes.update(regions)
-            for p in probs:
-                problems.add(p)
-            done += CHUNK
-            progress.update(label, min(done, len(todo)), len(todo))
+        # The workers return page bytes for this process to write: with every task handed
+        # out at once, their results would pile up here whenever writing is slower than
+        # rendering (a slow or network disk), up to the whole site's bytes in memory. A window
+        # of a few tasks per worker keeps each one busy and the bytes in hand to a few megabytes.
+        with _pool(n, max(1, PAGES_PER_WORKER // CHUNK)) as pool:
+            for rendered, probs, regions in pool.map(_render_pages, chunks, window=PAGE_TASKS_IN_FLIGHT * n):
+                for rel, data, copy in rendered:
+                    if staging.write(rel, data, copy):
+                        changed.append(rel)
+                staging.region_hashes.update(regions)
+                for p in probs:
+                    problems.add(p)
+                done += CHUNK
+                progress.update(label, min(done, len(todo)), len(todo))
     finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
         _WORK.clear()
     for page in pages:
         staging.paths.add(page.output)

@@ -7,7 +7,6 @@ of the offending key, so one run shows an author everything to fix.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from .config import Config, nearest
 from .errors import ContentError, Problem, Problems
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .slugs import WINDOWS_RESERVED, slug_problem, slugify
+from .workers import Workers, can_fork
 
 KNOWN_FIELDS = (
     "title", "date", "slug", "summary", "authors", "source", "publication", "original_url",
@@ -257,12 +257,11 @@ def _parse_all(todo: list[tuple[str, str]], tz_key: str, jobs: int) -> list[Pars
     own problems; the caller merges them in file order, so the output and
     the messages are the same with any number of processes."""
     n = jobs if jobs > 0 else (os.cpu_count() or 1)
-    if n < 2 or not PARALLEL_MIN_FILES <= len(todo) <= PARALLEL_MAX_FILES \
-            or "fork" not in multiprocessing.get_all_start_methods():
+    if n < 2 or not PARALLEL_MIN_FILES <= len(todo) <= PARALLEL_MAX_FILES or not can_fork():
         return _parse_chunk(todo, tz_key)
     chunks = [todo[i:i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
-    with multiprocessing.get_context("fork").Pool(min(n, len(chunks))) as pool:
-        return [r for part in pool.imap(partial(_parse_chunk, tz_key=tz_key), chunks) for r in part]
+    with Workers(min(n, len(chunks))) as pool:
+        return [r for part in pool.map(partial(_parse_chunk, tz_key=tz_key), chunks) for r in part]
 
 
 def _parse_chunk(items: list[tuple[str, str]], tz_key: str) -> list[Parsed]:

@@ -271,10 +271,9 @@ def test_parallel_parsing_gives_the_same_articles_and_messages(tmp_path, capsys,
     """Many articles are parsed in forked workers (content._parse_all); the articles, the
     messages (errors, warnings, unknown ids of invalid articles) and their order must be
     what one process gives."""
-    import multiprocessing
-
     from archivegen import content
     from archivegen.build import Warm, load
+    from archivegen.workers import Workers
     from safety import art, run, small_archive, write
 
     root = small_archive(tmp_path / "archive", articles=9)
@@ -286,8 +285,8 @@ def test_parallel_parsing_gives_the_same_articles_and_messages(tmp_path, capsys,
     assert rc == 1 and "nobody-known" in one and one.count("error") >= 3
 
     forks: list[int] = []
-    real = multiprocessing.get_context
-    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: forks.append(1) or real(method))
+    real = Workers._fork
+    monkeypatch.setattr(Workers, "_fork", lambda self: forks.append(1) or real(self))
     monkeypatch.setattr(content, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(content, "PARSE_CHUNK", 2)
     rc, _, many = run(capsys, "build", "--root", root, "--no-search", "--jobs", "2")

@@ -402,33 +402,6 @@ def test_page_workers_render_and_the_parent_writes(tmp_path: Path, monkeypatch):
     assert {pid for pid, _ in lines} == {str(os.getpid())}
 
 
-def test_page_tasks_are_given_out_a_window_at_a_time():
-    """The parent writes what the page workers return, so it gives them only a few tasks
-    more than it has taken back: results never pile up in memory (build._windowed)."""
-    from archivegen.build import _windowed
-
-    outstanding: list[int] = [0]
-    seen: list[int] = []
-
-    class Result:
-        def __init__(self, value: int):
-            self.value = value
-
-        def get(self) -> int:
-            seen.append(outstanding[0])
-            outstanding[0] -= 1
-            return self.value
-
-    class Pool:
-        def apply_async(self, work, args):
-            outstanding[0] += 1
-            return Result(work(*args))
-
-    out = list(_windowed(Pool(), lambda x: x * 10, list(range(25)), 3))
-    assert out == [x * 10 for x in range(25)]  # every task, in order
-    assert max(seen) == 3 and outstanding[0] == 0
-
-
 def test_corrupt_cache_entries_are_rebuilt(tmp_path: Path):
     rng = random.Random(5)
     root = tmp_path / "archive"
