@@ -344,17 +344,29 @@ class Staging:
         """
         base = self.target(rel_dir)
         skip = len(self._dir) + 1
+        # nothing to compare with where the site has no such folder (a cold build): no
+        # published path made and looked up for each of a shard's thousand files
+        compare = (self.out / rel_dir).is_dir()
         found: list[tuple[str, bool]] = []
-        for folder, _, names in os.walk(base):
-            for name in names:
-                path = os.path.join(folder, name)
-                if not os.path.isfile(path):
+        folders = [str(base)]
+        while folders:
+            try:
+                entries = list(os.scandir(folders.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
                     continue
-                rel = path[skip:].replace(os.sep, "/")
-                published = self.out / rel
-                kept = published.is_file() and _same_file_bytes(published, Path(path))
-                if kept:
-                    self._keep_published(Path(path), published)
+                if not entry.is_file():
+                    continue
+                rel = entry.path[skip:].replace(os.sep, "/")
+                kept = False
+                if compare:
+                    published = self.out / rel
+                    kept = published.is_file() and _same_file_bytes(published, Path(entry.path))
+                    if kept:
+                        self._keep_published(Path(entry.path), published)
                 found.append((rel, kept))
         return found
 

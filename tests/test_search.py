@@ -350,6 +350,13 @@ def test_a_shards_files_are_scanned_apart_and_recorded_after(tmp_path):
     assert staging.paths == {rel for rel, _ in found}
     assert sorted(staging.changed) == ["pagefind/2015/index.pf", "pagefind/2015/new.pf"]
     assert (staging.stats.written, staging.stats.kept) == (2, 1)
+    # a shard the site has no folder for (a cold build): every file found, none compared
+    (staging.dir / "pagefind/2016/fragment/deeper").mkdir(parents=True)
+    for rel in ("index.pf", "fragment/b.pf_fragment", "fragment/deeper/c"):
+        (staging.dir / "pagefind/2016" / rel).write_bytes(b"x")
+    assert sorted(staging.scan_tree("pagefind/2016")) == [
+        ("pagefind/2016/fragment/b.pf_fragment", False), ("pagefind/2016/fragment/deeper/c", False),
+        ("pagefind/2016/index.pf", False)]
     staging.abort()
 
 
