@@ -15,6 +15,7 @@ the same for any number of jobs.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import sys
@@ -470,9 +471,15 @@ def search_copies_enabled() -> bool:
 
 
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
-                 jobs: int = 0, label: str = "writing pages", search_copies: bool = False) -> tuple[int, list[str]]:
+                 jobs: int = 0, label: str = "writing pages", search_copies: bool = False, first: int = 0,
+                 after_first: Callable[[], None] | None = None) -> tuple[int, list[str]]:
     """Render pages whose fingerprint (``staging.fingerprints``) differs from the published
-    one (``staging.previous``); link the others from the published site."""
+    one (``staging.previous``); link the others from the published site.
+
+    ``after_first`` is called once the first ``first`` pages are written (the build lets
+    the bodies' HTML go there: only article pages show it). The rest are handed to the
+    same workers without a pause: a second set of workers, forked for them after the
+    article pages, left a core idle while the last article pages were written."""
     todo: list[int] = []
     now, before = staging.fingerprints, staging.previous
     for i, page in enumerate(pages):
@@ -482,7 +489,9 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
         todo.append(i)
     _WORK.clear()
     _WORK.update(pages=pages, theme=theme, extra_head=extra_head, search_copies=search_copies)
-    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    split = bisect.bisect_left(todo, first)  # no chunk holds pages of both parts
+    chunks = [part[i:i + CHUNK] for part in (todo[:split], todo[split:]) for i in range(0, len(part), CHUNK)]
+    first_chunks = -(-split // CHUNK)
     # forking a large process costs more than rendering a few hundred pages
     n = jobs_for(jobs, len(chunks)) if len(todo) >= PARALLEL_MIN_PAGES else 1
     problems = Problems()
@@ -496,15 +505,20 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
         # rendering (a slow or network disk), up to the whole site's bytes in memory. A window
         # of a few tasks per worker keeps each one busy and the bytes in hand to a few megabytes.
         with _pool(n, max(1, PAGES_PER_WORKER // CHUNK)) as pool:
-            for rendered, probs, regions in pool.map(_render_pages, chunks, window=PAGE_TASKS_IN_FLIGHT * n):
+            if after_first is not None and not first_chunks:
+                after_first()
+            results = pool.map(_render_pages, chunks, window=PAGE_TASKS_IN_FLIGHT * n)
+            for k, (rendered, probs, regions) in enumerate(results, 1):
                 for rel, data, copy in rendered:
                     if staging.write(rel, data, copy):
                         changed.append(rel)
                 staging.region_hashes.update(regions)
                 for p in probs:
                     problems.add(p)
-                done += CHUNK
-                progress.update(label, min(done, len(todo)), len(todo))
+                done += len(chunks[k - 1])
+                progress.update(label, done, len(todo))
+                if k == first_chunks and after_first is not None:
+                    after_first()
     finally:
         _WORK.clear()
     for page in pages:
@@ -651,14 +665,12 @@ def _build(opts: BuildOptions) -> BuildResult:
             # searchable pages are staged as their search copies while Pagefind reads them
             # (``search.search_copy``); a patch build's Pagefind reads two folders: not there
             copies = opts.search and loaded.config.search and not opts.patch and search_copies_enabled()
-            write = partial(render_pages, theme=loaded.theme, staging=staging, progress=progress,
-                            extra_head=opts.extra_head, jobs=opts.jobs, search_copies=copies)
-            # article pages first: only they show bodies, which are released before the rest (release_html)
-            rendered_pages, changed = write([p for p in pages if p.kind == "article"], label="writing articles")
-            release_html(stories)
-            n, more = write([p for p in pages if p.kind != "article"])
-            rendered_pages += n
-            changed += more
+            # article pages first: only they show bodies, which are let go before the rest (release_html)
+            articles = [p for p in pages if p.kind == "article"]
+            rendered_pages, changed = render_pages(
+                articles + [p for p in pages if p.kind != "article"], loaded.theme, staging, progress,
+                extra_head=opts.extra_head, jobs=opts.jobs, search_copies=copies, first=len(articles),
+                after_first=partial(release_html, stories))
             for rel, src in loaded.theme.static_files().items():
                 if staging.copy(rel, src):
                     changed.append(rel)

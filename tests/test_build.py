@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -365,3 +366,34 @@ def test_each_body_becomes_its_story_as_its_chunk_arrives(make_archive, tmp_path
     assert result.rendered_bodies == n and events.count("story") == n and events.count("chunk") == 3
     # each chunk's stories just before its progress report: the first chunk's before the last arrived
     assert events[:events.index("chunk")].count("story") in (build_mod.CHUNK, 5) and events[-1] == "chunk"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_article_pages_then_the_rest_go_to_one_set_of_workers(tmp_path, monkeypatch, jobs):
+    """build.render_pages is given every page at once, article pages first: their bodies' HTML
+    is let go (release_html) as soon as the last of them is written, before any other page is,
+    and the same workers go on with the rest without a pause."""
+    import archivegen.build as build_mod
+    from archivegen.output import Staging
+    from archivegen.workers import Workers
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    monkeypatch.setattr(build_mod, "PARALLEL_MIN_PAGES", 0)  # workers even for the sample's pages
+    events: list[str] = []
+    real_write, real_release, real_init = Staging.write, build_mod.release_html, Workers.__init__
+
+    def write(self, rel, data, first=None):
+        if rel.endswith(".html"):  # an article's page holds <article class="article">
+            events.append("article" if b'<article class="article"' in data else "other")
+        return real_write(self, rel, data, first)
+
+    monkeypatch.setattr(Staging, "write", write)
+    monkeypatch.setattr(build_mod, "release_html", lambda stories: events.append("release") or real_release(stories))
+    monkeypatch.setattr(Workers, "__init__", lambda self, *a, **k: events.append("workers") or real_init(self, *a, **k))
+    build(BuildOptions(root=root, out=tmp_path / "site", search=False, progress=False, jobs=jobs))
+    pages = [e for e in events if e != "workers"]
+    assert pages.count("release") == 1 and events.count("workers") == 2  # the bodies' and the pages'
+    cut = pages.index("release")
+    assert set(pages[:cut]) == {"article"} and set(pages[cut + 1:]) == {"other"}
+    assert pages[:cut].count("article") == len(list((root / "content" / "articles").rglob("*.md")))
