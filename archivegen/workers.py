@@ -83,14 +83,26 @@ class Workers:
         self.workers: list[_Worker] = []
         self.local = jobs <= 1 or not can_fork()
         if not self.local:
-            for _ in range(jobs):
-                self.workers.append(self._fork())
+            try:
+                for _ in range(jobs):
+                    self.workers.append(self._fork())
+            except BaseException:  # no process left behind when one cannot be forked
+                self.terminate()
+                raise
 
     def _fork(self) -> _Worker:
         parent_end, child_end = Pipe(duplex=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        try:
+            pid = os.fork()
+        except OSError:
+            parent_end.close()
+            child_end.close()
+            raise
         if pid == 0:  # the worker
             code = 0
             try:
