@@ -503,6 +503,36 @@ def test_largest_shards_are_indexed_first(tmp_path, monkeypatch):
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_every_shards_glob_is_checked_whichever_thread_checks_it(tmp_path, monkeypatch, jobs):
+    """The first shards' globs are checked on the building thread, the others' on their own
+    threads: every shard is checked once, and only those whose glob does not fit (the entities,
+    with no common first folder; a year holding an old address's redirect page) get a folder
+    of links."""
+    import archivegen.search as search
+    from archivegen.build import BuildOptions, build
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    checked: list[str] = []
+    in_place: set[str] = set()
+    farms: list[str] = []
+    real_globs, real_farm = search.in_place_globs, search._link_farm
+
+    def globs(todo, staging):
+        found = real_globs(todo, staging)
+        checked.extend(s.name for s in todo)
+        in_place.update(found)
+        return found
+
+    monkeypatch.setattr(search, "in_place_globs", globs)
+    monkeypatch.setattr(search, "_link_farm", lambda shard, *a: farms.append(shard.name) or real_farm(shard, *a))
+    build(BuildOptions(root=root, out=tmp_path / "site", progress=False, jobs=jobs))
+    names = [s["name"] for s in manifest(tmp_path / "site")["shards"]]
+    assert sorted(checked) == sorted(names) and len(names) > jobs + 2
+    assert sorted(farms) == sorted(set(names) - in_place) and "entities" in farms and len(in_place) >= 3
+
+
 def _record_pagefind_runs(monkeypatch, delay: float = 0.0) -> list[tuple[str, str, float]]:
     """Record ("start" | "end", shard name, time) of every Pagefind process the build runs,
     each made ``delay`` seconds longer."""
