@@ -498,10 +498,13 @@ class Indexing:
                glob: str | None) -> tuple[tuple[str, str] | None, list[Any]]:
         """Index one shard (in a pool thread), then list the files Pagefind wrote for it while
         the other shards are still being indexed: (failure or None, ``Staging.scan_tree``)."""
-        if not prepared:
-            glob = in_place_globs([shard], self.staging).get(shard.name)
-        failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary, prepared=prepared,
-                               glob=glob, run=partial(self._run, place))
+        try:
+            if not prepared:
+                glob = in_place_globs([shard], self.staging).get(shard.name)
+            failure = _index_shard(shard, self.staging, self.farm_root, shard.name == self.primary,
+                                   prepared=prepared, glob=glob, run=partial(self._run, place))
+        finally:
+            self._pass_turn(place)  # a shard that failed before its turn must not hold up the rest
         if failure is not None:
             return failure, []
         self.staging.finish_pages(shard.pages)  # Pagefind has read them: search copies become the pages
@@ -523,6 +526,12 @@ class Indexing:
         finally:
             with self.turn:
                 self.running -= 1
+                self.turn.notify_all()
+
+    def _pass_turn(self, place: int) -> None:
+        with self.turn:
+            if self.next_turn <= place:
+                self.next_turn = place + 1
                 self.turn.notify_all()
 
     def _wait(self, cancel: bool = False) -> list[tuple[str, str]]:

@@ -533,6 +533,44 @@ def test_every_shards_glob_is_checked_whichever_thread_checks_it(tmp_path, monke
     assert sorted(farms) == sorted(set(names) - in_place) and "entities" in farms and len(in_place) >= 3
 
 
+def test_a_shard_that_fails_before_its_turn_does_not_hold_up_the_others(tmp_path, monkeypatch):
+    """Pagefind starts in the planned order (``Indexing._run``): a shard whose own thread fails
+    before its turn (here, checking its glob) passes its turn on, and the build ends with the
+    error instead of waiting forever."""
+    import threading
+
+    import archivegen.search as search
+    from archivegen.build import BuildOptions, build
+
+    root = tmp_path / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    real = search.in_place_globs
+    calls: list[str] = []
+
+    def failing(todo, staging):
+        calls.append(todo[0].name)
+        if len(calls) == 2:  # the first on the building thread; then the first on a shard's own
+            raise OSError("the disk went away")
+        return real(todo, staging)
+
+    monkeypatch.setattr(search, "in_place_globs", failing)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            build(BuildOptions(root=root, out=tmp_path / "site", progress=False, jobs=1))
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test looks at what ended the build
+            outcome.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(120)
+    assert not t.is_alive(), "the build waited forever for a shard that had failed"
+    assert outcome and outcome[0] is not None and "the disk went away" in str(outcome[0])
+    assert not (tmp_path / "site").exists()
+
+
 def _record_pagefind_runs(monkeypatch, delay: float = 0.0) -> list[tuple[str, str, float]]:
     """Record ("start" | "end", shard name, time) of every Pagefind process the build runs,
     each made ``delay`` seconds longer."""
