@@ -123,7 +123,7 @@ class Workers:
         """``fn(task)`` for each task, run by the workers: in task order, or as done.
 
         ``window``: at most this many tasks handed out and not yet yielded
-        (the page stage's bound on bytes in hand, ``build._windowed``)."""
+        (the page stage's bound on the page bytes in hand, ``build.render_pages``)."""
         if self.local:
             yield from map(fn, tasks)
             return
