@@ -35,7 +35,7 @@ from .output import Patch, Staging, check_out_dir, published_build_id
 from .pages import Page, plan
 from .relink import RegistryHistory
 from .theme import TemplateFailure, Theme
-from .workers import Workers, can_fork
+from .workers import Workers
 
 CHUNK = 64  # articles or pages per task sent to a worker
 PARALLEL_MIN_PAGES = 512  # fewer pages to render than this: no worker processes (a fork costs more)
@@ -157,9 +157,9 @@ def load(root: Path, *, base_url: str | None = None, drafts: bool = False, need_
 
 
 def jobs_for(requested: int, tasks: int) -> int:
-    """Worker processes for ``tasks`` tasks: 1 (this process alone) where none can be forked."""
+    """Worker processes for ``tasks`` tasks (``Workers`` runs them here where none can be forked)."""
     n = requested if requested > 0 else (os.cpu_count() or 1)
-    return max(1, min(n, tasks)) if can_fork() else 1
+    return max(1, min(n, tasks))
 
 
 PAGES_PER_WORKER = 4_000  # a page worker is replaced after this many pages (see _pool)
