@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BuildFailed, ContentError
+from .errors import BuildFailed, ContentError, WorkerDied
 
 COMMANDS = ("init", "new", "import_", "build", "serve", "check", "mentions", "entities")
 NAMES = {module.rstrip("_"): module for module in COMMANDS}  # command name -> its module's name
@@ -120,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archivegen: interrupted", file=sys.stderr)
         return 130
+    except WorkerDied as exc:
+        print(f"archivegen: error: {exc}; nothing was written", file=sys.stderr)
+        print("  hint: build again; with --jobs 1 a build holds one process's memory, not one per core",
+              file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # the reader went away (``archivegen mentions --json | head``): stop quietly, as
         # cat and grep do, with the status of a process ended by SIGPIPE; what is still

@@ -69,6 +69,11 @@ class BuildFailed(Exception):
         return text + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
 
 
+class WorkerDied(RuntimeError):
+    """A worker process (``workers.Workers``) ended without sending its result: killed, or
+    out of memory. Not a fault of the archive, nor of archivegen: the command line says so."""
+
+
 @dataclass
 class Problems:
     """A collector shared by the stages of one build."""

@@ -31,11 +31,9 @@ from collections import deque
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Callable, Iterable, Iterator
 
+from .errors import WorkerDied
+
 PREFETCH = 2  # tasks queued per worker: one at work, one waiting for it
-
-
-class WorkerDied(RuntimeError):
-    """A worker process ended without sending its result."""
 
 
 def can_fork() -> bool:

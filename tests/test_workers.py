@@ -103,3 +103,30 @@ def test_one_job_runs_the_tasks_here():
     with Workers(1) as pool:
         assert pool.workers == []
         assert list(pool.map(pid_of, range(3))) == [(x, os.getpid()) for x in range(3)]
+
+
+def test_a_build_whose_worker_is_killed_says_so_and_leaves_the_site_as_it_was(tmp_path, capsys, monkeypatch):
+    """A body worker that dies mid-build (here it ends itself, as the kernel's out-of-memory
+    killer would end it) is reported as what it is, with a hint, status 1, and the site kept."""
+    from archivegen.render import BodyRenderer
+    from safety import run, small_archive, snapshot
+
+    root = small_archive(tmp_path / "archive", articles=130)  # three chunks of bodies: two workers
+    assert run(capsys, "build", "--root", root, "--no-search", "--jobs", "1")[0] == 0
+    before = snapshot(root / "site")
+    (root / "content/articles/2013/article-70.md").write_text(
+        (root / "content/articles/2013/article-70.md").read_text().replace("spoke on day", "DIE spoke on day"))
+    real = BodyRenderer.render
+    parent = os.getpid()
+
+    def render(self, article=None, **kwargs):
+        if os.getpid() != parent and article is not None and "DIE" in article.body:
+            os._exit(9)
+        return real(self, article, **kwargs)
+
+    monkeypatch.setattr(BodyRenderer, "render", render)
+    rc, _, err = run(capsys, "build", "--root", root, "--no-search", "--jobs", "2", "--clean")
+    assert rc == 1, err
+    assert "ended before it finished its task: out of memory, or killed; nothing was written" in err
+    assert "hint: build again; with --jobs 1" in err and "internal error" not in err
+    assert snapshot(root / "site") == before
