@@ -471,7 +471,7 @@ def search_copies_enabled() -> bool:
 
 
 def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Progress, *, extra_head: str = "",
-                 jobs: int = 0, label: str = "writing pages", search_copies: bool = False, first: int = 0,
+                 jobs: int = 0, search_copies: bool = False, first: int = 0,
                  after_first: Callable[[], None] | None = None) -> tuple[int, list[str]]:
     """Render pages whose fingerprint (``staging.fingerprints``) differs from the published
     one (``staging.previous``); link the others from the published site.
@@ -516,7 +516,7 @@ def render_pages(pages: list[Page], theme: Theme, staging: Staging, progress: Pr
                 for p in probs:
                     problems.add(p)
                 done += len(chunks[k - 1])
-                progress.update(label, done, len(todo))
+                progress.update("writing pages", done, len(todo))
                 if k == first_chunks and after_first is not None:
                     after_first()
     finally:

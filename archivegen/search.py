@@ -518,9 +518,8 @@ class Indexing:
             self.turn.wait_for(lambda: self.cancelled or (place <= self.next_turn and self.running < self.workers))
             if self.cancelled:  # the build failed while this shard waited its turn
                 raise OSError("cancelled")
-            self.next_turn = max(self.next_turn, place + 1)
             self.running += 1
-            self.turn.notify_all()
+            self._pass_turn(place)
         try:
             return CPU_SHARES.run(cmd, timeout)
         finally:
@@ -529,6 +528,7 @@ class Indexing:
                 self.turn.notify_all()
 
     def _pass_turn(self, place: int) -> None:
+        """The shards after ``place`` may start (the condition's lock is reentrant)."""
         with self.turn:
             if self.next_turn <= place:
                 self.next_turn = place + 1
