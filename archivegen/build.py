@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
+from . import code_id
 from .cache import Cache, Fingerprinter, digest, linked_key, one_build_at_a_time
 from .config import Config, load_config
 from .content import Article, load_articles
@@ -199,7 +199,7 @@ def body_salt(loaded: Loaded) -> str:
     """Everything besides an article's bytes and the registry that changes its rendered body."""
     c = loaded.config
     link_source = loaded.theme.env.loader.get_source(loaded.theme.env, "partials/entity_link.html")[0]
-    return digest(__version__, c.link, c.link_headings, c.sanitize, c.base_path, link_source)
+    return digest(code_id(), c.link, c.link_headings, c.sanitize, c.base_path, link_source)
 
 
 def _render_chunk(indices: list[int]) -> tuple[list[tuple[int, Any]], list[str]]:
@@ -539,7 +539,7 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions,
 
     The stats are also put in ``stats`` (by path) so loading the articles
     does not take them a second time."""
-    parts: list[str] = [__version__, repr((opts.base_url, opts.drafts, opts.search, opts.extra_head))]
+    parts: list[str] = [code_id(), repr((opts.base_url, opts.drafts, opts.search, opts.extra_head))]
     for base in [root / "content", *theme_dirs]:
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
@@ -631,7 +631,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     wait_for_memo = _in_child(save_memo) if in_child else None
     try:
         model = build_model(loaded.config, stories, loaded.registry)
-        salt = digest(__version__, loaded.config.fingerprint(), opts.extra_head)
+        salt = digest(code_id(), loaded.config.fingerprint(), opts.extra_head)
         fp = Fingerprinter(salt, body_keys, loaded.registry.entity_fingerprints(), loaded.theme.template_fingerprints())
         published = published_build_id(out)
         # read even by a --clean build, which drops only its own folder's record: the other

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator
 
 from markupsafe import Markup
 
-from . import __version__
+from . import code_id
 from .content import Article
 from .entities import Entity
 from .model import Appearance, EntityStats, Group, Html, Story
@@ -90,7 +90,7 @@ def write_in_place(path: Path, data: bytes, mode: str = "wb") -> None:
 
 
 def _seal(key: str, payload: Any) -> bytes:
-    body = json.dumps({"format": FORMAT, "version": __version__, "key": key, "data": payload},
+    body = json.dumps({"format": FORMAT, "version": code_id(), "key": key, "data": payload},
                       ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
     return hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body
 
@@ -103,7 +103,7 @@ def _unseal(raw: bytes, key: str) -> Any | None:
         doc = json.loads(body)
     except ValueError:
         return None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != __version__ \
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != code_id() \
             or doc.get("key") != key:
         return None
     return doc.get("data")

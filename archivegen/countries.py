@@ -147,7 +147,7 @@ def use_cache(cache: Any) -> None:
     """
     from importlib.util import find_spec
 
-    from . import __version__
+    from . import code_id
     from .cache import digest
 
     raw = resources.files("archivegen.data").joinpath(_DATA_FILE).read_bytes()
@@ -162,7 +162,7 @@ def use_cache(cache: Any) -> None:
             (databases / name).stat() for name in ("iso3166-1.json", "iso3166-3.json"))]
     except OSError:
         return
-    key = digest(__version__, spec.origin, repr(stats), hashlib.sha256(raw).hexdigest())
+    key = digest(code_id(), spec.origin, repr(stats), hashlib.sha256(raw).hexdigest())
     stored = cache.read(CACHE_ENTRY, key)
     if isinstance(stored, dict) and isinstance(stored.get("data"), dict) and isinstance(stored.get("specs"), list):
         _PREPARED.update(data=stored["data"], specs=tuple(stored["specs"]))

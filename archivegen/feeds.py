@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-from . import __version__
+from . import code_id
 from .cache import ByIdentity, digest
 from .model import SiteModel, Story
 from .slugs import slugify
@@ -182,7 +182,7 @@ def write_feeds(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> None:
     writer = FeedWriter(cfg, loaded.theme)
     fingerprints: dict[str, str] | None = getattr(staging, "fingerprints", None)
     previous: dict[str, str] = getattr(staging, "previous", None) or {}
-    salt = digest(__version__, cfg.fingerprint(), loaded.theme.abs_url(""))
+    salt = digest(code_id(), cfg.fingerprint(), loaded.theme.abs_url(""))
     for path, title, subtitle, stories in feed_list(model):
         rel = f"{path}feed.xml"
         full = path == ""

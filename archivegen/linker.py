@@ -373,6 +373,9 @@ for _full, _shorts in HYPOCORISMS.items():
         _FULL_GIVEN.setdefault(_short, []).append(_full)
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
 _PATRONYMIC = re.compile(r"^\w+(?:ovich|evich|ovna|evna|yevich|ich|ogly|oglu|ovitch)$")
+# A Russian or Ukrainian woman's surname and the form English copy often uses
+# instead, the man's ("Naina Yeltsin" for Naina Yeltsina, "Raisa Gorbachev").
+_FEMININE_SURNAME = re.compile(r"^([A-Z][a-z]{2,}(?:ov|ev|yev|in|yn))a$")
 
 
 def name_variants(name: str) -> list[str]:
@@ -383,7 +386,10 @@ def name_variants(name: str) -> list[str]:
     Lindsey", "Alexander Volkov" for "Alexander Vladimirovich Volkov"), the
     first part of a double-barrelled surname ("Mary Onyali" for "Mary
     Onyali-Omagbemi"), the common short form of an English given name ("Andy
-    Caddick") or, for a short form, the full one ("Andrew Goram"), and -ei/-ey transliterations ("Sergey"/"Sergei").
+    Caddick") or, for a short form, the full one ("Andrew Goram"), -ei/-ey
+    transliterations ("Sergey"/"Sergei"), and a Russian woman's surname in
+    its masculine form ("Naina Yeltsin" for Naina Yeltsina). Each keeps the
+    given name, so none is a bare surname that could mean a relative.
     """
     out: list[str] = []
     shape = name_shape(name)
@@ -418,6 +424,9 @@ def name_variants(name: str) -> list[str]:
             out.append(" ".join([first[:-1] + "y", *core[1:]]))
         elif first.endswith("ey"):
             out.append(" ".join([first[:-1] + "i", *core[1:]]))
+        m = _FEMININE_SURNAME.match(core[-1])
+        if m:
+            out.append(" ".join([*core[:-1], m.group(1)]))
     return [v for v in dict.fromkeys(out) if v != name]
 
 

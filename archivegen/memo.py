@@ -36,7 +36,7 @@ from functools import partial
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
-from . import __version__
+from . import code_id
 from .cache import FORMAT, Cache, _read_or_empty, linked_key
 from .content import Article
 from .errors import Problem
@@ -227,7 +227,7 @@ def _dumps(value: Any) -> str:
 
 
 def _header() -> str:
-    return _dumps({"format": FORMAT, "version": __version__, "key": "memo"})
+    return _dumps({"format": FORMAT, "version": code_id(), "key": "memo"})
 
 
 def _read(cache: Cache) -> str | None:

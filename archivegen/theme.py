@@ -24,7 +24,7 @@ import jinja2
 import markupsafe
 from markupsafe import Markup
 
-from . import __version__, structured
+from . import code_id, structured
 from .inputs import not_a_file
 from .cache import ByIdentity
 from .config import Config
@@ -497,7 +497,7 @@ def _bytecode_cache(config: Config) -> jinja2.BytecodeCache | None:
     against its template's source. Not in ``.cache/``: loading compiled code
     from a folder that may be copied between machines would let it run code.
     """
-    salt = json.dumps([__version__, config.base_path, config.site_url, config.date_format])
+    salt = json.dumps([code_id(), config.base_path, config.site_url, config.date_format])
     try:
         return _BytecodeCache(salt)
     except (OSError, RuntimeError):

@@ -875,3 +875,37 @@ def test_a_cache_copied_to_another_machine_is_used(tmp_path: Path):
     p = sorted((root / "content/articles").glob("*.md"))[0]
     p.write_text(p.read_text() + "\nOne more line.\n")
     assert build(BuildOptions(root=root, search=False, progress=False)).rendered_bodies == 1
+
+
+def test_other_code_under_the_same_version_renders_everything_again(tmp_path: Path, monkeypatch):
+    """Caches are keyed on the package's code, not only its version number."""
+    import archivegen
+    from archivegen import package_digest
+
+    pkg = tmp_path / "pkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "linker.py").write_text("RULES = 1\n")
+    (pkg / "data/countries.yaml").write_text("a: 1\n")
+    first = package_digest(pkg)
+    (pkg / "linker.py").write_text("RULES = 2\n")
+    second = package_digest(pkg)
+    (pkg / "data/countries.yaml").write_text("a: 2\n")
+    (pkg / "__pycache__").mkdir()
+    (pkg / "__pycache__/linker.pyc").write_bytes(b"\0")
+    assert len({first, second, package_digest(pkg)}) == 3
+    assert package_digest(pkg) == package_digest(pkg)
+
+    rng = random.Random(8)
+    root = tmp_path / "archive"
+    make(root, rng, 4)
+    opts = dict(root=root, out=tmp_path / "a", search=False, progress=False)
+    assert build(BuildOptions(**opts)).rendered_bodies == 4
+    assert build(BuildOptions(**opts)).rendered_bodies == 0
+    archivegen.code_id.cache_clear()
+    monkeypatch.setattr(archivegen, "package_digest", lambda root: "other-code")
+    try:
+        result = build(BuildOptions(**opts))
+    finally:
+        archivegen.code_id.cache_clear()  # the real digest is computed again after the patch is undone
+    assert result.rendered_bodies == 4
+    assert result.rendered_pages > 0

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from archivegen.config import Config
 from archivegen.entities import Entity
-from archivegen.linker import fold, person_partials
+from archivegen.linker import fold, name_variants, person_partials
 from archivegen.registry import Registry
 from archivegen.render import BodyRenderer
 
@@ -550,6 +550,16 @@ def test_short_given_name_written_out_in_full():
     rb = r.render(body="Andrew Goram saved; William Clinton watched. Goram waved.")
     assert found(rb) == [("Andrew Goram", "people/andy-goram"), ("William Clinton", "people/bill-clinton"),
                          ("Goram", "people/andy-goram")]
+
+
+def test_russian_womans_surname_in_its_masculine_form():
+    """English copy often writes a Russian woman's surname as the man's: "Naina Yeltsin"."""
+    r = _renderer(person("naina-yeltsina", "Naina Yeltsina"), person("boris-yeltsin", "Boris Yeltsin"))
+    rb = r.render(body="Boris Yeltsin visited Naina Yeltsin in hospital. Yeltsin said Naina Yeltsina was well.")
+    assert found(rb) == [("Boris Yeltsin", "people/boris-yeltsin"), ("Naina Yeltsin", "people/naina-yeltsina"),
+                         ("Yeltsin", "people/boris-yeltsin"), ("Naina Yeltsina", "people/naina-yeltsina")]
+    assert "Anna Kournikov" in name_variants("Anna Kournikova")
+    assert name_variants("Paulina Rubio") == [] and name_variants("Ana Ivanovic") == []
 
 
 _TEXT = st.lists(st.sampled_from(list("aAé .!?\n\t\u00a0\"”’)“‘(0'-") + ["Mr", "Dr"]), max_size=30).map("".join)
