@@ -365,7 +365,21 @@ HYPOCORISMS = {
     "Nathaniel": ["Nate"], "Nathan": ["Nate"], "Zachary": ["Zach"], "Douglas": ["Doug"], "Jeffrey": ["Jeff"],
     "Geoffrey": ["Geoff"], "Alfred": ["Alf", "Alfie"], "Albert": ["Al"], "Alan": ["Al"], "Harold": ["Harry"],
     "Henry": ["Harry", "Hank"], "John": ["Jack", "Johnny"], "Francis": ["Frank"], "Walter": ["Walt"],
+    "Alistair": ["Ally"], "Alasdair": ["Ally"], "Anton": ["Toni"], "Antonio": ["Toni", "Tony"],
 }
+# The Ukrainian and the Russian form of one given name, and their usual
+# romanisations: English copy long wrote Ukrainians' names the Russian way
+# ("Sergei Rebrov" for Serhii Rebrov), and still mixes them.
+GIVEN_NAME_FORMS = [
+    ("Serhii", "Serhiy", "Sergei", "Sergey", "Sergiy"), ("Oleksandr", "Aleksandr", "Alexandr"),
+    ("Andriy", "Andrii", "Andrei", "Andrey"), ("Mykola", "Nikolai", "Nikolay"), ("Volodymyr", "Vladimir"),
+    ("Dmytro", "Dmitri", "Dmitry"), ("Oleh", "Oleg"), ("Olha", "Olga"), ("Inha", "Inga"),
+    ("Yuriy", "Yurii", "Yuri", "Yury"), ("Mykhailo", "Mikhail"), ("Petro", "Pyotr"), ("Ihor", "Igor"),
+    ("Vasyl", "Vasily", "Vasili"), ("Hryhoriy", "Grigory", "Grigori"), ("Yevhen", "Yevgeny", "Evgeny", "Yevgeni"),
+    ("Anatoliy", "Anatoly", "Anatoli"), ("Tetiana", "Tatiana", "Tatyana"), ("Kateryna", "Yekaterina", "Ekaterina"),
+    ("Viktor", "Victor"), ("Oleksiy", "Oleksii", "Alexei", "Alexey", "Aleksei"), ("Pavlo", "Pavel"),
+]
+_SAME_GIVEN = {name: [other for other in group if other != name] for group in GIVEN_NAME_FORMS for name in group}
 # The other way: a registered short form, written out in full ("Andrew Goram" for Andy Goram).
 _FULL_GIVEN: dict[str, list[str]] = {}
 for _full, _shorts in HYPOCORISMS.items():
@@ -387,7 +401,8 @@ def name_variants(name: str) -> list[str]:
     first part of a double-barrelled surname ("Mary Onyali" for "Mary
     Onyali-Omagbemi"), the common short form of an English given name ("Andy
     Caddick") or, for a short form, the full one ("Andrew Goram"), -ei/-ey
-    transliterations ("Sergey"/"Sergei"), and a Russian woman's surname in
+    transliterations ("Sergey"/"Sergei"), the Russian form of a Ukrainian
+    given name and the other way ("Sergei Rebrov", "Inga Babakova"), and a Russian woman's surname in
     its masculine form ("Naina Yeltsin" for Naina Yeltsina). Each keeps the
     given name, so none is a bare surname that could mean a relative.
     """
@@ -419,6 +434,8 @@ def name_variants(name: str) -> list[str]:
                 out.append(f"{short} {core[-1]}")
         for full in _FULL_GIVEN.get(core[0], ()):
             out.append(" ".join([full, *core[1:]]))  # "Andrew Goram" for Andy Goram
+        for other in _SAME_GIVEN.get(core[0], ()):
+            out.append(" ".join([other, *core[1:]]))  # "Sergei Rebrov" for Serhii Rebrov
         first = core[0]
         if first.endswith("ei"):
             out.append(" ".join([first[:-1] + "y", *core[1:]]))

@@ -562,6 +562,19 @@ def test_russian_womans_surname_in_its_masculine_form():
     assert name_variants("Paulina Rubio") == [] and name_variants("Ana Ivanovic") == []
 
 
+def test_ukrainian_and_russian_forms_of_a_given_name_and_more_short_forms():
+    r = _renderer(person("serhii-rebrov", "Serhii Rebrov"), person("inha-babakova", "Inha Babakova"),
+                  person("ally-mccoist", "Ally McCoist"), person("toni-polster", "Toni Polster"),
+                  person("sergei-ivanov", "Sergei Ivanov"), person("serhiy-ivanov", "Serhiy Ivanov"))
+    rb = r.render(body="Sergei Rebrov scored; Inga Babakova jumped; Alistair McCoist and Anton Polster watched. "
+                       "Serhiy Ivanov met Sergey Ivanov.")
+    assert found(rb) == [("Sergei Rebrov", "people/serhii-rebrov"), ("Inga Babakova", "people/inha-babakova"),
+                         ("Alistair McCoist", "people/ally-mccoist"), ("Anton Polster", "people/toni-polster"),
+                         ("Serhiy Ivanov", "people/serhiy-ivanov"), ("Sergey Ivanov", "people/serhiy-ivanov")]
+    rb = r.render(body="Sergey Ivanov spoke.")  # either of two registered people, and neither named yet
+    assert found(rb) == [] and [d.text for d in rb.declined] == ["Sergey Ivanov"]
+
+
 _TEXT = st.lists(st.sampled_from(list("aAé .!?\n\t\u00a0\"”’)“‘(0'-") + ["Mr", "Dr"]), max_size=30).map("".join)
 
 
