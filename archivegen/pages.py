@@ -13,6 +13,7 @@ content, and an incremental build would re-render and re-upload them all.
 
 from __future__ import annotations
 
+from datetime import datetime
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
@@ -226,28 +227,45 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
     pages: list[Page] = []
     for y, ss in years:
         months = _by_month(ss) if len(ss) > YEAR_LIMIT else []
-        month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{base}{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
+        month_links = [{"label": _month_name(y, m), "month": m, "url": f"{base}{y}/{m:02d}/", "count": len(ms)}
+                       for m, ms in months]
         ctx = dict(extra, title=f"{name}: {y}", heading=name, subheading=str(y), stories=[] if months else ss,
                    periods=bare_periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
         pages.append(Page(f"{base}{y}/", template, ctx, kind + "-year"))
         bare_months = _links(month_links)
         for m, ms in months:
-            ctx = dict(extra, title=f"{name}: {y}-{m:02d}", heading=name, subheading=f"{y}-{m:02d}", stories=ms,
+            ctx = dict(extra, title=f"{name}: {_month_name(y, m)} {y}", heading=name, subheading=f"{_month_name(y, m)} {y}",
+                       stories=ms,
                        periods=bare_periods, months=bare_months, current=str(y), root_url=base, listing_kind=kind)
             pages.append(Page(f"{base}{y}/{m:02d}/", template, ctx, kind + "-month"))
-    if "sentences" in extra:  # each page carries only its own stories' sentences
+    if "sentences" in extra:  # each page carries only its own stories' sentences (and front-matter listings)
         for p in pages:
-            p.context["sentences"] = {s.url_path: extra["sentences"].get(s.url_path, "") for s in p.context["stories"]}
+            _own_sentences(p.context, extra)
     latest = years[0][1] if years else []
+    showing = str(years[0][0]) if years else ""
     if len(latest) > YEAR_LIMIT:
-        latest = _by_month(latest)[0][1]
+        month, latest = _by_month(latest)[0]
+        showing = f"{_month_name(years[0][0], month)} {showing}"
     ctx = dict(extra, title=name, heading=name, subheading="", stories=latest, periods=periods, months=[],
-               current="", root_url=base, listing_kind=kind, total=len(stories))
+               current="", root_url=base, listing_kind=kind, total=len(stories), showing=showing)
     ctx.update(root_context or {})
     if "sentences" in extra:
-        ctx["sentences"] = {s.url_path: extra["sentences"].get(s.url_path, "") for s in latest}
+        _own_sentences(ctx, extra)
     pages.insert(0, Page(base, root_template or template, ctx, kind))
     return pages
+
+
+def _month_name(year: int, month: int) -> str:
+    """"September": period links and headings name months as the site's dates do."""
+    return datetime(year, month, 1).strftime("%B")
+
+
+def _own_sentences(ctx: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Give a page the mention sentences (and front-matter-only listings) of its own stories only."""
+    urls = [s.url_path for s in ctx["stories"]]
+    ctx["sentences"] = {u: extra["sentences"].get(u, "") for u in urls}
+    if "listed_only" in extra:
+        ctx["listed_only"] = frozenset(u for u in urls if u in extra["listed_only"])
 
 
 def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list[Page]:
@@ -259,14 +277,15 @@ def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) ->
             continue
         first = len(pages)
         months = _by_month(ss)
-        month_links = [{"label": f"{y}-{m:02d}", "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)} for m, ms in months]
+        month_links = [{"label": _month_name(y, m), "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)}
+                       for m, ms in months]
         pages.append(Page(f"{y}/", "archive.html", {
-            "title": f"Archive {y}", "heading": str(y), "year": y, "periods": year_links, "months": month_links,
+            "title": f"Archive: {y}", "heading": str(y), "year": y, "periods": year_links, "months": month_links,
             "stories": ss if len(ss) <= YEAR_LIMIT else [], "current": str(y)}, "year"))
         bare_months = _links(month_links)
         for m, ms in months:
             pages.append(Page(f"{y}/{m:02d}/", "archive.html", {
-                "title": f"Archive {y}-{m:02d}", "heading": ms[0].date.strftime("%B %Y"), "year": y, "month": m,
+                "title": f"Archive: {_month_name(y, m)} {y}", "heading": f"{_month_name(y, m)} {y}", "year": y, "month": m,
                 "periods": year_links, "months": bare_months, "stories": ms, "current": str(y)}, "month"))
         _family(f"{y}/", pages[first:])
     return pages
@@ -295,9 +314,11 @@ def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list
             chart = Markup(bar_chart(chart_points, f"Articles mentioning {e.name} per year")) if chart_points else Markup("")
             stories = [a.story for a in st.appearances]
             sentence_of = {a.story.url_path: a.sentence for a in st.appearances}
+            listed_only = frozenset(a.story.url_path for a in st.appearances if a.count == 0)
             base = e.url_path
-            extra = {"entity": e, "sentences": sentence_of}
-            root_ctx = {"stats": st, "bio": bio, "chart": chart, "chart_points": chart_points, "related": [(e, n) for e, n, _ in st.related]}
+            extra = {"entity": e, "sentences": sentence_of, "listed_only": listed_only}
+            root_ctx = {"stats": st, "bio": bio, "chart": chart, "chart_points": chart_points,
+                        "related": [(e, n) for e, n, _ in st.related], "listed": len(listed_only)}
             pages.extend(_family(base, _dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
                                                       root_context=root_ctx, root_template="entity.html")))
     return pages

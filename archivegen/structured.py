@@ -14,6 +14,7 @@ keeps it), and only includes a field when its value is known.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
@@ -55,7 +56,7 @@ def news_article(site: Any, abs_url: AbsUrl, article: Any, story: Any, box: Iter
         listed = article.people if e.kind == "person" else article.countries
         (about if e.id in listed or e.key in listed else mentions).append(item)
     org = publisher(site, abs_url)
-    authors: list[dict[str, Any]] = [{"@type": "Person", "name": name} for name in article.authors]
+    authors: list[dict[str, Any]] = [{"@type": _author_type(name), "name": name} for name in article.authors]
     if not authors:
         authors = [{"@type": "Organization", "name": article.source}] if article.source else [org]
     data: dict[str, Any] = {
@@ -108,3 +109,12 @@ def entity(abs_url: AbsUrl, e: Any, image: str, page_url: str) -> dict[str, Any]
             ids.append({"@type": "PropertyValue", "propertyID": "ISO 3166-1 alpha-3", "value": e.iso3})
         item["identifier"] = ids
     return item
+
+
+# Bylines that name a team rather than a person ("Foreign Desk", "Reuters Staff").
+_GROUP_BYLINE = re.compile(r"\b(?:desk|staff|reporters|correspondents|team|newsroom|editors|bureau|agencies)$", re.I)
+
+
+def _author_type(name: str) -> str:
+    """"Organization" for a byline naming a desk or staff, "Person" otherwise."""
+    return "Organization" if _GROUP_BYLINE.search(name.strip()) else "Person"

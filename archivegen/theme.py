@@ -71,7 +71,7 @@ class Theme:
                                 ld_entity=partial(structured.entity, self.abs_url))
         self.env.filters.update(
             date=self.format_date, isodate=_isodate, tojson_safe=tojson_safe, urlquote=lambda s: quote(str(s), safe=""),
-            thousands=lambda n: f"{n:,}", striptags=_striptags,
+            thousands=lambda n: f"{n:,}", striptags=_striptags, life_date=self.format_life_date,
             # The default theme writes ``path|url``: a filter is called directly, where a
             # global function goes through Jinja's Context.call and its probes for
             # pass_context on every call (a page makes 20-40 of them), and Jinja works out
@@ -114,6 +114,19 @@ class Theme:
             layout = layout.replace("%-d", str(value.day))
         text = value.strftime(layout)
         return self._dates.put(value, text) if fmt is None else text
+
+    def format_life_date(self, value: str | None) -> str:
+        """A born/died value, as exact as it was given: "1961", "August 1961", or a
+        full date in the site's ``date_format`` (the registry checked its shape)."""
+        parts = [int(p) for p in str(value or "").split("-") if p.isdigit()]
+        try:
+            if len(parts) == 3:
+                return self.format_date(datetime(*parts), self.config.date_format)
+            if len(parts) == 2:
+                return datetime(parts[0], parts[1], 1).strftime("%B %Y")
+        except ValueError:
+            pass
+        return str(value or "")
 
     # -- checking and rendering ---------------------------------------------
     def template_files(self) -> Iterator[tuple[str, Path]]:

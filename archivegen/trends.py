@@ -14,6 +14,7 @@ that lists an entity only in its front matter counts once.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,11 @@ class Trends:
     by_year: list[Rise]
 
 
+def month_label(year: int, month: int, short: bool = False) -> str:
+    """"September 2014" ("Sep 2014" if ``short``), as the site's dates name months."""
+    return date(year, month, 1).strftime("%b %Y" if short else "%B %Y")
+
+
 def _month_before(year: int, month: int) -> tuple[int, int]:
     return (year - 1, 12) if month == 1 else (year, month - 1)
 
@@ -79,7 +85,7 @@ def compute(model: SiteModel, top: int = TOP) -> Trends:
             per_month[y_m] += w
             per_year[y_m[0]] += w
         m_rise = Rise(st, per_month.get(ym, 0), per_month.get(prev_ym, 0),
-                      [(f"{y}-{m:02d}", per_month.get((y, m), 0)) for y, m in months])
+                      [(month_label(y, m, short=True), per_month.get((y, m), 0)) for y, m in months])
         if m_rise.change > 0:
             by_month.append(m_rise)
         years = range(max(first_year, ym[0] - 9), ym[0] + 1)
@@ -96,7 +102,7 @@ def compute(model: SiteModel, top: int = TOP) -> Trends:
 def chart(rise: Rise, period: str) -> str:
     """A small bar chart of ``rise``'s mentions per ``period`` (month or year)."""
     label = f"Mentions of {rise.entity.name} per {period}"
-    return bar_chart(rise.points, label, width=480, height=80)
+    return bar_chart(rise.points, label, width=240, height=56, end_labels=True)
 
 
 def context(model: SiteModel) -> dict[str, Any]:
@@ -109,16 +115,15 @@ def context(model: SiteModel) -> dict[str, Any]:
         return [{"entity": r.entity, "stats": r.stats, "latest": r.latest, "previous": r.previous,
                  "change": r.change, "points": r.points, "chart": Markup(chart(r, period))} for r in rises]
 
-    month_label = prev_month_label = ""
+    this_month = prev_month = ""
     if t.month:
         y, m = t.month
-        month_label = f"{y}-{m:02d}"
         py, pm = _month_before(y, m)
-        prev_month_label = f"{py}-{pm:02d}"
+        this_month, prev_month = month_label(y, m), month_label(py, pm)
     return {
         "title": "Trends",
-        "month_label": month_label,
-        "prev_month_label": prev_month_label,
+        "month_label": this_month,
+        "prev_month_label": prev_month,
         "year": t.year,
         "month_rows": rows(t.by_month, "month"),
         "year_rows": rows(t.by_year, "year"),

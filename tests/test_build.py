@@ -72,6 +72,9 @@ def test_article_page_shows_headline_date_byline_and_caption(sample_site: Path):
     assert re.search(r'<time datetime="2013-08-09T00:00:00\+00:00"[^>]*>9 August 2013</time>', html)
     assert "AFP" in html and "The Straits Times" in html
     assert html.count("said on Friday that the United States still has") == 2  # caption once + body once
+    # its front matter keeps the photo's caption, credit and description but no file: the page says so
+    assert '<p class="image-missing" data-pagefind-ignore>Photo not in the archive: Russian Foreign Minister' in html
+    assert "<img" not in html.split('class="lead-image"')[1].split("</figure>")[0]
     assert "Telegram" not in html
     assert parse(sample_site / SEED_URL / "index.html").h1 == 1
 
@@ -397,3 +400,35 @@ def test_article_pages_then_the_rest_go_to_one_set_of_workers(tmp_path, monkeypa
     cut = pages.index("release")
     assert set(pages[:cut]) == {"article"} and set(pages[cut + 1:]) == {"other"}
     assert pages[:cut].count("article") == len(list((root / "content" / "articles").rglob("*.md")))
+
+
+def test_listing_first_pages_say_which_year_they_show_and_months_have_names(sample_site: Path):
+    obama = (sample_site / "people/barack-obama/index.html").read_text()
+    assert re.search(r'<p class="showing">2014: 2 of 12 articles, newest first\.', obama)
+    assert '<span class="sub">articles per year</span>' in obama  # the chart's heading says what it counts
+    assert "more often than their overall number of articles would predict" in obama  # the order of "mentioned with"
+    year = (sample_site / "people/barack-obama/2013/index.html").read_text()
+    assert 'class="showing"' not in year  # a year page is all of its year
+    month = (sample_site / "2013/08/index.html").read_text()
+    assert "<title>Archive: August 2013 · " in month
+    assert re.search(r'<a href="/2013/08/">August <span class="count">', (sample_site / "2013/index.html").read_text())
+
+
+def test_an_entity_listed_only_in_front_matter_says_so(sample_site: Path):
+    ban = (sample_site / "people/ban-ki-moon/index.html").read_text()
+    assert "<dd>2 <span class=\"sub\">(1 listed in front matter, not named in the text)</span></dd>" in ban
+    assert "Listed in the article’s front matter; not named in its text." in ban
+    assert '<time datetime="1944-06-13">13 June 1944</time>' in ban  # the site's date format, not ISO
+    obama = (sample_site / "people/barack-obama/index.html").read_text()
+    assert "listed in front matter" not in obama and "Listed in the article" not in obama
+
+
+def test_listing_pages_describe_themselves(sample_site: Path):
+    def description(rel: str) -> str:
+        return re.search(r'<meta name="description" content="([^"]*)"', (sample_site / rel).read_text()).group(1)
+
+    assert description("sections/world/index.html") == "4 articles in World, newest first"
+    assert description("sections/world/2013/index.html") == "2 articles in World, 2013"
+    assert description("2013/08/index.html") == "3 articles of August 2013"
+    assert description("people/barack-obama/2013/index.html") == "8 articles mentioning Barack Obama in 2013"
+    assert re.match(r"\d+ articles? tagged diplomacy, newest first$", description("tags/diplomacy/index.html"))

@@ -472,6 +472,10 @@ def test_structured_data_fields_are_included_only_when_known():
                                                         "original_url": None, "publication": None, "people": []}),
                                    NS(summary="", word_count=0), [], "", "p/")
     assert bare["author"] == [bare["publisher"]]
+    desk = structured.news_article(site, abs_url, NS(**{**art.__dict__, "authors": ["Foreign Desk", "Ann Lee",
+                                                                           "Reuters staff"]}),
+                                   story, [], "", "p/")
+    assert [a["@type"] for a in desk["author"]] == ["Organization", "Person", "Organization"]
     assert not {"image", "keywords", "isBasedOn", "about", "mentions", "description", "wordCount"} & set(bare)
     person = NS(kind="person", name="A B", url_path="people/a-b/", description="", aliases=[], wikidata=None,
                 born=date(1900, 1, 2), died=date(1980, 3, 4), iso2=None, iso3=None)

@@ -204,6 +204,38 @@ def test_url_query_fills_the_box_and_typing_updates_the_url(site, page):
     assert "Snowden" in page.inner_text("#search-status")
 
 
+def test_each_search_is_a_history_entry_and_names_the_tab(site, page):
+    server, _ = site
+    _search(page, server.base, "?q=hockey")
+    assert page.title().startswith("“hockey” · Search")
+    page.fill("#search-q", "Snowden")  # typing: one new entry, however many keystrokes
+    page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'Snowden'", timeout=5000)
+    _wait_done(page)
+    page.select_option("#search-person", "Edward Snowden")  # a filter: another entry
+    _wait_done(page)
+    page.go_back()
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('person')", timeout=5000)
+    _wait_done(page)
+    assert page.input_value("#search-q") == "Snowden" and page.input_value("#search-person") == ""
+    page.go_back()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'hockey'", timeout=5000)
+    _wait_done(page)
+    assert page.input_value("#search-q") == "hockey" and SEED_TITLE in _titles(page)
+    assert page.title().startswith("“hockey” · Search")
+
+
+def test_a_word_no_page_contains_is_named_and_sort_alone_asks_for_words(site, page):
+    server, _ = site
+    titles = _search(page, server.base, "?q=hockey+xyzzyplugh")
+    assert SEED_TITLE in titles  # Pagefind ranks by the words it knows
+    assert "No page contains “xyzzyplugh”: it was left out." in page.inner_text("#search-status")
+    _search(page, server.base, "?q=hockey+Lavrov")
+    assert "No page contains" not in page.inner_text("#search-status")
+    page.goto(server.base + "search/?sort=newest")
+    page.wait_for_function("() => document.getElementById('search-status').textContent.includes('Type a word')",
+                           timeout=10000)
+
+
 def test_the_box_on_every_page_leads_to_search(site, page):
     server, _ = site
     page.goto(server.base)

@@ -41,6 +41,15 @@ def test_remembered_dates_are_shown_as_each_is_written(tmp_path):
     assert t.render(a=b, b=a).startswith("10 August 2013 2013-08-10T00:30:00+01:00 00:30")
 
 
+def test_life_dates_are_shown_as_exactly_as_they_were_given(tmp_path):
+    theme = Theme(tmp_path, Config(date_format="%-d %B %Y"))
+    render = theme.env.from_string("{{ d|life_date }}").render
+    assert render(d="1961-08-04") == "4 August 1961"
+    assert render(d="1961-08") == "August 1961"
+    assert render(d="1961") == "1961"
+    assert render(d=None) == ""
+
+
 def test_template_globals_are_the_themes_and_stay_per_template(tmp_path):
     """A template's globals are a plain dict (theme._Environment.make_globals): the theme's
     globals show, and globals given to one template reach neither the others nor the theme."""

@@ -43,8 +43,8 @@ def test_rise_in_latest_month_and_year():
     year = {r.entity.id: r.change for r in t.by_year}
     assert year == {"riser": 6, "faller": 4, "front": 1}  # steady: 2 in 2014 against 5 in 2013
     chart_months = [label for label, _ in t.by_month[0].points]
-    assert len(chart_months) == 12 and chart_months[-1] == "2014-09" and chart_months[0] == "2013-10"
-    assert dict(t.by_month[0].points)["2014-08"] == 1
+    assert len(chart_months) == 12 and chart_months[-1] == "Sep 2014" and chart_months[0] == "Oct 2013"
+    assert dict(t.by_month[0].points)["Aug 2014"] == 1
 
 
 def test_month_before_january_is_december():
@@ -65,7 +65,10 @@ def test_context_charts_are_svg_with_text_alternative():
     ctx = context(_model([_stats("riser", [(sep, 2)])], [sep]))
     svg = str(ctx["month_rows"][0]["chart"])
     assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-label="Mentions of Riser per month"' in svg
-    assert "<desc>" in svg and "2014-09: 2" in svg
+    assert "<desc>" in svg and "Sep 2014: 2" in svg
+    # a sparkline labels its two ends only, and draws a baseline for the empty months
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", svg) == ["Oct 2013", "Sep 2014"]
+    assert 'class="baseline"' in svg
 
 
 def test_mentioned_with_favours_specific_pairs():
@@ -113,7 +116,8 @@ def test_trends_page_built_and_linked(make_archive, tmp_path):
     assert run_cli("build", "--root", root, "--out", out, "--no-search", "--quiet") == 0
     html = (out / "trends" / "index.html").read_text()
     main = _main(html)
-    assert "Rising in 2014-09" in main and "Rising in 2014" in main
+    assert "Rising in September 2014" in main and "Rising in 2014" in main
+    assert 'class="table-scroll" role="region"' in main  # a phone scrolls the table, not the page
     rows = re.findall(r'<th scope="row"><a href="/people/([a-z-]+)/">', main)
     assert rows[0] == "john-kerry"  # 2 in September against 1 in August
     assert "<svg" in main and 'role="img"' in main and "<desc>" in main

@@ -218,13 +218,31 @@ async function relevance(state, gen) {
   const complete = first.length === entityShards().length + articles.length; // nothing left to merge
   view = { hits: res.results, complete };
   await show(state, gen, PAGE);
-  if (complete || gen !== generation) return;
-  await Promise.all(articles.map(merge));
   if (gen !== generation) return;
-  res = await pf.search(term, { filters: state.filters });
+  if (!complete) {
+    await Promise.all(articles.map(merge));
+    if (gen !== generation) return;
+    res = await pf.search(term, { filters: state.filters });
+    if (gen !== generation) return;
+    view = { hits: res.results, complete: true, shown: view.shown };
+    await show(state, gen, Math.max(PAGE, view.shown), true);
+  }
+  await noteMissing(pf, state, gen);
+}
+
+// Pagefind leaves out a word no page contains and ranks by the others: "Kerry
+// xyzzy" finds what "Kerry" finds. Said in the status line, so a reader does
+// not take those results for matches of every word. Asked once every shard is merged.
+async function noteMissing(pf, state, gen) {
+  const words = [...new Set((state.q || "").replace(/["“”]/g, " ").split(/\s+/).filter(Boolean))];
+  if (words.length < 2 || !view) return;
+  const found = await Promise.all(words.map((w) => pf.search(w, { filters: state.filters })));
   if (gen !== generation) return;
-  view = { hits: res.results, complete: true, shown: view.shown };
-  await show(state, gen, Math.max(PAGE, view.shown), true);
+  const missing = words.filter((w, i) => !found[i].results.length);
+  if (missing.length && missing.length < words.length) {
+    view.missing = missing;
+    announce(state);
+  }
 }
 
 // -- by date: shard after shard, in date order ------------------------------------------
@@ -263,6 +281,7 @@ async function byDate(state, gen) {
   if (gen !== generation) return;
   view.total = all.results.length;
   announce(state);
+  await noteMissing(pf, state, gen);
 }
 
 // -- rendering ----------------------------------------------------------------------
@@ -347,6 +366,8 @@ function describe(state) {
   return parts.join(", ");
 }
 
+const quoted = (words) => words.map((w) => `“${w}”`).join(", ");
+
 function announce(state) {
   if (!view) return;
   const what = describe(state);
@@ -355,7 +376,8 @@ function announce(state) {
     statusEl.textContent = `No results for ${what}.`;
   } else if (known !== undefined) {
     statusEl.textContent = `${known} result${known === 1 ? "" : "s"} for ${what}` +
-      (view.shown < known ? `, showing ${view.shown}.` : ".");
+      (view.shown < known ? `, showing ${view.shown}.` : ".") +
+      (view.missing ? ` No page contains ${quoted(view.missing)}: ${view.missing.length === 1 ? "it was" : "they were"} left out.` : "");
   } else if (!view.shown) {
     statusEl.textContent = `Searching the archive for ${what}…`;
   } else {
@@ -363,13 +385,17 @@ function announce(state) {
   }
 }
 
+const baseTitle = document.title;
+
 async function run(state) {
   const gen = ++generation;
-  if (!state.q && !Object.keys(state.filters).length) {
+  const asked = state.q || Object.keys(state.filters).length;
+  document.title = asked ? `${describe(state)} · ${baseTitle}` : baseTitle;
+  if (!asked) {
     view = null;
     list.replaceChildren();
     more.hidden = true;
-    statusEl.textContent = "";
+    statusEl.textContent = state.sort ? "Type a word to search, or choose a person, country, section or year." : "";
     return;
   }
   root.setAttribute("aria-busy", "true");
@@ -389,16 +415,24 @@ async function run(state) {
 }
 
 // -- wiring ---------------------------------------------------------------------------
+// Each search is a history entry, so Back returns to the one before: the first
+// keystroke of a new query adds one and the keystrokes after it update it; a
+// submit ends the typing (updating its entry); a changed filter or sort adds one.
 let timer = null;
-function update(immediate) {
+let typing = false;
+function update(how) {
   clearTimeout(timer);
   const go = () => {
     const state = fromForm();
     const url = toUrl(state);
-    if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+    if (url !== location.pathname + location.search) {
+      if (typing && how !== "filter") history.replaceState(null, "", url);
+      else history.pushState(null, "", url);
+    }
+    typing = how === "type";
     run(state);
   };
-  if (immediate) go(); else timer = setTimeout(go, DEBOUNCE);
+  if (how === "type") timer = setTimeout(go, DEBOUNCE); else go();
 }
 
 // while the reader types, fetch the index chunks of the words so far
@@ -407,10 +441,10 @@ function preload() {
   if (term.length >= 3 && engineReady) engineReady.then((pf) => pf.preload(term, { filters: fromForm().filters })).catch(() => {});
 }
 
-form.addEventListener("submit", (e) => { e.preventDefault(); update(true); });
-input.addEventListener("input", () => { preload(); update(false); });
+form.addEventListener("submit", (e) => { e.preventDefault(); update("submit"); });
+input.addEventListener("input", () => { preload(); update("type"); });
 form.addEventListener("focusin", populateFilters);
-for (const s of [...selects, sortSelect]) s.addEventListener("change", () => update(true));
+for (const s of [...selects, sortSelect]) s.addEventListener("change", () => update("filter"));
 more.addEventListener("click", async () => {
   if (!view) return;
   const gen = generation;
@@ -423,7 +457,7 @@ more.addEventListener("click", async () => {
     if (gen === generation) root.removeAttribute("aria-busy");
   }
 });
-window.addEventListener("popstate", () => { const s = params(); fill(s); run(s); });
+window.addEventListener("popstate", () => { typing = false; clearTimeout(timer); const s = params(); fill(s); run(s); });
 
 async function start() {
   const state = params();
@@ -440,6 +474,7 @@ async function start() {
     preloadShards(firstShards(state)); // after the engine's own request, which is needed first
     run(state);
   } else {
+    run(state); // nothing to search: says what to do when the URL asked for an order alone
     populateFilters();
     input.focus();
   }
