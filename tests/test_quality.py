@@ -47,6 +47,7 @@ PAGE_TYPES = {
     "person": "people/john-kerry/",
     "person year": "people/john-kerry/2013/",
     "country": "countries/russia/",
+    "trends": "trends/",
     "search": "search/",
     "404": "404.html",
     # an old address of the Obama-Rouhani article (its redirect_from)
@@ -156,6 +157,42 @@ def test_axe_finds_no_violations(browser, served_site, page_type, scheme):
         assert not violations, f"axe-core on {page_type} ({scheme}):\n" + _format_violations(violations)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_printing_from_a_dark_screen_keeps_text_legible(browser, served_site):
+    """Print in a dark-scheme browser: the page prints in ink on white, not pale on white."""
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.emulate_media(media="print", color_scheme="dark")
+        for page_type in ("front page", "article", "person", "trends"):
+            page.goto(served_site + PAGE_TYPES[page_type], wait_until="load")
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("() => axe.run(document, {runOnly: ['color-contrast'], resultTypes: ['violations']})")
+            assert not result["violations"], f"print, dark, {page_type}:\n" + _format_violations(result["violations"])
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_page_scrolls_sideways_on_a_small_phone(browser, served_site):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    wide = {}
+    try:
+        for page_type, url in PAGE_TYPES.items():
+            if page_type == "redirect":
+                continue
+            page.goto(served_site + url, wait_until="load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                wide[page_type] = width
+    finally:
+        context.close()
+    assert not wide, f"pages wider than the 320 px screen: {wide}"
 
 
 @pytest.mark.browser
