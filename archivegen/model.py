@@ -125,6 +125,16 @@ class EntityStats:
     def latest(self) -> Story | None:
         return self.appearances[0].story if self.appearances else None
 
+    @property
+    def first_mention(self) -> Story | None:
+        """The oldest article that names the entity (one listing it only in front matter does not)."""
+        return next((a.story for a in reversed(self.appearances) if a.count), None)
+
+    @property
+    def latest_mention(self) -> Story | None:
+        """The newest article that names the entity."""
+        return next((a.story for a in self.appearances if a.count), None)
+
     def per_year(self) -> list[tuple[int, int]]:
         counts = Counter(a.story.date.year for a in self.appearances)
         if not counts:

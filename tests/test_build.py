@@ -419,6 +419,8 @@ def test_an_entity_listed_only_in_front_matter_says_so(sample_site: Path):
     assert "<dd>2 <span class=\"sub\">(1 listed in front matter, not named in the text)</span></dd>" in ban
     assert "Listed in the article’s front matter; not named in its text." in ban
     assert '<time datetime="1944-06-13">13 June 1944</time>' in ban  # the site's date format, not ISO
+    # the newest article lists him in front matter only: his latest mention is the older one
+    assert re.search(r"<dt>Latest mention</dt><dd><a href=\"/2013/09/14/[^\"]+\"><time[^>]*>14 September 2013<", ban)
     obama = (sample_site / "people/barack-obama/index.html").read_text()
     assert "listed in front matter" not in obama and "Listed in the article" not in obama
 
