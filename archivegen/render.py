@@ -367,8 +367,9 @@ class BodyRenderer:
         text = "".join(p.text_parts)
         if state.mentions:
             bounds = sentence_bounds(text)
+            ends: dict[tuple[int, int], int] = {}
             for m in state.mentions:
-                m.sentence = sentence_at(text, m.start, m.end, bounds=bounds)
+                m.sentence = sentence_at(text, m.start, m.end, bounds=bounds, ends=ends)
         summary = ""
         if p.first_paragraph:
             summary = " ".join(text[p.first_paragraph[0]:p.first_paragraph[1]].split())
@@ -440,23 +441,36 @@ def sentence_bounds(text: str) -> list[int]:
     return starts
 
 
-def sentence_at(text: str, start: int, end: int, limit: int = SENTENCE_MAX, bounds: list[int] | None = None) -> str:
-    """The sentence around ``text[start:end]``, trimmed to ``limit`` characters."""
+def sentence_at(text: str, start: int, end: int, limit: int = SENTENCE_MAX, bounds: list[int] | None = None,
+                ends: dict[tuple[int, int], int] | None = None) -> str:
+    """The sentence around ``text[start:end]``, trimmed to ``limit`` characters.
+
+    Only the part kept is copied: an article that is one long "sentence"
+    naming someone thousands of times copied all of it per mention, which
+    made its time grow with the square of its length. ``ends`` remembers
+    where each sentence's text ends (trailing space dropped) across the
+    mentions of one article.
+    """
     if bounds is None:
         bounds = sentence_bounds(text)
     i = bisect.bisect_right(bounds, start) - 1
     lo = bounds[i] if i >= 0 else 0
     j = bisect.bisect_left(bounds, end)
     hi = bounds[j] if j < len(bounds) else len(text)
-    sentence = text[lo:hi].rstrip()
-    if len(sentence) > limit:
+    stop = ends.get((lo, hi)) if ends is not None else None
+    if stop is None:
+        stop = lo + len(text[lo:hi].rstrip())
+        if ends is not None:
+            ends[lo, hi] = stop
+    if stop - lo > limit:
         # keep the mention, centred, inside the limit
         rel = start - lo
-        begin = max(0, min(rel - (limit - (end - start)) // 2, len(sentence) - limit))
-        cut = sentence[begin:begin + limit]
+        begin = max(0, min(rel - (limit - (end - start)) // 2, stop - lo - limit))
+        sentence = text[lo + begin:lo + begin + limit]
         if begin > 0:
-            cut = "…" + cut[1:].lstrip()
-        if begin + limit < len(sentence):
-            cut = cut[:-1].rstrip() + "…"
-        sentence = cut
+            sentence = "…" + sentence[1:].lstrip()
+        if begin + limit < stop - lo:
+            sentence = sentence[:-1].rstrip() + "…"
+    else:
+        sentence = text[lo:stop]
     return " ".join(sentence.split())
