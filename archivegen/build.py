@@ -598,7 +598,8 @@ def _build(opts: BuildOptions) -> BuildResult:
         timings[stage] = timings.get(stage, 0.0) + now - since
         return now
 
-    from .output import recover
+    from .output import recover, resolved
+    resolved(out)  # a link loop is reported before anything follows the link
     recover(out)
     from .theme import theme_dirs
     # serve (warm) builds only when a watched file changed: no need to stat every input first

@@ -588,6 +588,9 @@ def old_path_problem(raw: str) -> tuple[str | None, str]:
         if not _OLD_PATH_SEGMENT.match(seg):
             return (f"old address '{raw}' may hold only letters, digits and . _ ~ - between slashes "
                     f"(not {next(c for c in seg if not _OLD_PATH_SEGMENT.match(c))!r})"), ""
+        if seg.startswith("."):
+            # hidden names are the build's and the host's: the site's marker file, .git, .htaccess
+            return f"old address '{raw}' has a part starting with a dot ('{seg}'), a name sites keep hidden", ""
         if seg.endswith("."):
             return f"old address '{raw}' has a part ending in a dot, which Windows drops ('{seg}')", ""
         if seg.split(".")[0].lower() in WINDOWS_RESERVED:

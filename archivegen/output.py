@@ -59,9 +59,18 @@ class OutputError(Exception):
     """The output folder cannot be used (reported as a usage problem)."""
 
 
+def resolved(out: Path) -> Path:
+    """``out`` with its links followed, or an OutputError for a link that leads back to itself."""
+    try:
+        return out.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symbolic link loop (Python 3.11)
+        raise OutputError(f"output path {out} is a symbolic link that leads back to itself; "
+                          "remove the link or choose another --out") from None
+
+
 def check_out_dir(out: Path, root: Path, clean: bool = False) -> None:
     """Refuse an output folder whose replacement would destroy content."""
-    out_r, root_r = out.resolve(), root.resolve()
+    out_r, root_r = resolved(out), root.resolve()
     content = (root / "content").resolve()
     if out_r == root_r or root_r.is_relative_to(out_r):
         raise OutputError(f"output folder {out} is the archive root or contains it; choose e.g. --out site")
@@ -606,7 +615,7 @@ def published_build_id(out: Path) -> str | None:
     """The id the build that made ``out`` wrote into its marker file."""
     try:
         text = (out / MARKER).read_text("utf-8")
-    except OSError:
+    except (OSError, UnicodeDecodeError):  # unreadable or not text: an unknown build, so start afresh
         return None
     for line in text.splitlines():
         if line.startswith("build: "):

@@ -400,3 +400,25 @@ def test_subprocess_debug_shows_nothing_for_content_errors(published):
     r = run_sub("build", "--root", root, "--out", out, "--no-search", "--quiet", env={"ARCHIVEGEN_DEBUG": "1"})
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"{BAD}:1: error: front matter is never closed" in r.stderr
+
+
+# -- the output folder --------------------------------------------------------
+
+def test_an_output_link_that_leads_to_itself_is_a_usage_error(capsys, tmp_path):
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    out.symlink_to("site")
+    rc, stdout, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet")
+    assert rc == 2 and "is a symbolic link that leads back to itself" in err, err
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_marker_file_that_is_not_text_means_an_unknown_build(capsys, tmp_path):
+    """The site is rebuilt (and its marker rewritten); nothing is trusted from the garbled one."""
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    build_ok(capsys, root, out)
+    (out / ".archivegen-site").write_bytes(bytes(range(128, 256)))
+    rc, stdout, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet")
+    assert rc == 0 and "internal error" not in err, err
+    assert (out / ".archivegen-site").read_text("utf-8").startswith("built by archivegen")

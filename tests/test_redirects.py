@@ -66,6 +66,9 @@ def test_an_old_address_dropped_from_the_list_loses_its_page(tmp_path: Path, cap
     ("[/]", "the old address '/' is the front page"),
     ("[/aux/kerry/]", "old address '/aux/kerry/' has a part Windows reserves ('aux')"),
     ("[/kerry./]", "old address '/kerry./' has a part ending in a dot, which Windows drops ('kerry.')"),
+    ("[.archivegen-site]", "old address '.archivegen-site' has a part starting with a dot ('.archivegen-site')"),
+    ("[/.htaccess]", "has a part starting with a dot ('.htaccess'), a name sites keep hidden"),
+    ("[/old/.git/config/]", "has a part starting with a dot ('.git')"),
     ("[/2013/08/09/kerry-meets-lavrov/]", "old address /2013/08/09/kerry-meets-lavrov/ is the page of this article"),
     ("[/2013/08/09/kerry-meets-lavrov/index.html]",
      "old address /2013/08/09/kerry-meets-lavrov/ is the page of this article"),  # a folder's page is the folder
