@@ -211,6 +211,7 @@ class Theme:
 
     def check(self, problems: Problems) -> None:
         """Compile every template so syntax errors surface before rendering."""
+        self._check_links(problems)
         for name, path in self.template_files():
             odd = not_a_file(path)
             if odd:
@@ -227,6 +228,30 @@ class Theme:
             except OSError as exc:
                 problems.error(self._display(path), None, f"cannot read template: {exc.strerror}",
                                "check that it is a readable file")
+
+    def _check_links(self, problems: Problems) -> None:
+        """Refuse a file of the archive's templates/ that a link takes outside the archive.
+
+        A template or static file is published (or pasted into every page):
+        a link to /etc/passwd would put it on the web. Content refuses such
+        links too. A templates/ folder that is itself a link (a theme shared
+        by several archives) is the theme, and may hold what it likes.
+        """
+        own = self.root / "templates"
+        if not own.is_dir():
+            return
+        allowed = (self.root.resolve(), own.resolve())
+        static = set(self.static_files().values())
+        for path in [p for _, p in self.template_files()] + sorted(static):
+            if not path.is_relative_to(own):
+                continue  # the built-in theme
+            try:
+                target = path.resolve()
+            except (OSError, RuntimeError):
+                continue  # a loop: reported as unreadable when used
+            if not any(target.is_relative_to(a) for a in allowed):
+                problems.error(self._display(path), None, f"symbolic link leads outside the archive (to {target})",
+                               "copy the file into templates/ instead of linking to it")
 
     def render(self, template: str, context: dict[str, Any], page_url: str) -> str:
         try:

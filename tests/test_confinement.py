@@ -227,3 +227,42 @@ def test_staging_names_joined_as_strings_are_the_ones_target_gives(rel):
     dest, published = staging._paths_of(rel)
     assert os.path.normpath(dest) == os.path.normpath(expected)
     assert os.path.normpath(published) == os.path.normpath(staging.out / os.path.relpath(expected, staging.dir))
+
+
+@pytest.mark.parametrize("rel", ["templates/static/pw.txt", "templates/partials/head_meta.html"])
+def test_a_template_or_static_file_linked_from_outside_the_archive_is_refused(tmp_path, capsys, rel):
+    """Published files never come from outside the archive through a link."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0\n")
+    root = small_archive(tmp_path / "archive")
+    out = root / "site"
+    build_ok(capsys, root, out)
+    before = snapshot(out)
+    link = root / rel
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret)
+    rc, _, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet")
+    assert rc == 1 and f"{rel}: error: symbolic link leads outside the archive" in err, err
+    assert snapshot(out) == before
+    assert not any("root:x:0:0" in p.read_text(errors="replace") for p in out.rglob("*") if p.is_file())
+
+
+def test_a_linked_folder_inside_static_is_not_walked(tmp_path, capsys):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "pw.txt").write_text("root:x:0:0\n")
+    root = small_archive(tmp_path / "archive")
+    (root / "templates" / "static").mkdir(parents=True)
+    (root / "templates" / "static" / "shared").symlink_to(tmp_path / "shared")
+    build_ok(capsys, root, root / "site")
+    assert not (root / "site" / "static" / "shared").exists()
+
+
+def test_a_theme_folder_linked_as_a_whole_is_the_theme(tmp_path, capsys):
+    """templates/ itself may be a link to a theme shared by several archives."""
+    root = small_archive(tmp_path / "archive")
+    theme = tmp_path / "shared-theme"
+    (theme / "static").mkdir(parents=True)
+    (theme / "static" / "extra.css").write_text("body { margin: 0 }\n")
+    (root / "templates").symlink_to(theme)
+    build_ok(capsys, root, root / "site")
+    assert (root / "site" / "static" / "extra.css").read_text() == "body { margin: 0 }\n"
