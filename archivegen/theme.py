@@ -63,6 +63,7 @@ class Theme:
             keep_trailing_newline=True,
             auto_reload=False,
             bytecode_cache=_bytecode_cache(config),
+            undefined=PrintedUndefined,
         )
         base = self._base_path = config.base_path  # url() runs ~20 times a page: worked out once
         self.env.globals.update(site=config, base_path=base, url=self.url, abs_url=self.abs_url,
@@ -375,6 +376,23 @@ def _escape_output(value: Any) -> str:
     if kind is int:  # nothing to escape in its digits
         return str(value)
     return markupsafe.escape(value)
+
+
+class PrintedUndefined(jinja2.Undefined):
+    """An undefined value that is an error when a template writes it out.
+
+    ``{{ sitetitle }}`` for ``{{ site.title }}`` wrote nothing and the build
+    went on: a blank masthead on every page. Testing a value stays lenient,
+    as themes do (``{% if entity is defined %}``, ``{% if months %}``,
+    ``x|default(...)``, a loop over nothing); writing one out, or joining it
+    into text with ``~``, is reported at its template line.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        self._fail_with_undefined_error()
+        return ""  # not reached: the line above raises
 
 
 class _Template(jinja2.Template):

@@ -422,3 +422,13 @@ def test_a_marker_file_that_is_not_text_means_an_unknown_build(capsys, tmp_path)
     rc, stdout, err = run(capsys, "build", "--root", root, "--out", out, "--no-search", "--quiet")
     assert rc == 0 and "internal error" not in err, err
     assert (out / ".archivegen-site").read_text("utf-8").startswith("built by archivegen")
+
+
+def test_a_misspelt_template_variable_is_an_error_at_its_line(capsys, published):
+    root, out, before = published
+    base = (pathlib.Path(__file__).resolve().parents[1] / "templates" / "base.html").read_text()
+    assert "{{ site.title }}</a>" in base
+    write(root, "templates/base.html", base.replace("{{ site.title }}</a>", "{{ sitetitle }}</a>"))
+    line = base[: base.index("{{ site.title }}</a>")].count("\n") + 1
+    fails_with(capsys, root, out, before, f"templates/base.html:{line}: error: template error while rendering",
+               "'sitetitle' is undefined")

@@ -163,3 +163,15 @@ def test_page_problems_of_one_template_mistake_are_merged():
         ("templates/base.html", 30, hint), (other.path, 2, "quote it"), ("templates/base.html", 31, hint),
         ("templates/base.html", 30, hint), ("templates/article.html", 30, hint)]
     assert merge_page_problems([page("/only/")]) == [page("/only/")]
+
+
+def test_writing_an_undefined_value_is_an_error_and_testing_one_is_not(tmp_path):
+    import pytest
+
+    theme = Theme(tmp_path, Config())
+    env = theme.env
+    assert env.from_string("{% if months %}m{% endif %}{{ x|default('d') }}{% for i in nothing %}{{ i }}{% endfor %}"
+                           "{{ 'y' if y is defined }}").render() == "d"
+    for text in ("{{ sitetitle }}", "{{ 'a' ~ sitetitle }}", "{{ site.nope }}"):
+        with pytest.raises(jinja2.UndefinedError):
+            env.from_string(text).render(site={})
