@@ -171,6 +171,18 @@ def _rel(root: Path, path: Path | str) -> str:
         return path.as_posix()
 
 
+def no_content_folder(root: Path) -> Problem | None:
+    """The error for a ``root`` that is not an archive (no content/ folder), or None.
+
+    One wording for every command that needs an archive: ``build`` reports
+    it, and ``new`` and ``import`` refuse to create an archive by writing into
+    a wrong ``--root``."""
+    if (root / "content").is_dir():
+        return None
+    return Problem(_rel(root, root / "content"), None, "no content/ folder in the archive root",
+                   f"run archivegen in an archive folder, pass --root DIR, or create one with 'archivegen init DIR' (root: {root})")
+
+
 def load_articles(root: Path, config: Config, problems: Problems, *, drafts: bool = False,
                   paths: list[Path] | None = None, memo: dict[str, Any] | None = None,
                   stats: dict[str, tuple[int, int, int]] | None = None,
@@ -186,9 +198,9 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
     ``stats`` holds stats the caller took already: path string -> (mtime_ns, size, inode).
     ``jobs``: processes to parse with (0: all cores; see ``_parse_all``).
     """
-    if not (root / "content").is_dir():
-        problems.error(_rel(root, root / "content"), None, "no content/ folder in the archive root",
-                       f"run archivegen in an archive folder, pass --root DIR, or create one with 'archivegen init DIR' (root: {root})")
+    missing = no_content_folder(root)
+    if missing is not None:
+        problems.add(missing)
         return []
     files: list[Path] | list[str] = paths if paths is not None else _article_paths(root, problems)
     tz = ZoneInfo(config.timezone)

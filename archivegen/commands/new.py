@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..cli import add_root_option
+from ..cli import add_root_option, print_problems
 from ..config import load_config
-from ..content import parse_date
-from ..errors import Problems
+from ..content import no_content_folder, parse_date
+from ..errors import Problem, Problems
+from ..inputs import not_a_folder
 from ..importer import yaml_scalar
 from ..slugs import slug_problem, slugify
 
@@ -72,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     lines += ["---", "", ""]
 
     path = args.root / "content" / "articles" / f"{when:%Y}" / f"{when:%m}" / f"{slug}.md"
+    problem = _unwritable(args.root, path.parent)
+    if problem is not None:
+        print_problems([problem])
+        return 1
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8", newline="\n") as f:
@@ -82,6 +88,23 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(path)
     return 0
+
+
+def _unwritable(root: Path, folder: Path) -> Problem | None:
+    """Why the article cannot go into ``folder``, before anything is created.
+
+    A --root that is no archive would otherwise get a content/ tree of its
+    own (the article lost where no build looks), and a file standing where a
+    folder must be would end in a bare NotADirectoryError."""
+    missing = no_content_folder(root)
+    if missing is not None:
+        return missing
+    blocked = not_a_folder(folder)
+    if blocked is None:
+        return None
+    part, why = blocked
+    return Problem(str(part), None, why, "articles go into content/articles/YYYY/MM/; "
+                   "move or rename the file that stands in the way")
 
 
 def _flow(tag: str) -> str:
