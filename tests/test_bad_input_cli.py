@@ -64,3 +64,53 @@ def test_new_outside_an_archive_creates_nothing(tmp_path, capsys):
     assert "content: error: no content/ folder in the archive root\n    hint: " in err
     assert "archivegen init DIR" in err
     assert not (tmp_path / "nowhere").exists()
+
+
+# ---------------------------------------------------------------------------
+# mentions
+
+def _unblock_later(fifo: Path, seconds: float) -> threading.Thread:
+    """Open the pipe's writing end after a while, so that a reader stuck on it
+    (the bug) sees its end and the test fails instead of hanging."""
+    def unblock() -> None:
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # ENXIO when nobody reads: fine
+        except OSError:
+            pass
+
+    timer = threading.Timer(seconds, unblock)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def test_mentions_refuses_a_named_pipe(make_archive, tmp_path, capsys):
+    root = make_archive({"articles/a.md": article("A", body="Russia.")})
+    fifo = tmp_path / "f.md"
+    os.mkfifo(fifo)
+    timer = _unblock_later(fifo, 3)
+    status = run_cli("mentions", "--json", "--root", root, fifo)
+    timer.cancel()
+    out, err = capsys.readouterr()
+    no_traceback(err)
+    assert status == 1
+    assert f"{fifo}: error: not a regular file but a named pipe\n    hint: " in err
+    assert out == ""
+
+
+def test_mentions_refuses_a_device(make_archive, capsys):
+    # /dev/null stands for /dev/zero, which is refused the same way but never ends when read
+    root = make_archive({"articles/a.md": article("A", body="Russia.")})
+    assert run_cli("mentions", "--json", "--root", root, "/dev/null") == 1
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert "/dev/null: error: not a regular file but a device\n    hint: " in err
+
+
+def test_mentions_of_a_folder_reports_a_pipe_in_it(make_archive, capsys):
+    root = make_archive({"articles/2013/a.md": article("A", body="Russia.")})
+    os.mkfifo(root / "content" / "articles" / "2013" / "p.md")
+    assert run_cli("mentions", "--json", "--root", root, root / "content" / "articles" / "2013") == 1
+    out, err = capsys.readouterr()
+    assert "content/articles/2013/p.md: error: not a regular file but a named pipe" in err
+    assert '"text": "Russia"' in out  # the other articles are still listed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -60,21 +61,34 @@ def mention_records(root: Path, paths: list[Path] | None, problems: Problems, *,
 
 
 def _article_paths(root: Path, paths: list[Path], problems: Problems) -> list[Path]:
-    """Files named on the command line (folders: every .md below), root-relative."""
+    """Files named on the command line (folders: every .md below), root-relative.
+
+    A named pipe or a device is refused at its path, as ``build`` refuses
+    one in content/: reading a pipe waits for ever, and /dev/zero never ends.
+    """
     from ..content import article_files
+    from ..inputs import not_a_file
 
     out: list[Path] = []
     for given in paths:
-        p = given if given.is_absolute() or given.exists() else root / given
+        p = given if given.is_absolute() or os.path.lexists(given) else root / given
+        if p.is_dir():
+            found = Problems()
+            all_files = article_files(root, found)
+            real = p.resolve()
+            out.extend(f for f in all_files if f.resolve().is_relative_to(real))
+            for problem in found.items:  # the odd entries below this folder, refused by the walk
+                if (root.resolve() / problem.path).is_relative_to(real):
+                    problems.add(problem)
+            continue
+        odd = not_a_file(p)
+        if odd is not None:
+            problems.error(str(given), None, odd, "name an article's Markdown file, or a folder of them")
+            continue
         if not p.exists():
             problems.error(str(given), None, "no such file or folder", f"paths are relative to the current folder or to {root}")
             continue
-        if p.is_dir():
-            all_files = article_files(root, Problems())
-            real = p.resolve()
-            out.extend(f for f in all_files if f.resolve().is_relative_to(real))
-        else:
-            out.append(root / p.resolve().relative_to(root.resolve()) if p.resolve().is_relative_to(root.resolve()) else p)
+        out.append(root / p.resolve().relative_to(root.resolve()) if p.resolve().is_relative_to(root.resolve()) else p)
     return sorted(dict.fromkeys(out))
 
 
