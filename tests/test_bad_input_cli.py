@@ -114,3 +114,39 @@ def test_mentions_of_a_folder_reports_a_pipe_in_it(make_archive, capsys):
     out, err = capsys.readouterr()
     assert "content/articles/2013/p.md: error: not a regular file but a named pipe" in err
     assert '"text": "Russia"' in out  # the other articles are still listed
+
+
+# ---------------------------------------------------------------------------
+# serve
+
+def test_serve_refuses_the_out_build_refuses_before_serving(make_archive, monkeypatch, capsys):
+    import archivegen.server
+
+    def bind(*args, **kwargs):
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(archivegen.server, "bind", bind)
+    root = make_archive({"articles/a.md": article("A")})
+    out = root / "content" / "x"
+    assert run_cli("build", "--root", root, "--out", out) == 2
+    build_err = capsys.readouterr().err
+    assert run_cli("serve", "--root", root, "--port", "0", "--out", out) == 2
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert err == build_err.replace("archivegen:", "archivegen serve:")
+    assert "overlaps content/" in err
+    assert not out.exists()
+
+
+def test_serve_says_when_there_is_no_site_to_serve(make_archive, tmp_path, capsys):
+    from argparse import Namespace
+
+    from archivegen.commands.serve import Session
+    from archivegen.errors import Problem
+    from archivegen.server import EventHub
+
+    root = make_archive({})
+    session = Session(root, tmp_path / "never-built", "http://127.0.0.1:0/", EventHub(), Namespace())
+    session._failed([Problem("content/articles/a.md", 1, "missing required field 'date'")])
+    err = capsys.readouterr().err
+    assert "no site to serve until the errors are fixed" in err and "last good site" not in err

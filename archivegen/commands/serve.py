@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..build import BuildOptions, Warm, build, quick_article, quick_search
 from ..cli import add_root_option, job_count, print_problems
 from ..errors import BuildFailed, ContentError, Problem, by_place
-from ..output import OutputError
+from ..output import MARKER, OutputError, check_out_dir
 # ..server (http.server) and ..watch (watchdog) are imported when serve runs: every
 # command's module is loaded to build the argument parser, and a build need not pay for them
 if TYPE_CHECKING:
@@ -57,6 +57,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not 0 <= args.port <= 65535:
         print("archivegen serve: --port must be between 0 and 65535", file=sys.stderr)
+        return 2
+    try:
+        # refused as build refuses it, before the server starts: a build into it can
+        # never succeed, and the server would show "No site yet" for ever
+        check_out_dir(out, root)
+    except OutputError as exc:
+        print(f"archivegen serve: {exc}", file=sys.stderr)
         return 2
     from ..server import EventHub, ServerThread, bind
     from ..watch import Watcher
@@ -211,8 +218,11 @@ class Session:
         self.failing = True
         print_problems(by_place(problems + (warnings or [])))
         n = len(problems)
+        # a site is there to serve when one was built in this run or is left from the last
+        served = self.state is not None or (self.out / MARKER).is_file()
         print(f"{time.strftime('%H:%M:%S')} build failed ({n} error{'s' if n != 1 else ''}); "
-              "still serving the last good site", file=sys.stderr, flush=True)
+              + ("still serving the last good site" if served else "no site to serve until the errors are fixed"),
+              file=sys.stderr, flush=True)
         from ..server import problem_dicts
 
         self.hub.publish(ok=False, errors=problem_dicts(problems))
