@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -30,8 +31,9 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .content import parse_date
+from .errors import ContentError
 from .frontmatter import without_control_characters
-from .inputs import not_a_file
+from .inputs import not_a_file, not_a_folder
 from .slugs import slugify
 
 MAX_BYTES = 2 * 1024 * 1024  # a raw article larger than this is not one article
@@ -357,14 +359,33 @@ class ImportReport:
 
 
 def load_dates_csv(path: Path) -> dict[str, str]:
-    """``file,date`` rows (header optional) to {file: date}."""
-    text = path.read_text(encoding="utf-8-sig")
+    """``file,date`` rows (header optional) to {file: date}.
+
+    Raises ContentError at the CSV's path (and line), as a build reports its
+    inputs: a pipe or device is refused unread (it would hang, or never end),
+    and bytes that are not UTF-8 are named with their line and offset."""
+    odd = not_a_file(path)
+    if odd is not None:
+        raise ContentError(str(path), None, odd, "give --dates the path of a CSV file of 'file,date' rows")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(str(path), None, f"cannot read: {exc.strerror or exc}",
+                           "check the path and permissions of the --dates file") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError(str(path), line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                           "save the CSV as UTF-8 (e.g. iconv -f latin1 -t utf-8), or check that it is the dates CSV"
+                           ) from None
     dates: dict[str, str] = {}
     for i, row in enumerate(csv.reader(text.splitlines()), 1):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
         if len(row) < 2:
-            raise ValueError(f"{path}:{i}: expected 'file,date', got {','.join(row)!r}")
+            raise ContentError(str(path), i, f"expected 'file,date', got {','.join(row)!r}",
+                               "one row a line: the file, a comma, its date (e.g. sport/001.txt,2013-08-09)")
         name, value = row[0].strip(), row[1].strip()
         if i == 1 and not re.match(r"^\d{4}-", value):
             continue  # header
@@ -475,10 +496,15 @@ def _import_one(path: Path, base: Path | None, opts: ImportOptions, tz: ZoneInfo
                        section=_section_for(path, base, opts))
     claimed[dest] = (path, digest)
     if not opts.dry_run:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             with open(dest, "x", encoding="utf-8", newline="\n") as f:
                 f.write(text)
-        except FileExistsError:
-            raise ImportSkip(f"{dest} already exists; not overwritten") from None
+        except OSError as exc:
+            # a write problem, named as one: import_paths reports other OSErrors as "cannot read"
+            if isinstance(exc, FileExistsError) and os.path.lexists(dest):
+                raise ImportSkip(f"{dest} already exists; not overwritten") from None
+            blocked = not_a_folder(dest.parent)
+            why = f"{blocked[0]}: {blocked[1]}" if blocked else exc.strerror or str(exc)
+            raise ImportSkip(f"cannot write {dest} ({why})") from None
     return dest

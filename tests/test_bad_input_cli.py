@@ -150,3 +150,120 @@ def test_serve_says_when_there_is_no_site_to_serve(make_archive, tmp_path, capsy
     session._failed([Problem("content/articles/a.md", 1, "missing required field 'date'")])
     err = capsys.readouterr().err
     assert "no site to serve until the errors are fixed" in err and "last good site" not in err
+
+
+# ---------------------------------------------------------------------------
+# import
+
+@pytest.mark.parametrize("kind", ["file", "device", "below a file"])
+def test_import_out_that_is_not_a_folder_is_reported_once(make_archive, story, kind, capsys):
+    root = make_archive({})
+    readme = root / "README.md"
+    readme.write_text("# my archive\n")
+    out = {"file": readme, "device": Path("/dev/null"), "below a file": readme / "sub"}[kind]
+    second = story.with_name("second.txt")
+    second.write_text("Another story\n\nMore text.\n")
+    assert run_cli("import", "--root", root, story, second, "--date", "2013-08-09", "--out", out) == 2
+    err = capsys.readouterr().err
+    no_traceback(err)
+    blocked = "/dev/null" if kind == "device" else str(readme)
+    what = "a device" if kind == "device" else "a file"
+    assert err.count("error:") == 1 and "cannot read" not in err, err
+    assert f"{blocked}: error: not a folder but {what}, so --out cannot hold articles\n    hint: " in err
+    assert readme.read_text() == "# my archive\n"
+
+
+def test_import_dates_csv_that_is_not_utf8(make_archive, story, tmp_path, capsys):
+    root = make_archive({})
+    csv = tmp_path / "dates.csv"
+    csv.write_bytes(b"file,date\nstory.txt,2013-08-09\n\xd0\xcf\x11\xe0 binary\n")
+    assert run_cli("import", "--root", root, story, "--dates", csv) == 2
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert f"{csv}:3: error: not UTF-8 text (byte 0xd0 at offset 31)\n    hint: save the CSV as UTF-8" in err
+    assert list((root / "content" / "articles").rglob("*.md")) == []
+
+
+def test_import_dates_csv_that_is_a_pipe(make_archive, story, tmp_path, capsys):
+    root = make_archive({})
+    fifo = tmp_path / "dates.csv"
+    os.mkfifo(fifo)
+    timer = _unblock_later(fifo, 3)
+    status = run_cli("import", "--root", root, story, "--dates", fifo)
+    timer.cancel()
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"{fifo}: error: not a regular file but a named pipe\n    hint: " in err
+
+
+def test_import_dates_csv_bad_row_names_its_line(make_archive, story, tmp_path, capsys):
+    root = make_archive({})
+    csv = tmp_path / "dates.csv"
+    csv.write_text("file,date\nstory.txt\n")
+    assert run_cli("import", "--root", root, story, "--dates", csv) == 2
+    assert f"{csv}:2: error: expected 'file,date', got 'story.txt'\n    hint: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["site", "site/2013", "built elsewhere"])
+def test_import_refuses_out_inside_a_site(make_archive, story, tmp_path, where, capsys):
+    root = make_archive({"articles/a.md": article("A")})
+    if where == "built elsewhere":
+        built = tmp_path / "public"
+        assert run_cli("build", "--root", root, "--out", built, "--no-search", "--quiet") == 0
+        out = built / "imported"
+    else:
+        out = root / where
+    before = sorted(p for p in tmp_path.rglob("*") if p.suffix == ".md")
+    assert run_cli("import", "--root", root, story, "--date", "2013-08-09", "--out", out) == 2
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert f"{out}: error: --out is inside the site folder" in err and "    hint: " in err
+    assert sorted(p for p in tmp_path.rglob("*") if p.suffix == ".md") == before
+
+
+def test_import_warns_about_out_in_the_archive_outside_articles(make_archive, story, capsys):
+    root = make_archive({})
+    out = root / "content" / "people"
+    assert run_cli("import", "--root", root, story, "--date", "2013-08-09", "--out", out) == 0
+    err = capsys.readouterr().err
+    assert f"{out}: warning: --out is in the archive but outside content/articles/" in err
+    assert len(list(out.rglob("*.md"))) == 1
+
+
+def test_import_out_outside_the_archive_is_quiet(make_archive, story, tmp_path, capsys):
+    root = make_archive({})
+    out = tmp_path / "review"
+    assert run_cli("import", "--root", root, story, "--date", "2013-08-09", "--out", out) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_import_outside_an_archive_creates_nothing(tmp_path, story, capsys):
+    root = tmp_path / "nowhere" / "x"
+    assert run_cli("import", "--root", root, story, "--date", "2013-08-09") == 1
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert "content: error: no content/ folder in the archive root\n    hint: " in err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_import_write_failure_is_not_called_a_read_failure(make_archive, story, capsys):
+    root = make_archive({})
+    (root / "content" / "articles" / "2013").write_text("")
+    assert run_cli("import", "--root", root, story, "--date", "2013-08-09") == 1
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert "cannot read" not in err
+    assert f"cannot write {root / 'content' / 'articles' / '2013' / '08' / 'kerry-meets-lavrov.md'} " \
+           f"({root / 'content' / 'articles' / '2013'}: not a folder but a file)" in err
+
+
+def test_import_with_a_file_where_the_articles_folder_must_be(make_archive, story, capsys):
+    root = make_archive({})
+    articles = root / "content" / "articles"
+    articles.rmdir()
+    articles.write_text("")
+    assert run_cli("import", "--root", root, story, "--date", "2013-08-09") == 1
+    err = capsys.readouterr().err
+    no_traceback(err)
+    assert err.count("error:") == 1 and "cannot read" not in err, err
+    assert f"{articles}: error: not a folder but a file\n    hint: " in err

@@ -2,7 +2,8 @@
 
 Prints one line per file that was skipped (with the reason) or read in
 another encoding than UTF-8, then a summary. Exit status 0 when every file
-was imported, 1 when some were skipped, 2 for usage errors.
+was imported, 1 when some were skipped (or --root holds no archive), 2 for
+usage errors (a bad --date, --dates CSV or --out, reported before any file).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import add_root_option
+from ..cli import add_root_option, print_problems
 from ..config import load_config
-from ..content import parse_date
-from ..errors import Problems
+from ..content import no_content_folder, parse_date
+from ..errors import ContentError, Problem, Problems
+from ..inputs import not_a_folder
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -69,10 +71,13 @@ def run(args: argparse.Namespace) -> int:
     if args.dates:
         try:
             dates = load_dates_csv(args.dates)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            print(f"archivegen import: --dates: {exc}", file=sys.stderr)
+        except ContentError as exc:
+            print_problems([exc.problem])
             return 2
     out = args.out if args.out is not None else args.root / "content" / "articles"
+    status = _check_out(out, args.root, given=args.out is not None)
+    if status:
+        return status
     opts = ImportOptions(out=out, date=args.date, dates=dates, source=args.source, publication=args.publication,
                          section=args.section, timezone=timezone, dry_run=args.dry_run)
 
@@ -90,3 +95,48 @@ def run(args: argparse.Namespace) -> int:
     report = import_paths(args.paths, opts, on_result=show)
     print(report.summary(args.dry_run))
     return 1 if report.skipped else 0
+
+
+def _check_out(out: Path, root: Path, *, given: bool) -> int:
+    """Refuse a destination the articles cannot or must not go to; the exit status, or 0.
+
+    Asked once, before any file: a file given as --out (README.md,
+    /dev/null) otherwise failed every article with "cannot read", and the
+    default destination would create an archive at a --root that holds none.
+    --out in a site folder would put Markdown into the published site until
+    the next build replaced it: refused. --out elsewhere in the archive
+    works, but no build reads articles there: a warning says so.
+    """
+    if not given:
+        missing = no_content_folder(root)
+        if missing is not None:
+            print_problems([missing])
+            return 1
+    blocked = not_a_folder(out)
+    if blocked is not None:
+        part, why = blocked
+        print_problems([Problem(str(part), None, f"{why}, so --out cannot hold articles" if given else why,
+                                "choose a folder for --out (it is created when missing)" if given else
+                                "move or rename the file that stands where content/articles/ must be")])
+        return 2 if given else 1
+    if not given:
+        return 0
+    from ..output import MARKER
+
+    real, real_root = out.resolve(), root.resolve()
+    site = next((p for p in (real, *real.parents) if (p / MARKER).is_file()), None)
+    default_site = (root / "site").resolve()
+    if site is None and real.is_relative_to(default_site):
+        site = default_site  # the build's default output folder, built or not
+    if site is not None:
+        print_problems([Problem(str(out), None, f"--out is inside the site folder {site}: the next build replaces "
+                                "that folder, and until then the Markdown would be published with the site",
+                                "leave out --out to write into content/articles/, or choose a folder outside the site")])
+        return 2
+    articles = real_root / "content" / "articles"
+    if real.is_relative_to(real_root) and not real.is_relative_to(articles):
+        print_problems([Problem(str(out), None, "--out is in the archive but outside content/articles/: "
+                                "a build does not read articles there",
+                                "move them into content/articles/ to publish them, or leave out --out",
+                                severity="warning")])
+    return 0
