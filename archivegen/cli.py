@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except ContentError as exc:
         print_problems([exc.problem])
+        if getattr(args, "command", None) == "build":  # one problem stopped it: say so as for many
+            print("archivegen: 1 error; nothing was written", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("archivegen: interrupted", file=sys.stderr)

@@ -432,3 +432,11 @@ def test_a_misspelt_template_variable_is_an_error_at_its_line(capsys, published)
     line = base[: base.index("{{ site.title }}</a>")].count("\n") + 1
     fails_with(capsys, root, out, before, f"templates/base.html:{line}: error: template error while rendering",
                "'sitetitle' is undefined")
+
+
+def test_a_broken_link_template_is_reported_with_the_summary_line(capsys, published):
+    root, out, before = published
+    write(root, "templates/partials/entity_link.html", "{{ entity.nope.x }}\n")
+    err = fails_with(capsys, root, out, before, "templates/partials/entity_link.html:1: error: template error",
+                     "archivegen: 1 error; nothing was written")
+    assert err.count("nothing was written") == 1
