@@ -211,6 +211,35 @@ def _links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in link.items() if k != "count"} for link in links]
 
 
+def newest_year_copy(base: str, stories: list[Story]) -> str | None:
+    """The newest year's page of a listing whose first page lists that year's stories too.
+
+    The two pages list the same articles (for an entity or group of one
+    year, the same listing), so the year page names the first page as its
+    canonical address, and the sitemap leaves it out. None when the first
+    page lists only the newest month (a year past YEAR_LIMIT).
+    """
+    if not stories:
+        return None
+    year = stories[0].date.year
+    n = 0
+    for s in stories:
+        if s.date.year != year:
+            break
+        n += 1
+    return None if n > YEAR_LIMIT else f"{base}{year}/"
+
+
+def duplicate_pages(model: SiteModel) -> set[str]:
+    """Every listing page that names another as its canonical address (``newest_year_copy``)."""
+    found = {newest_year_copy(f"{kind}s/{g.slug}/", g.stories)
+             for kind, groups in (("section", model.sections), ("tag", model.tags)) for g in groups.values()}
+    found |= {newest_year_copy(st.entity.url_path, [a.story for a in st.appearances])
+              for st in model.entities.values()}
+    found.discard(None)
+    return found  # type: ignore[return-value]
+
+
 def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra: dict[str, Any],
                    template: str = "listing.html", root_context: dict[str, Any] | None = None,
                    root_template: str | None = None) -> list[Page]:
@@ -224,6 +253,7 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
     years = _by_year(stories)
     periods = [{"label": str(y), "url": f"{base}{y}/", "count": len(ss)} for y, ss in years]
     bare_periods = _links(periods)
+    copy = newest_year_copy(base, stories)
     pages: list[Page] = []
     for y, ss in years:
         months = _by_month(ss) if len(ss) > YEAR_LIMIT else []
@@ -231,6 +261,8 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
                        for m, ms in months]
         ctx = dict(extra, title=f"{name}: {y}", heading=name, subheading=str(y), stories=[] if months else ss,
                    periods=bare_periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
+        if f"{base}{y}/" == copy:
+            ctx["canonical_path"] = base
         pages.append(Page(f"{base}{y}/", template, ctx, kind + "-year"))
         bare_months = _links(month_links)
         for m, ms in months:

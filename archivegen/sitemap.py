@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from .feeds import story_updated
 from .model import SiteModel
+from .pages import duplicate_pages
 
 MAX_URLS = 50_000
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -162,8 +163,9 @@ def write_sitemap(model: SiteModel, loaded: Any, staging: Any, opts: Any) -> Non
     default = max(mods.values(), default=None)
     # a snapshot of the pages: the search index adds its files when Pagefind is done (build._run_late_stages)
     # the pages at old addresses (redirect_from) only send readers on: a crawler should list the article
+    # and a listing's newest year page names the listing's first page as canonical (pages.newest_year_copy)
     moved = frozenset(old for s in model.stories for old in s.article.redirect_from)
-    files = sitemap_files(theme.abs_url, page_urls(list(staging.paths), moved), mods, default)
+    files = sitemap_files(theme.abs_url, page_urls(list(staging.paths), moved | duplicate_pages(model)), mods, default)
     for rel, xml in files.items():
         staging.write(rel, xml)
     staging.write("robots.txt", robots_txt(theme.abs_url("sitemap.xml")))

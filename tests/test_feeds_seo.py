@@ -165,12 +165,21 @@ def test_sitemap_lists_every_page_with_lastmod(sample_site):
     for mod in entries.values():
         datetime.fromisoformat(mod)
     base = next(iter(entries)).rstrip("/") + "/"  # the front page comes first
-    # every page but those at an article's old address (redirect_from), which only send readers on
-    pages = {p.relative_to(sample_site).as_posix() for p in sample_site.rglob("index.html")
-             if 'http-equiv="refresh"' not in p.read_text()}
-    assert len(pages) < len(list(sample_site.rglob("index.html")))  # the sample has one
-    expected = {base + p[: -len("index.html")] for p in pages if not p.startswith(("static/", "pagefind/"))}
+    # every page that is its own canonical address: not those at an article's old address
+    # (redirect_from), which only send readers on, nor a listing's newest year page, whose
+    # articles its first page lists (it names that page as canonical)
+    canonical = {}
+    for p in sample_site.rglob("index.html"):
+        text = p.read_text()
+        if 'http-equiv="refresh"' not in text:
+            canonical[base + p.relative_to(sample_site).as_posix()[: -len("index.html")]] = \
+                re.search(r'<link rel="canonical" href="([^"]+)"', text).group(1)
+    assert len(canonical) < len(list(sample_site.rglob("index.html")))  # the sample has a redirect
+    expected = {url for url, to in canonical.items() if url == to}
     assert set(entries) == expected
+    copies = {url: to for url, to in canonical.items() if url != to}
+    assert base + "people/barack-obama/2014/" in copies and base + "people/barack-obama/2013/" not in copies
+    assert all(to in entries and url.startswith(to) for url, to in copies.items())
     assert base + "404.html" not in entries
     # an old archive page keeps its own date; the front page has the newest
     assert entries[base + "2012/"] < entries[base + "2014/"] <= entries[base]
