@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import frontmatter
-from .inputs import not_a_file
+from .inputs import TEXT_SUFFIXES, is_junk, not_a_file, unread_hint, unreadable_folder
 from .config import Config, nearest
 from .errors import ContentError, Problem, Problems
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
@@ -94,9 +94,16 @@ def _article_paths(root: Path, problems: Problems) -> list[str]:
     Walked with ``os.scandir``, whose entries know whether they are links
     without another system call per file (10,000 articles: 0.15 s less).
     Linked folders are checked but, as with ``os.walk``, not descended into.
+    Other files the walk meets (``story.txt``, ``story.MD``) and linked folders
+    are warned about as not read: the walk lists them anyway, so this costs
+    nothing, and an article that is silently not read looks like a lost one.
+
+    A missing or non-folder content/articles is an error, not an empty list
+    (see ``_articles_folder_problem``).
     """
     base = root / "content" / "articles"
     if not base.is_dir():
+        _articles_folder_problem(root, base, problems)
         return []
     real_root = root.resolve()
     found: list[str] = []
@@ -132,11 +139,38 @@ def _article_paths(root: Path, problems: Problems) -> list[str]:
                 if target is not None:
                     problems.error(_rel(root, Path(e.path)), None, f"symbolic link leads outside the archive (to {target})",
                                    "replace the link with the files themselves")
+                else:
+                    problems.warning(_rel(root, e.path), None, "not read: a symbolic link to a folder (linked folders "
+                                     "are not followed)", "move the folder here instead of linking to it")
+            elif not is_junk(e.name):
+                problems.warning(_rel(root, e.path), None, "not read: articles are .md files",
+                                 unread_hint(e.name, "content/articles"))
         for e in dirs:
             walk(e.path)
 
     walk(str(base))
     return found
+
+
+def _articles_folder_problem(root: Path, base: Path, problems: Problems) -> None:
+    """Report a content/articles that is not a folder, or is missing, as an error.
+
+    Both used to build a site without articles, which the swap then
+    published: one stray 'rm -rf' or a file saved over the folder took every
+    article off the live site. ``archivegen init`` creates the folder and an
+    archive without it is not a usable one, so a missing folder is an error
+    too (the previous site stays), not a warning after the damage. An
+    archive meant to have no articles yet keeps the empty folder, which
+    builds (``load_articles`` warns that it holds none)."""
+    rel = _rel(root, base)
+    why = unreadable_folder(base)
+    if why is not None:
+        problems.error(rel, None, why, "content/articles holds the articles' .md files: move this away and "
+                                       "create the folder (mkdir content/articles)")
+    elif (root / "content").is_dir():
+        problems.error(rel, None, "no articles folder, so the site would have no articles",
+                       "create it (mkdir content/articles) and put the articles' .md files in it; "
+                       "check that archivegen runs in the right archive")
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -203,6 +237,12 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         problems.add(missing)
         return []
     files: list[Path] | list[str] = paths if paths is not None else _article_paths(root, problems)
+    if paths is None:
+        _unread_in_content(root, problems)
+        if not files and (root / "content" / "articles").is_dir():
+            problems.warning(_rel(root, root / "content" / "articles"), None,
+                             "no articles: the folder holds no .md files, so the site has none",
+                             "add one with archivegen new \"Headline\", or check that this is the right archive")
     tz = ZoneInfo(config.timezone)
     previous = dict(memo) if memo is not None else {}
     if memo is not None:
@@ -249,6 +289,33 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
         articles.append(article)
     check_redirects(articles, check_unique_urls(articles, problems), problems)
     return articles
+
+
+CONTENT_FOLDERS = ("articles", "people", "countries")
+
+
+def _unread_in_content(root: Path, problems: Problems) -> None:
+    """Warn about what lies directly in content/ besides its three folders: nothing reads it.
+
+    A story saved as content/story.md was left out without a word. One
+    listing of a folder that holds three entries when all is well."""
+    base = root / "content"
+    try:
+        entries = sorted(os.scandir(base), key=lambda e: e.name)
+    except OSError:
+        return
+    for e in entries:
+        if e.name in CONTENT_FOLDERS or is_junk(e.name):
+            continue
+        guess = nearest(e.name, CONTENT_FOLDERS)
+        if guess:
+            hint = f"did you mean content/{guess}?"
+        elif e.name.lower().endswith(TEXT_SUFFIXES):
+            hint = "move an article into content/articles/ (e.g. content/articles/2013/08/), a person into content/people/"
+        else:
+            hint = "move it out of content/ if it is not an input"
+        problems.warning(_rel(root, e.path), None,
+                         "not read: archivegen reads content/articles, content/people and content/countries", hint)
 
 
 PARALLEL_MIN_FILES = 2_000  # fewer articles to parse: one process (forking and pickling cost more)

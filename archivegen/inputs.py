@@ -6,7 +6,8 @@ device never ends, and a symbolic link can point at itself. Everything the
 build reads from content/, templates/ and archive.yaml is asked here first,
 so such an entry is reported at its path instead. Where a command writes
 (``new``, ``import``), ``not_a_folder`` names a file standing where a folder
-must be.
+must be; where the build reads a folder, ``unreadable_folder`` says why it
+cannot.
 """
 
 from __future__ import annotations
@@ -64,3 +65,53 @@ def not_a_folder(path: str | Path) -> tuple[Path, str] | None:
         what = "a file" if stat.S_ISREG(mode) else next((w for test, w in _KINDS if test(mode)), "something else")
         return part, f"not a folder but {what}"
     return None
+
+
+def unreadable_folder(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as a folder (after following links), or None if it can or is absent.
+
+    content/articles, content/people and content/countries replaced by a
+    file were read as empty folders: the build succeeded and took every
+    article or person off the site. An absent folder is the caller's to judge.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "not a folder but a symbolic link loop (the link leads back to itself)"
+        if os.path.islink(path):
+            return "not a folder but a symbolic link to nothing (its target is missing)"
+        return None
+    if stat.S_ISDIR(mode):
+        return None
+    for test, what in _KINDS:
+        if test(mode):
+            return f"not a folder but {what}"
+    return "not a folder"
+
+
+# What editors and file managers leave beside the files they handle: never an input, never worth a word
+_JUNK_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig")
+_JUNK_NAMES = frozenset({"Thumbs.db", "desktop.ini", "Icon\r"})
+
+
+def is_junk(name: str) -> bool:
+    """Whether a folder entry is a dotfile or editor/OS debris (.DS_Store, notes.md~, .x.swp, #x.md#).
+
+    Files the build does not read are warned about (a story saved as .txt
+    would otherwise vanish unseen); these are left out of that silently."""
+    return (name.startswith(".") or name.endswith(_JUNK_SUFFIXES) or name in _JUNK_NAMES
+            or (name.startswith("#") and name.endswith("#")))
+
+
+# Suffixes of files meant as Markdown text: such a file is told to be renamed, anything else to be moved
+TEXT_SUFFIXES = (".md", ".markdown", ".mdown", ".mkdn", ".mkd", ".mdwn", ".txt", ".text")
+
+
+def unread_hint(name: str, where: str) -> str:
+    """The hint for a file in ``where`` (content/articles …) that is not read: rename a
+    text file to .md, move anything else out."""
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and f".{suffix.lower()}" in TEXT_SUFFIXES:
+        return f"rename it to {stem}.md"
+    return f"only .md files in {where} are read; move it out of content/"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -27,7 +28,7 @@ from .entities import Entity
 from .content import text_list_problem
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .errors import ContentError, Problems
-from .inputs import not_a_file
+from .inputs import is_junk, not_a_file, unread_hint, unreadable_folder
 from .slugs import WINDOWS_RESERVED
 
 PERSON_FIELDS = ("name", "aliases", "description", "wikidata", "image", "born", "died")
@@ -209,11 +210,11 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
         registry.entities[e.key] = _copy(e)
     builtin_forms = _builtin_forms(registry)
     builtin_codes = {key: _codes(e) for key, e in registry.entities.items()}
-    for path in _files(root / "content" / "people"):
+    for path in _files(root, "people", problems):
         person = _load_person(root, path, problems, registry)
         if person is not None:
             registry.entities[person.key] = person
-    for path in _files(root / "content" / "countries"):
+    for path in _files(root, "countries", problems):
         _load_country(root, path, problems, registry)
     _check_forms(registry, problems, builtin_forms)
     _check_codes(registry, problems, builtin_codes)
@@ -255,10 +256,47 @@ def _copy(e: Entity) -> Entity:
                      for k, v in e.__dict__.items()})
 
 
-def _files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+def _files(root: Path, section: str, problems: Problems) -> list[Path]:
+    """The ``*.md`` entries of content/<section> (people, countries), by name.
+
+    The folder is optional, but one that is a file is an error: the build
+    read it as empty and every person's links and page left the site, with
+    only an 'unknown person id' in some article to show for it. What else
+    lies there (a subfolder, a linked folder, notes.txt, kerry.MD) is warned
+    about as not read, found by the one listing the folder needs anyway."""
+    folder = root / "content" / section
+    rel = f"content/{section}"
+    what = "people files" if section == "people" else "country files"
+    why = unreadable_folder(folder)
+    if why is not None:
+        problems.error(rel, None, why, f"{rel} holds the {what} (<id>.md): move this away and create the "
+                                       f"folder (mkdir {rel}), or remove it")
         return []
-    return sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:  # absent (optional), or unreadable: as before, nothing to load
+        return []
+    found = []
+    for e in entries:
+        if is_junk(e.name):
+            continue
+        if e.name.endswith(".md"):
+            found.append(Path(e.path))  # whatever it is: _read reports a folder or a pipe named x.md
+        elif _is_folder(e):
+            problems.warning(_rel(root, Path(e.path)), None,
+                             f"not read: {what} are .md files directly in {rel}, not in subfolders",
+                             f"move its .md files up into {rel}/, or move the folder out of content/")
+        else:
+            problems.warning(_rel(root, Path(e.path)), None, f"not read: {what} are .md files", unread_hint(e.name, rel))
+    return found
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    """Whether an entry is a folder or a link to one (a dangling link or a loop is not)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _rel(root: Path, path: Path) -> str:

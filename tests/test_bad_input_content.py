@@ -1,0 +1,122 @@
+"""Bad input a tester found that was built without a word (or with the wrong one).
+
+Content folders that are files or missing, settings files under another
+name, settings that make invalid HTML or URLs, files in content/ that are
+never read, control characters in a body, protocol-relative image URLs and
+names that are ordinary words. Each error is ``path[:line]: error:`` with a
+hint, exit status 1 and the published site untouched; each warning names
+the file it is about.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from safety import art, build_ok, run, write
+from test_bad_input import BAD, bad_case, fails_with, published  # noqa: F401 - published: the fixture
+
+ARTICLES = "content/articles"
+
+
+def warns(capsys, root, *expected: str, absent: tuple[str, ...] = ()) -> str:
+    """Build (not --quiet, so warnings show): status 0 and every expected text in stderr."""
+    rc, _, err = run(capsys, "build", "--root", root, "--out", root / "site", "--no-search", "--jobs", "1")
+    assert rc == 0, f"status {rc}\n{err}"
+    for text in expected:
+        assert text in err, f"expected:\n{text}\n--- got:\n{err}"
+    for text in absent:
+        assert text not in err, f"not expected:\n{text}\n--- got:\n{err}"
+    assert "Traceback" not in err
+    return err
+
+
+# -- 1, 2: content folders that are not folders ---------------------------------
+
+def test_articles_folder_replaced_by_a_file_is_an_error(capsys, published):
+    """It was read as an empty folder: the build succeeded and took every article off the site."""
+    root, out, before = published
+    shutil.rmtree(root / ARTICLES)
+    (root / ARTICLES).write_text("oops\n")
+    fails_with(capsys, root, out, before, f"{ARTICLES}: error: not a folder\n"
+               "    hint: content/articles holds the articles' .md files: move this away and create the folder")
+
+
+def test_articles_folder_missing_is_an_error(capsys, published):
+    root, out, before = published
+    shutil.rmtree(root / ARTICLES)
+    fails_with(capsys, root, out, before, f"{ARTICLES}: error: no articles folder, so the site would have no articles\n"
+               "    hint: create it (mkdir content/articles)")
+
+
+def test_articles_folder_as_a_dangling_link_is_an_error(capsys, published):
+    root, out, before = published
+    shutil.rmtree(root / ARTICLES)
+    os.symlink("gone", root / ARTICLES)
+    fails_with(capsys, root, out, before, f"{ARTICLES}: error: not a folder but a symbolic link to nothing")
+
+
+def test_an_empty_articles_folder_builds_with_a_warning(capsys, make_archive):
+    root = make_archive({})
+    warns(capsys, root, f"{ARTICLES}: warning: no articles: the folder holds no .md files")
+
+
+@pytest.mark.parametrize("section", ["people", "countries"])
+def test_people_or_countries_folder_replaced_by_a_file_is_named(capsys, published, section):
+    """Only 'unknown person id' in some article used to tell that content/people was gone."""
+    root, out, before = published
+    folder = root / "content" / section
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.write_text("oops\n")
+    err = fails_with(capsys, root, out, before, f"content/{section}: error: not a folder\n"
+                     f"    hint: content/{section} holds the ")
+    assert err.count(f"content/{section}: error") == 1
+
+
+# -- 8: files that are never read ---------------------------------------------------
+
+def test_files_that_are_not_read_are_named(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/a.md": art(),
+                         f"{ARTICLES}/2013/zz.MD": art(), f"{ARTICLES}/zz.markdown": art(), f"{ARTICLES}/zz.txt": "x",
+                         f"{ARTICLES}/photo.jpg": "x", "content/zz.md": art(), "content/article/x.md": art(),
+                         "content/people/jane-doe.md": "---\nname: Jane Doe\n---\n",
+                         "content/people/politicians/john-doe.md": "---\nname: John Doe\n---\n",
+                         "content/people/john-doe.txt": "x", "content/countries/notes.txt": "x",
+                         # editor and OS debris: never mentioned
+                         f"{ARTICLES}/a.md~": "x", f"{ARTICLES}/.a.md.swp": "x", f"{ARTICLES}/.DS_Store": "x",
+                         "content/people/jane-doe.md~": "x", "content/.DS_Store": "x", f"{ARTICLES}/#a.md#": "x"})
+    os.symlink("politicians", root / "content/people/linked")
+    err = warns(capsys, root,
+                f"{ARTICLES}/2013/zz.MD: warning: not read: articles are .md files\n    hint: rename it to zz.md",
+                f"{ARTICLES}/zz.markdown: warning: not read: articles are .md files\n    hint: rename it to zz.md",
+                f"{ARTICLES}/zz.txt: warning: not read: articles are .md files\n    hint: rename it to zz.md",
+                f"{ARTICLES}/photo.jpg: warning: not read: articles are .md files\n"
+                "    hint: only .md files in content/articles are read; move it out of content/",
+                "content/zz.md: warning: not read: archivegen reads content/articles, content/people and "
+                "content/countries\n    hint: move an article into content/articles/",
+                "content/article: warning: not read: archivegen reads content/articles, content/people and "
+                "content/countries\n    hint: did you mean content/articles?",
+                "content/people/politicians: warning: not read: people files are .md files directly in content/people, "
+                "not in subfolders",
+                "content/people/linked: warning: not read: people files are .md files directly in content/people",
+                "content/people/john-doe.txt: warning: not read: people files are .md files\n"
+                "    hint: rename it to john-doe.md",
+                "content/countries/notes.txt: warning: not read: country files are .md files",
+                absent=("~", ".swp", "DS_Store", "#a.md#"))
+    assert err.count("not read") == 10, err
+
+
+def test_a_linked_folder_of_articles_is_named(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/a.md": art()})
+    write(root, "more/b.md", art(title="B"))
+    os.symlink(root / "more", root / ARTICLES / "more")
+    warns(capsys, root, f"{ARTICLES}/more: warning: not read: a symbolic link to a folder")
+
+
+def test_a_usual_archive_has_nothing_unread(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/2013/08/a.md": art(), "content/people/jane-doe.md": "---\nname: Jane Doe\n---\n",
+                         "content/countries/russia.md": "---\ndescription: A country.\n---\n"})
+    warns(capsys, root, absent=("not read", "no articles"))
