@@ -105,13 +105,20 @@ def load_config(root: Path, problems: Problems, overrides: dict[str, Any] | None
     rel = "archive.yaml"
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
+    _misnamed_settings(root, problems)
     odd = not_a_file(path) if os.path.lexists(path) else None
     if odd:
         problems.error(rel, None, odd, "archive.yaml must be a file of settings (or absent, for the defaults)")
         return config
     if path.is_file():
         try:
-            text = frontmatter.decode(path.read_bytes(), rel)
+            raw = path.read_bytes()
+            if b"\x00" in raw[:8192]:  # frontmatter.decode would call it Markdown and send it out of content/
+                problems.error(rel, None, "binary file, not YAML text",
+                               "archive.yaml holds settings as text: save it as UTF-8 text, "
+                               "or delete it to build with the defaults")
+                return config
+            text = frontmatter.decode(raw, rel)
             loaded, lines = frontmatter.parse_yaml(text, rel, first_line=1, where=rel)
         except ContentError as exc:
             problems.add(exc.problem)
@@ -136,6 +143,38 @@ def load_config(root: Path, problems: Problems, overrides: dict[str, Any] | None
     return config
 
 
+SETTINGS_NAMES = ("archive.yaml", "archive.yml")
+
+
+def _misnamed_settings(root: Path, problems: Problems) -> None:
+    """Warn about a settings file under a name archivegen does not read (archive.yml, Archive.yaml).
+
+    Its settings were silently replaced by the defaults: a site built with
+    another title, base_url or time zone, and nothing said why. One listing
+    of the archive root. On a file system that ignores case, Archive.yaml is
+    archive.yaml and is read: no warning then."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in sorted(names):
+        if name == "archive.yaml" or name.lower() not in SETTINGS_NAMES:
+            continue
+        if name.lower() == "archive.yaml" and _same_file(root / name, root / "archive.yaml"):
+            continue
+        read = os.path.lexists(root / "archive.yaml")
+        problems.warning(name, None, "archivegen reads archive.yaml; this file is ignored",
+                         "move its settings into archive.yaml and delete it" if read else
+                         f"rename it to archive.yaml (mv {name} archive.yaml)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _set(config: Config, option: Option, value: Any, path: str, line: int | None, problems: Problems) -> None:
     expected = option.type
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
@@ -147,6 +186,11 @@ def _set(config: Config, option: Option, value: Any, path: str, line: int | None
                        f"e.g. {option.name}: {option.default}")
         return
     if option.name == "timezone":
+        if value.strip().lower() in MACHINE_ZONES:
+            problems.error(path, line, f"time zone '{value}' is whatever the building machine is set to, "
+                                       "so dates would change with the machine",
+                           "name a zone, e.g. timezone: Europe/London (or UTC)")
+            return
         try:
             from zoneinfo import ZoneInfo
             ZoneInfo(value)
@@ -169,6 +213,11 @@ def _text_problem(name: str, value: str) -> tuple[str, str] | None:
     code = frontmatter.control_character(value)
     if code:
         return f"control character {code} in setting '{name}' is not allowed", frontmatter.ESCAPED_CONTROL_HINT
+    if name == "title" and not value.strip():
+        return "setting 'title' is empty", "give the site a title (pages, feeds and tabs show it), e.g. title: My News Archive"
+    if name == "language" and not LANGUAGE_RE.fullmatch(value):
+        return (f"language '{value}' is not a language tag",
+                "use a BCP 47 tag: letters, digits and hyphens, e.g. language: en, language: pt-BR or language: zh-Hant")
     if name == "base_url":
         why = base_url_problem(value)
         if why:
@@ -180,6 +229,11 @@ def _text_problem(name: str, value: str) -> tuple[str, str] | None:
     return None
 
 
+# Zone files that stand for the machine's own setting: a build would depend on where it runs
+MACHINE_ZONES = frozenset({"localtime", "posixrules"})
+# A BCP 47 language tag near enough: a 2-3 letter language, then subtags of letters and digits
+# ('en', 'pt-BR', 'zh-Hant-TW', 'sr-Latn'). It goes into every page's lang attribute.
+LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 BASE_URL_HINT = "use a path, e.g. {set}/archive/, or a full URL, e.g. {set}https://example.org/archive/"
 _HOST_RE = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 _URL_UNSAFE = set('"\'<>\\^`{|}')
@@ -207,6 +261,9 @@ def base_url_problem(value: str) -> str | None:
         return "has no host after '://'"
     if not _HOST_RE.fullmatch(host):
         return f"has an unusable host '{host}'"
+    port = host.rpartition(":")[2] if ":" in host and not host.endswith("]") else ""
+    if port.isdigit() and not 1 <= int(port) <= 65535:  # _HOST_RE allows five digits: 99999 too
+        return f"has a port out of range ({port}; ports go from 1 to 65535)"
     return _path_problem(slash + path)
 
 

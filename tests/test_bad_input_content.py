@@ -76,6 +76,56 @@ def test_people_or_countries_folder_replaced_by_a_file_is_named(capsys, publishe
     assert err.count(f"content/{section}: error") == 1
 
 
+# -- 3, 7: the settings file ------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["archive.yml", "archive.YAML", "Archive.yml"])
+def test_a_settings_file_under_another_name_is_warned_about(capsys, make_archive, name):
+    root = make_archive({f"{ARTICLES}/a.md": art()})
+    (root / name).write_text("title: Mine\n")
+    if os.path.exists(root / "archive.yaml"):  # a file system that ignores case reads it: nothing to say
+        pytest.skip("case-insensitive file system")
+    warns(capsys, root, f"{name}: warning: archivegen reads archive.yaml; this file is ignored\n"
+          f"    hint: rename it to archive.yaml (mv {name} archive.yaml)")
+
+
+def test_archive_yml_beside_archive_yaml_is_warned_about(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/a.md": art(), "archive.yaml": "title: Mine\n"})
+    (root / "archive.yml").write_text("title: Other\n")
+    warns(capsys, root, "archive.yml: warning: archivegen reads archive.yaml; this file is ignored\n"
+          "    hint: move its settings into archive.yaml and delete it")
+
+
+def test_a_binary_settings_file_gets_a_settings_hint(capsys, published):
+    err = bad_case(capsys, published, b"\x00\x01binary\x00", "archive.yaml: error: binary file, not YAML text\n"
+                   "    hint: archive.yaml holds settings as text", path="archive.yaml")
+    assert "content/" not in err
+
+
+# -- 6: settings that make invalid HTML or URLs -----------------------------------
+
+@pytest.mark.parametrize("setting, expected", [
+    ('title: ""', "archive.yaml:1: error: setting 'title' is empty\n    hint: give the site a title"),
+    ('title: "   "', "archive.yaml:1: error: setting 'title' is empty"),
+    ("language: 'en\" onload=\"x'", "archive.yaml:1: error: language 'en\" onload=\"x' is not a language tag\n"
+                                    "    hint: use a BCP 47 tag: letters, digits and hyphens"),
+    ("language: english", "archive.yaml:1: error: language 'english' is not a language tag"),
+    ("base_url: https://a.b:99999/", "archive.yaml:1: error: base_url 'https://a.b:99999/' has a port out of range "
+                                     "(99999; ports go from 1 to 65535)"),
+    ("base_url: https://a.b:0/", "archive.yaml:1: error: base_url 'https://a.b:0/' has a port out of range"),
+    ("timezone: localtime", "archive.yaml:1: error: time zone 'localtime' is whatever the building machine is set to"
+                            ", so dates would change with the machine\n    hint: name a zone, e.g. timezone: Europe/London"),
+])
+def test_settings_that_would_make_invalid_pages(capsys, published, setting, expected):
+    bad_case(capsys, published, setting + "\n", expected, path="archive.yaml")
+
+
+@pytest.mark.parametrize("setting", ["language: pt-BR", "language: zh-Hant-TW", "base_url: https://a.b:8080/",
+                                     "base_url: http://[::1]:65535/", "base_url: http://123/", "timezone: Europe/London"])
+def test_usual_settings_still_pass(capsys, make_archive, setting):
+    root = make_archive({f"{ARTICLES}/a.md": art(), "archive.yaml": setting + "\n"})
+    build_ok(capsys, root, root / "site")
+
+
 # -- 8: files that are never read ---------------------------------------------------
 
 def test_files_that_are_not_read_are_named(capsys, make_archive):
