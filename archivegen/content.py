@@ -584,10 +584,30 @@ class _Validator:
             out[k] = v.strip()
         if out.get("src") and not out.get("alt"):
             self.problems.warning(self.rel, self.lines.get(key), "image has no alt text", "add alt: a short description of the picture, for readers who cannot see it")
-        if out.get("src", "").strip().lower().startswith(("javascript:", "data:", "vbscript:")):
-            self.error(key, "image src must be a path or http(s) URL", "e.g. src: /media/photo.jpg")
+        found = image_src_problem(out.get("src", ""), "/media/photo.jpg")
+        if found:
+            self.error(key, *found)
             return None
         return out
+
+
+def image_src_problem(src: str, example: str) -> tuple[str, str] | None:
+    """(message, hint) when an image ``src`` is neither a path on the site nor an http(s) URL, else None.
+
+    Templates use a src with '://' as it is and put anything else under the
+    site's base path, so a protocol-relative '//host/x.jpg' became the
+    broken '/host/x.jpg' (and, with a backslash, browsers read '/\\host' as
+    '//host': another site's picture). Shared by articles and people."""
+    value = src.strip()
+    scheme, sep, _ = value.partition("://")
+    if value.lower().startswith(("javascript:", "data:", "vbscript:")) or (sep and scheme.lower() not in ("http", "https")):
+        return "image src must be a path or http(s) URL", f"e.g. src: {example}"
+    if value.startswith("//"):
+        return (f"image src '{value}' starts with '//' (a URL without http: or https:)",
+                f"write the full URL, e.g. src: https:{value}, or a path on this site, e.g. src: {example}")
+    if "\\" in value:
+        return f"image src '{value}' contains a backslash", f"write paths with forward slashes, e.g. src: {example}"
+    return None
 
 
 def parse_date(value: str, tz: ZoneInfo, report) -> datetime | None:

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from . import frontmatter
 from .entities import Entity
-from .content import text_list_problem
+from .content import image_src_problem, text_list_problem
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .errors import ContentError, Problems
 from .inputs import is_junk, not_a_file, unread_hint, unreadable_folder
@@ -393,6 +393,14 @@ class _Fields:
                                 f"write the {what} as a name is written, with its capitals "
                                 f"(e.g. 'Senator Kerry'), or remove it")
             return False
+        common = _common_word(form)
+        if common:
+            what = SINGULAR.get(key, key)
+            self.problems.warning(self.rel, self.line(key),
+                                  f"{what} '{form}' is {common}, so it links '{form}' wherever a sentence "
+                                  "or heading starts with it",
+                                  "write the full name, e.g. name: Jane Doe" if key == "name" else
+                                  f"remove the {what}, or write a longer form (e.g. 'Senator Kerry')")
         return True
 
     def life_date(self, key: str) -> str | None:
@@ -436,6 +444,24 @@ class _Fields:
                 self.problems.warning(self.rel, self.line(key), f"unknown field '{key}' (kept for templates)",
                                       f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(known)}")
         return extra
+
+
+def _common_word(form: str) -> str:
+    """'a single letter' or 'a common English word' for a form ordinary text starts sentences
+    with ('A', 'The', 'May'), else ''.
+
+    Matching is case-sensitive, which keeps a lower-case form from matching
+    mid-sentence, but not a capitalised one from matching the first word of
+    every sentence. Like a name without capitals it is warned about, not
+    refused: the person may really be called that. An all-capitals form ('US',
+    'IT') is not the word and is left alone."""
+    from .linker import FUNCTION_WORDS  # local import: linker imports this module
+
+    if len(form) == 1 and form.isalpha():
+        return "a single letter"
+    if form != form.upper() and form.lower() in FUNCTION_WORDS:
+        return "a common English word"
+    return ""
 
 
 def _date_problem(value: str) -> str:
@@ -497,10 +523,12 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
     if doc is None:
         return None
     f = _Fields(rel, doc, problems)
+    before = len(problems.errors)
     name = f.text("name")
     if not name:
-        problems.error(rel, f.line("name") or 1, "person has no name" if "name" not in doc.meta else "'name' is empty",
-                       "add a line 'name: Full Name' to the front matter")
+        if len(problems.errors) == before:  # else the name's own error (a control character …) says it all
+            problems.error(rel, f.line("name") or 1, "person has no name" if "name" not in doc.meta else "'name' is empty",
+                           "add a line 'name: Full Name' to the front matter")
         return None
     f.capitalised("name", name)
     image = doc.meta.get("image")
@@ -510,8 +538,9 @@ def _load_person(root: Path, path: Path, problems: Problems, registry: Registry)
         problems.error(rel, f.line("image"), f"'image' must be a path or a mapping, not {kind_of(image)}",
                        "e.g. image: {src: /media/kerry.jpg, alt: \"John Kerry\"}")
         image = None
-    if image is not None and str(image.get("src", "")).strip().lower().startswith(("javascript:", "data:", "vbscript:")):
-        problems.error(rel, f.line("image"), "image src must be a path or http(s) URL", "e.g. src: /media/kerry.jpg")
+    found = image_src_problem(str(image.get("src", "")), "/media/kerry.jpg") if image is not None else None
+    if found:
+        problems.error(rel, f.line("image"), *found)
         image = None
     if image is not None:
         codes = [control_character(v) for v in image.values() if isinstance(v, str)]
@@ -562,11 +591,13 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         existing.source = rel
         existing.extra.update(extra)
         return
+    before = len(problems.errors)
     name = f.text("name")
     if not name:
-        problems.error(rel, f.line("name") or 1,
-                       f"'{ident}' is not a built-in country, so it needs a name",
-                       "add 'name: ...', or rename the file to a built-in country id (e.g. russia.md)")
+        if len(problems.errors) == before:  # else the name's own error says it all
+            problems.error(rel, f.line("name") or 1,
+                           f"'{ident}' is not a built-in country, so it needs a name",
+                           "add 'name: ...', or rename the file to a built-in country id (e.g. russia.md)")
         return
     f.capitalised("name", name)
     former = doc.meta.get("former", False)

@@ -126,6 +126,37 @@ def test_usual_settings_still_pass(capsys, make_archive, setting):
     build_ok(capsys, root, root / "site")
 
 
+# -- 4: one message for a person's bad name ---------------------------------------
+
+@pytest.mark.parametrize("path, field", [("content/people/foo.md", "name"), ("content/countries/atlantis.md", "name")])
+def test_a_control_character_in_a_name_is_the_only_message(capsys, published, path, field):
+    err = bad_case(capsys, published, f'---\n{field}: "Foo\\x01Bar"\n---\n',
+                   f"{path}:2: error: control character U+0001 in '{field}' is not allowed", path=path)
+    assert err.count(f"{path}:") == 1, err
+
+
+# -- 5: image URLs ------------------------------------------------------------------
+
+@pytest.mark.parametrize("src, expected", [
+    ("//evil.com/x.jpg", "error: image src '//evil.com/x.jpg' starts with '//' (a URL without http: or https:)\n"
+                         "    hint: write the full URL, e.g. src: https://evil.com/x.jpg"),
+    ("/\\\\evil.com/x.jpg", "error: image src '/\\evil.com/x.jpg' contains a backslash"),
+    ("ftp://evil.com/x.jpg", "error: image src must be a path or http(s) URL"),
+])
+@pytest.mark.parametrize("path", [BAD, "content/people/jane-doe.md"])
+def test_an_image_src_the_site_would_mangle_is_an_error(capsys, published, src, expected, path):
+    head = "name: Jane Doe" if "people" in path else "title: T\ndate: 2013-08-09"
+    bad_case(capsys, published, f'---\n{head}\nimage: {{src: "{src}", alt: x}}\n---\nText.\n',
+             f"{path}:{head.count(chr(10)) + 3}: {expected}", path=path)
+
+
+def test_usual_image_srcs_still_pass(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/a.md": art(image='{src: "https://example.org/x.jpg", alt: x}'),
+                         f"{ARTICLES}/b.md": art(title="B", image='{src: /media/x.jpg, alt: x}'),
+                         f"{ARTICLES}/c.md": art(title="C", image='{src: media/x.jpg, alt: x}')})
+    build_ok(capsys, root, root / "site")
+
+
 # -- 8: files that are never read ---------------------------------------------------
 
 def test_files_that_are_not_read_are_named(capsys, make_archive):
@@ -170,3 +201,26 @@ def test_a_usual_archive_has_nothing_unread(capsys, make_archive):
     root = make_archive({f"{ARTICLES}/2013/08/a.md": art(), "content/people/jane-doe.md": "---\nname: Jane Doe\n---\n",
                          "content/countries/russia.md": "---\ndescription: A country.\n---\n"})
     warns(capsys, root, absent=("not read", "no articles"))
+
+
+# -- 9: names that are ordinary words ------------------------------------------------
+
+@pytest.mark.parametrize("name, what", [("A", "a single letter"), ("The", "a common English word"),
+                                        ("May", "a common English word")])
+def test_a_name_that_is_a_word_is_warned_about(capsys, make_archive, name, what):
+    root = make_archive({f"{ARTICLES}/a.md": art(), "content/people/someone.md": f"---\nname: {name}\n---\n"})
+    warns(capsys, root, f"content/people/someone.md:2: warning: name '{name}' is {what}, so it links '{name}' "
+                        "wherever a sentence or heading starts with it\n    hint: write the full name")
+
+
+def test_an_alias_that_is_a_word_is_warned_about(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/a.md": art(),
+                         "content/people/jane-doe.md": "---\nname: Jane Doe\naliases: [J, Jane Q. Doe]\n---\n"})
+    warns(capsys, root, "content/people/jane-doe.md:3: warning: alias 'J' is a single letter",
+          absent=("Jane Q. Doe'",))
+
+
+def test_usual_names_and_capital_abbreviations_are_not_words(capsys, make_archive):
+    root = make_archive({f"{ARTICLES}/a.md": art(), "content/people/jane-doe.md": "---\nname: Jane Doe\n---\n",
+                         "content/countries/italy.md": "---\naliases: [IT]\n---\n"})
+    warns(capsys, root, absent=("common English word", "single letter"))
