@@ -396,6 +396,10 @@ def parse_article(raw: bytes, rel: str, tz: ZoneInfo, problems: Problems,
     meta, lines = doc.meta, doc.key_lines
     before = len(problems.errors)
     v = _Validator(rel, meta, lines, problems)
+    control = frontmatter.body_control_character(doc.body, doc.body_line)
+    if control:
+        problems.error(rel, control[1], f"control character {control[0]} in the text is not allowed",
+                       frontmatter.CONTROL_HINT)
 
     title = v.text("title", required=True)
     when = v.date("date", tz, required=True)

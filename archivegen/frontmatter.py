@@ -103,6 +103,7 @@ class Document:
 ESCAPE_HINT = ("use single quotes, e.g. title: 'C:\\photos', or write each backslash "
                "as \\\\ inside double quotes")
 ESCAPED_CONTROL_HINT = "remove the escape (such as \\0, \\a or \\u0007) that writes it into the quoted value"
+CONTROL_HINT = "remove the invisible control character (it is often pasted from a word processor)"
 
 
 def _hint_for(problem: str) -> str:
@@ -125,7 +126,7 @@ def _hint_for(problem: str) -> str:
     if "list in [" in problem or "mapping in {" in problem:
         return "close the brackets, or quote the value if the brackets are part of the text"
     if "control character" in problem:
-        return "remove the invisible control character (it is often pasted from a word processor)"
+        return CONTROL_HINT
     if "constructor for the tag" in problem:
         return "YAML tags such as !!python/... are not allowed; write a plain value"
     if "undefined alias" in problem:
@@ -406,6 +407,18 @@ def control_character(text: str) -> str | None:
     and the pages would then carry it raw."""
     found = _CONTROL_RE.search(text)
     return f"U+{ord(found.group()):04X}" if found else None
+
+
+def body_control_character(body: str, body_line: int) -> tuple[str, int] | None:
+    """('U+0001', its file line) for the first control character in a body, else None.
+
+    The YAML reader refuses them in front matter, but a body went into the
+    pages as it was, where HTML forbids these code points and an Atom feed
+    is no longer XML. One regex search over text that is read anyway."""
+    found = _CONTROL_RE.search(body)
+    if found is None:
+        return None
+    return f"U+{ord(found.group()):04X}", body_line + body.count("\n", 0, found.start())
 
 
 def without_control_characters(text: str) -> str:

@@ -314,7 +314,12 @@ def _read(root: Path, path: Path, problems: Problems) -> frontmatter.Document | 
         return None
     try:
         text = frontmatter.decode(path.read_bytes(), rel)
-        return frontmatter.parse(text, rel)
+        doc = frontmatter.parse(text, rel)
+        control = frontmatter.body_control_character(doc.body, doc.body_line)
+        if control:  # the body is the entity page's text, as an article's is
+            problems.error(rel, control[1], f"control character {control[0]} in the text is not allowed",
+                           frontmatter.CONTROL_HINT)
+        return doc
     except ContentError as exc:
         problems.add(exc.problem)
     except OSError as exc:

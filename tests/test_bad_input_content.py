@@ -224,3 +224,24 @@ def test_usual_names_and_capital_abbreviations_are_not_words(capsys, make_archiv
     root = make_archive({f"{ARTICLES}/a.md": art(), "content/people/jane-doe.md": "---\nname: Jane Doe\n---\n",
                          "content/countries/italy.md": "---\naliases: [IT]\n---\n"})
     warns(capsys, root, absent=("common English word", "single letter"))
+
+
+# -- 10: control characters in a body -------------------------------------------------
+
+@pytest.mark.parametrize("char", ["\x01", "\x0b", "\x0c", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_in_a_body_is_an_error(capsys, published, char):
+    bad_case(capsys, published, art(body=f"First line.\n\nSecond {char} line."),
+             f"{BAD}:7: error: control character U+{ord(char):04X} in the text is not allowed\n"
+             "    hint: remove the invisible control character")
+
+
+def test_a_control_character_in_a_person_body_is_an_error(capsys, published):
+    bad_case(capsys, published, "---\nname: Jane Doe\n---\nBorn \x01 somewhere.\n",
+             "content/people/jane-doe.md:4: error: control character U+0001 in the text is not allowed",
+             path="content/people/jane-doe.md")
+
+
+def test_tabs_and_windows_line_ends_in_a_body_pass(capsys, make_archive):
+    root = make_archive({})
+    write(root, f"{ARTICLES}/a.md", art(body="A\ttab.\r\n\r\nAnd CRLF.").encode())
+    build_ok(capsys, root, root / "site")
