@@ -303,17 +303,23 @@ def test_check_passes_on_the_sample_archive(capsys):
     assert "every internal link resolves" in capsys.readouterr().out
 
 
-def test_check_reports_broken_links_with_their_page(make_archive, capsys):
+def test_check_reports_broken_links_where_they_are_written(make_archive, capsys):
     root = make_archive({
-        "articles/a.md": article(body="See [the other one](/2099/01/01/nothing/) and [here](#nowhere)."),
+        "articles/a.md": article(body="Intro.\n\nSee [the other one](/2099/01/01/nothing/) and [here](#nowhere)."),
         "templates/404.html": '{% extends "base.html" %}{% block main %}<h1>Lost</h1>'
                               '<p><a href="{{ url(\'no-such-page/\') }}">home</a> <a href="#main">top</a></p>{% endblock %}',
     })
     assert run_cli("check", "--root", root) == 1
     err = capsys.readouterr().err
-    assert "404.html" in err and "/no-such-page/" in err
-    assert "2013/08/09/a-headline/index.html" in err and "/2099/01/01/nothing/" in err
-    assert '#nowhere' in err and 'no element with id "nowhere"' in err
+    # a template's link: at the built page, with a hint that a template made it
+    assert re.search(r"^404\.html(:\d+)?: broken link /no-such-page/ \(no such page or file\)\n"
+                     r"    hint: the link is on the built page /404\.html and comes from a template", err, re.M)
+    # an article's links: at the line of its Markdown source (line 1 is the front matter's ---)
+    body_line = (root / "content/articles/a.md").read_text().splitlines().index(
+        "See [the other one](/2099/01/01/nothing/) and [here](#nowhere).") + 1
+    assert f"content/articles/a.md:{body_line}: error: broken link /2099/01/01/nothing/ (no such page or file)" in err
+    assert f'content/articles/a.md:{body_line}: error: broken link #nowhere (no element with id "nowhere"' in err
+    assert "a-headline/index.html" not in err  # the built page (in a folder gone by now) is not what to fix
     assert "broken link #main " not in err  # a good anchor is not reported
     assert re.search(r"archivegen check: \d+ broken links?", err)
 

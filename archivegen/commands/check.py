@@ -7,7 +7,8 @@ page resolves. Also lists the mentions the linker left unlinked because
 they were ambiguous, so an editor can settle them in front matter.
 
 Exit status: 0 when everything resolves, 1 with each problem on its own
-line (``page:line: broken link URL (reason)``), 2 on usage errors. Quiet
+line (``article.md:line: error: broken link URL (reason)`` for a link written
+in an article, the built page's path for one from a template), 2 on usage errors. Quiet
 on success apart from one summary line: suitable as a CI step.
 """
 
@@ -53,6 +54,43 @@ def declined_mentions(loaded: Any) -> list[str]:
     return lines
 
 
+def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[str]:
+    """Each broken link at the line of the article that holds it, when an article does.
+
+    The pages were built in a temporary folder that is gone when the report
+    is read, and an editor fixes the Markdown, not the page: a link written
+    in an article's source (as ``(/nope/)``, ``<…>`` or an ``href``) is
+    reported at that file and line. A link the page got from a template (or
+    an entity link) keeps the page's site path, with a hint saying so.
+    """
+    by_page = {a.url_path + "index.html": a for a in articles}
+    out = []
+    for b in broken:
+        article = by_page.get(b.page)
+        line = _line_of(root / article.path, b.url) if article is not None else None
+        if line is not None:
+            out.append(f"{article.path}:{line}: error: broken link {b.url} ({b.reason})\n"
+                       "    hint: correct the address, or remove the link")
+        else:
+            source = f", the page of {article.path}" if article is not None else ""
+            out.append(f"{b.format()}\n    hint: the link is on the built page /{b.page}{source} and comes "
+                       "from a template or the site's own pages: fix the template under templates/")
+    return out
+
+
+def _line_of(path: Path, url: str) -> int | None:
+    """The first line of ``path`` holding ``url`` as a link target, or None."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    targets = (f"]({url}", f"<{url}>", f'"{url}"', f"'{url}'", f"]: {url}")
+    for n, text in enumerate(lines, 1):
+        if any(t in text for t in targets):
+            return n
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..build import BuildOptions, build, load
     from ..linkcheck import check_site
@@ -87,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
         broken = check_site(out, config.base_path, config.site_url, skip_prefixes=("pagefind/",))
         pages = sum(1 for p in out.rglob("*.html"))
-    for b in broken:
-        print(b.format(), file=sys.stderr)
+    for line in where_written(broken, loaded.articles, root):
+        print(line, file=sys.stderr)
     if broken:
         n = len(broken)
         print(f"archivegen check: {n} broken link{'s' if n != 1 else ''} in {pages:,} pages", file=sys.stderr)
