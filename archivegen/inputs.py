@@ -17,8 +17,14 @@ import os
 import stat
 from pathlib import Path
 
-_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder"))
+_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder"))
+_LOOP = "symbolic link loop (the link leads back to itself)"
+
+
+def _what(mode: int) -> str:
+    """What a stat mode is, in words ("a named pipe")."""
+    return next((what for test, what in _KINDS if test(mode)), "something else")
 
 
 def not_a_file(path: str | Path) -> str | None:
@@ -31,14 +37,9 @@ def not_a_file(path: str | Path) -> str | None:
         mode = os.stat(path).st_mode
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return "symbolic link loop (the link leads back to itself)"
+            return _LOOP
         return None
-    if stat.S_ISREG(mode):
-        return None
-    for test, what in _KINDS:
-        if test(mode):
-            return f"not a regular file but {what}"
-    return "not a regular file"
+    return None if stat.S_ISREG(mode) else f"not a regular file but {_what(mode)}"
 
 
 def not_a_folder(path: str | Path) -> tuple[Path, str] | None:
@@ -56,14 +57,11 @@ def not_a_folder(path: str | Path) -> tuple[Path, str] | None:
             mode = os.stat(part).st_mode
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                return part, "symbolic link loop (the link leads back to itself)"
+                return part, _LOOP
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # missing, or a part above is not a folder
                 continue
             return None
-        if stat.S_ISDIR(mode):
-            return None
-        what = "a file" if stat.S_ISREG(mode) else next((w for test, w in _KINDS if test(mode)), "something else")
-        return part, f"not a folder but {what}"
+        return None if stat.S_ISDIR(mode) else (part, f"not a folder but {_what(mode)}")
     return None
 
 
@@ -78,16 +76,11 @@ def unreadable_folder(path: str | Path) -> str | None:
         mode = os.stat(path).st_mode
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return "not a folder but a symbolic link loop (the link leads back to itself)"
+            return f"not a folder but a {_LOOP}"
         if os.path.islink(path):
             return "not a folder but a symbolic link to nothing (its target is missing)"
         return None
-    if stat.S_ISDIR(mode):
-        return None
-    for test, what in _KINDS:
-        if test(mode):
-            return f"not a folder but {what}"
-    return "not a folder"
+    return None if stat.S_ISDIR(mode) else f"not a folder but {_what(mode)}"
 
 
 # What editors and file managers leave beside the files they handle: never an input, never worth a word

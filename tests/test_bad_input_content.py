@@ -40,7 +40,7 @@ def test_articles_folder_replaced_by_a_file_is_an_error(capsys, published):
     root, out, before = published
     shutil.rmtree(root / ARTICLES)
     (root / ARTICLES).write_text("oops\n")
-    fails_with(capsys, root, out, before, f"{ARTICLES}: error: not a folder\n"
+    fails_with(capsys, root, out, before, f"{ARTICLES}: error: not a folder but a file\n"
                "    hint: content/articles holds the articles' .md files: move this away and create the folder")
 
 
@@ -71,7 +71,7 @@ def test_people_or_countries_folder_replaced_by_a_file_is_named(capsys, publishe
     if folder.exists():
         shutil.rmtree(folder)
     folder.write_text("oops\n")
-    err = fails_with(capsys, root, out, before, f"content/{section}: error: not a folder\n"
+    err = fails_with(capsys, root, out, before, f"content/{section}: error: not a folder but a file\n"
                      f"    hint: content/{section} holds the ")
     assert err.count(f"content/{section}: error") == 1
 
