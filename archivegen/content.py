@@ -134,7 +134,7 @@ def _article_paths(root: Path, problems: Problems) -> list[str]:
                                    "replace the link with the file itself")
                     continue
                 found.append(e.path)
-            elif e.is_symlink() and _is_dir(e):  # a linked folder: never walked, refused if it leads outside
+            elif e.is_symlink() and is_dir_entry(e):  # a linked folder: never walked, refused if it leads outside
                 target = outside(e)
                 if target is not None:
                     problems.error(_rel(root, Path(e.path)), None, f"symbolic link leads outside the archive (to {target})",
@@ -173,8 +173,8 @@ def _articles_folder_problem(root: Path, base: Path, problems: Problems) -> None
                        "check that archivegen runs in the right archive")
 
 
-def _is_dir(entry: os.DirEntry) -> bool:
-    """Whether a link leads to a folder; a link loop or a dangling link leads nowhere."""
+def is_dir_entry(entry: os.DirEntry) -> bool:
+    """Whether an entry is a folder or a link to one; a link loop or a dangling link leads nowhere."""
     try:
         return entry.is_dir()
     except OSError:

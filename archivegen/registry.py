@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from . import frontmatter
 from .entities import Entity
-from .content import image_src_problem, text_list_problem
+from .content import image_src_problem, is_dir_entry, text_list_problem
 from .frontmatter import ESCAPED_CONTROL_HINT, control_character, kind_of
 from .errors import ContentError, Problems
 from .inputs import is_junk, not_a_file, unread_hint, unreadable_folder
@@ -282,21 +282,13 @@ def _files(root: Path, section: str, problems: Problems) -> list[Path]:
             continue
         if e.name.endswith(".md"):
             found.append(Path(e.path))  # whatever it is: _read reports a folder or a pipe named x.md
-        elif _is_folder(e):
+        elif is_dir_entry(e):
             problems.warning(_rel(root, Path(e.path)), None,
                              f"not read: {what} are .md files directly in {rel}, not in subfolders",
                              f"move its .md files up into {rel}/, or move the folder out of content/")
         else:
             problems.warning(_rel(root, Path(e.path)), None, f"not read: {what} are .md files", unread_hint(e.name, rel))
     return found
-
-
-def _is_folder(entry: os.DirEntry) -> bool:
-    """Whether an entry is a folder or a link to one (a dangling link or a loop is not)."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 def _rel(root: Path, path: Path) -> str:
