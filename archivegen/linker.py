@@ -394,6 +394,49 @@ _PATRONYMIC = re.compile(r"^\w+(?:ovich|evich|ovna|evna|yevich|ich|ogly|oglu|ovi
 _FEMININE_SURNAME = re.compile(r"^([A-Z][a-z]{2,}(?:ov|ev|yev|in|yn))a$")
 
 
+_ARABIC_ARTICLE = re.compile(r"^(?:al|el|Al|El)(?:-(?=\w)|$)")
+_ARTICLE_FORMS = ("al-{}", "el-{}", "Al-{}", "El-{}", "Al {}", "El {}")
+
+
+def _article_spellings(tokens: list[str]) -> list[str]:
+    """A name with the Arabic article spelt each common way: "Zine al-Abidine Ben Ali" and
+    "Zine El Abidine Ben Ali", "Abdel Fattah el-Sisi" and "Abdel Fattah al-Sisi".
+
+    Only after the first word ("Al Gore" is a given name, not an article),
+    and every article in the name spelt alike, so a name gets six spellings
+    at most.
+    """
+    parts: list[str | None] = []  # None marks where an article stands before the next word
+    i, found = 0, False
+    while i < len(tokens):
+        t = tokens[i]
+        m = _ARABIC_ARTICLE.match(t) if i > 0 else None
+        if m and t != m.group() and len(t) > m.end():  # "al-Abidine"
+            parts += [None, t[m.end():]]
+            found = True
+        elif m and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():  # "El Abidine"
+            parts += [None, tokens[i + 1]]
+            found = True
+            i += 1
+        else:
+            parts.append(t)
+        i += 1
+    if not found:
+        return []
+    out = []
+    for form in _ARTICLE_FORMS:
+        words: list[str] = []
+        pending = False
+        for p in parts:
+            if p is None:
+                pending = True
+            else:
+                words.append(form.format(p) if pending else p)
+                pending = False
+        out.append(" ".join(words))
+    return out
+
+
 def name_variants(name: str) -> list[str]:
     """Other spellings of a full name that still name the person outright.
 
@@ -446,6 +489,7 @@ def name_variants(name: str) -> list[str]:
         m = _FEMININE_SURNAME.match(core[-1])
         if m:
             out.append(" ".join([*core[:-1], m.group(1)]))
+        out.extend(_article_spellings(core))
     return [v for v in dict.fromkeys(out) if v != name]
 
 

@@ -575,6 +575,17 @@ def test_ukrainian_and_russian_forms_of_a_given_name_and_more_short_forms():
     assert found(rb) == [] and [d.text for d in rb.declined] == ["Sergey Ivanov"]
 
 
+def test_the_arabic_article_spelt_another_way_names_the_person():
+    r = _renderer(person("zine-el-abidine-ben-ali", "Zine El Abidine Ben Ali"),
+                  person("abdel-fattah-el-sisi", "Abdel Fattah el-Sisi"), person("al-gore", "Al Gore"))
+    rb = r.render(body="Zine al-Abidine Ben Ali met Abdel Fattah Al Sisi. Later Abdel Fattah al-Sisi spoke; "
+                       "El Gore and al-Gore are no one.")
+    assert found(rb) == [("Zine al-Abidine Ben Ali", "people/zine-el-abidine-ben-ali"),
+                         ("Abdel Fattah Al Sisi", "people/abdel-fattah-el-sisi"),
+                         ("Abdel Fattah al-Sisi", "people/abdel-fattah-el-sisi")]
+    assert len(name_variants("Zine El Abidine Ben Ali")) <= 6 and name_variants("Al Gore") == ["Albert Gore", "Alan Gore"]
+
+
 _TEXT = st.lists(st.sampled_from(list("aAé .!?\n\t\u00a0\"”’)“‘(0'-") + ["Mr", "Dr"]), max_size=30).map("".join)
 
 
