@@ -195,6 +195,28 @@ _WORK: dict[str, Any] = {}  # set before forking; read by workers
 _FALLBACK: dict[str, Any] = {}  # 'renderer' -> (Loaded, the renderer _render_html uses), made on first need
 
 
+def copy_root_files(theme: Theme, staging: Any) -> list[str]:
+    """Copy templates/root/ into the site's root, after every file the build makes itself.
+
+    A file there that the site also makes (``index.html``, ``feed.xml``,
+    ``robots.txt``) is an error rather than a silent winner either way: the
+    build stops and the published site stays as it was."""
+    problems = Problems()
+    changed: list[str] = []
+    files = theme.root_files()
+    if not files:
+        return changed
+    for rel, src in files.items():
+        if rel in staging.paths or any(p.startswith(rel + "/") for p in staging.paths):
+            problems.error(theme.display_path(src), None, f"the site makes /{rel} itself",
+                           "remove this file from templates/root/, or give it another name")
+        elif staging.copy(rel, src):
+            changed.append(rel)
+    if problems.errors:
+        raise BuildFailed(problems.errors)
+    return changed
+
+
 def body_salt(loaded: Loaded) -> str:
     """Everything besides an article's bytes and the registry that changes its rendered body."""
     c = loaded.config
@@ -677,6 +699,7 @@ def _build(opts: BuildOptions) -> BuildResult:
                     changed.append(rel)
             t = mark("write pages", t)
             _run_late_stages(model, loaded, staging, opts, timings)
+            changed += copy_root_files(loaded.theme, staging)
             t = time.perf_counter()
             build_id = digest(inputs, time.time_ns())
             stats = staging.commit(build_id=build_id)

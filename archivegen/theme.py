@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import partial
 from importlib import util as importlib_util
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import jinja2
@@ -25,7 +25,7 @@ import markupsafe
 from markupsafe import Markup
 
 from . import code_id, structured
-from .inputs import not_a_file
+from .inputs import is_junk, not_a_file
 from .cache import ByIdentity
 from .config import Config
 from .errors import ContentError, Problem, Problems
@@ -37,6 +37,9 @@ def default_theme_dir() -> Path:
     if spec and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0])
     return Path(__file__).resolve().parent.parent / "templates"
+
+
+ROOT_DIR = "root"  # templates/root/: files copied to the site's root as they are (``Theme.root_files``)
 
 
 def theme_dirs(root: Path) -> list[Path]:
@@ -135,7 +138,8 @@ class Theme:
         seen: set[str] = set()
         for d in self.dirs:
             for path in sorted(d.rglob("*")):
-                if path.suffix not in (".html", ".xml", ".txt") or "static" in path.relative_to(d).parts:
+                parts = path.relative_to(d).parts
+                if path.suffix not in (".html", ".xml", ".txt") or "static" in parts or parts[0] == ROOT_DIR:
                     continue
                 name = path.relative_to(d).as_posix()
                 if name not in seen:
@@ -216,18 +220,18 @@ class Theme:
         for name, path in self.template_files():
             odd = not_a_file(path)
             if odd:
-                problems.error(self._display(path), None, odd, "replace it with a template file, or remove it")
+                problems.error(self.display_path(path), None, odd, "replace it with a template file, or remove it")
                 continue
             try:
                 self.env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
-                problems.error(self._display(path), exc.lineno, f"template syntax error: {exc.message}",
+                problems.error(self.display_path(path), exc.lineno, f"template syntax error: {exc.message}",
                                "fix the Jinja syntax; see https://jinja.palletsprojects.com/templates/")
             except UnicodeDecodeError as exc:
-                problems.error(self._display(path), None, f"template is not UTF-8 text (byte {exc.start} cannot be read)",
+                problems.error(self.display_path(path), None, f"template is not UTF-8 text (byte {exc.start} cannot be read)",
                                "save the template as UTF-8")
             except OSError as exc:
-                problems.error(self._display(path), None, f"cannot read template: {exc.strerror}",
+                problems.error(self.display_path(path), None, f"cannot read template: {exc.strerror}",
                                "check that it is a readable file")
 
     def _check_links(self, problems: Problems) -> None:
@@ -242,8 +246,8 @@ class Theme:
         if not own.is_dir():
             return
         allowed = (self.root.resolve(), own.resolve())
-        static = set(self.static_files().values())
-        for path in [p for _, p in self.template_files()] + sorted(static):
+        copied = set(self.static_files().values()) | set(self.root_files().values())
+        for path in [p for _, p in self.template_files()] + sorted(copied):
             if not path.is_relative_to(own):
                 continue  # the built-in theme
             try:
@@ -251,7 +255,7 @@ class Theme:
             except (OSError, RuntimeError):
                 continue  # a loop: reported as unreadable when used
             if not any(target.is_relative_to(a) for a in allowed):
-                problems.error(self._display(path), None, f"symbolic link leads outside the archive (to {target})",
+                problems.error(self.display_path(path), None, f"symbolic link leads outside the archive (to {target})",
                                "copy the file into templates/ instead of linking to it")
 
     def render(self, template: str, context: dict[str, Any], page_url: str) -> str:
@@ -286,7 +290,7 @@ class Theme:
         self._links[(entity.key, text)] = (entity, markup)
         return markup
 
-    def _display(self, path: Path) -> str:
+    def display_path(self, path: Path) -> str:
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
@@ -302,20 +306,29 @@ class Theme:
                 filename, lineno = fname, tb.tb_lineno
             tb = tb.tb_next
         filename = getattr(exc, "filename", None) or filename
-        where = self._display(Path(filename)) if filename else f"templates/{template}"
+        where = self.display_path(Path(filename)) if filename else f"templates/{template}"
         return Problem(where, lineno, f"{_RENDERING}{during or '/' + page_url}: {type(exc).__name__}: {exc}",
                        "fix the template, or the value it received from that page's content")
 
     # -- static assets ------------------------------------------------------
     def static_files(self) -> dict[str, Path]:
         """'static/style.css' -> source path; an archive's file wins."""
+        return self._copied("static", lambda path, d: path.relative_to(d).as_posix())
+
+    def root_files(self) -> dict[str, Path]:
+        """'favicon.ico' -> source path: the files of templates/root/, copied to the site's root
+        as they are (favicon.ico, a host's CNAME, _headers or _redirects); an archive's file wins.
+        Dotfiles and editor leftovers are not copied."""
+        return self._copied(ROOT_DIR, lambda path, d: path.relative_to(d / ROOT_DIR).as_posix())
+
+    def _copied(self, folder: str, rel: Callable[[Path, Path], str]) -> dict[str, Path]:
         files: dict[str, Path] = {}
         for d in reversed(self.dirs):
-            s = d / "static"
+            s = d / folder
             if s.is_dir():
                 for path in sorted(s.rglob("*")):
-                    if path.is_file():
-                        files[path.relative_to(d).as_posix()] = path
+                    if path.is_file() and not any(is_junk(part) for part in path.relative_to(s).parts):
+                        files[rel(path, d)] = path
         return files
 
 

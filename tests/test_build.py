@@ -434,3 +434,43 @@ def test_listing_pages_describe_themselves(sample_site: Path):
     assert description("2013/08/index.html") == "3 articles of August 2013"
     assert description("people/barack-obama/2013/index.html") == "8 articles mentioning Barack Obama in 2013"
     assert re.match(r"\d+ articles? tagged diplomacy, newest first$", description("tags/diplomacy/index.html"))
+
+
+def test_root_files_are_copied_to_the_site_root_as_they_are(make_archive, tmp_path, capsys):
+    """templates/root/: favicon.ico (the default theme's), a host's CNAME or _headers, verbatim."""
+    root = make_archive({"articles/a.md": article()})
+    (root / "templates/root/.well").mkdir(parents=True)
+    (root / "templates/root/CNAME").write_text("archive.example.org\n")
+    (root / "templates/root/_headers").write_text("/*\n  X-Frame-Options: DENY\n")
+    (root / "templates/root/keep.html").write_text("{{ not a template }}\n")
+    (root / "templates/root/.well/x").write_text("hidden\n")
+    (root / "templates/root/notes.txt~").write_text("editor backup\n")
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "--quiet") == 0
+    assert (out / "CNAME").read_text() == "archive.example.org\n"
+    assert (out / "_headers").read_text() == "/*\n  X-Frame-Options: DENY\n"
+    assert (out / "keep.html").read_text() == "{{ not a template }}\n"  # copied, never rendered
+    assert not (out / ".well").exists() and not (out / "notes.txt~").exists()
+    ico = (out / "favicon.ico").read_bytes()
+    assert ico[:4] == b"\0\0\1\0" and int.from_bytes(ico[4:6], "little") == 2  # the theme's: 16 and 32 px
+    assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in (out / "index.html").read_text()
+    # an archive's own file wins over the theme's
+    (root / "templates/root/favicon.ico").write_bytes(b"\0\0\1\0mine")
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "--quiet") == 0
+    assert (out / "favicon.ico").read_bytes() == b"\0\0\1\0mine"
+
+
+@pytest.mark.parametrize("rel", ["index.html", "feed.xml", "robots.txt", "people"])
+def test_a_root_file_the_site_makes_itself_is_an_error(make_archive, tmp_path, capsys, rel):
+    root = make_archive({"articles/a.md": article(body="John Kerry spoke."),
+                         "people/john-kerry.md": "---\nname: John Kerry\n---\n"})
+    out = tmp_path / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "--quiet") == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (root / "templates/root").mkdir(parents=True)
+    (root / "templates/root" / rel).write_text("mine\n")
+    capsys.readouterr()
+    assert run_cli("build", "--root", root, "--out", out, "--no-search", "--quiet") == 1
+    err = capsys.readouterr().err
+    assert f"templates/root/{rel}: error: the site makes /{rel} itself" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
