@@ -39,6 +39,7 @@ def default_theme_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+PAGE_MAX_CHARS = 50_000_000  # a rendered page; the largest of a 100,000-article archive is under 1 MB
 ROOT_DIR = "root"  # templates/root/: files copied to the site's root as they are (``Theme.root_files``)
 
 
@@ -260,11 +261,21 @@ class Theme:
 
     def render(self, template: str, context: dict[str, Any], page_url: str) -> str:
         try:
-            return self.env.get_template(template).render(context)
+            loaded = self.env.get_template(template)
+            html = loaded.render(context)
         except jinja2.TemplateError as exc:
             raise TemplateFailure(self._problem(exc, template, page_url)) from None
         except Exception as exc:  # a filter or value raised while rendering
             raise TemplateFailure(self._problem(exc, template, page_url)) from None
+        if len(html) > PAGE_MAX_CHARS:
+            # a loop or a repeated value gone wrong ({{ "x" * 300000000 }}): stopped at the
+            # first such page, where a build of them all ran the machine out of memory
+            where = self.display_path(Path(loaded.filename)) if loaded.filename else template
+            raise TemplateFailure(Problem(where, None, f"{_RENDERING}/{page_url}: the page came out at over "
+                                          f"{PAGE_MAX_CHARS:,} characters, the most a page may have",
+                                          "look for a loop or a repeated value in the template that writes far "
+                                          "more than it means to"))
+        return html
 
     def preload(self) -> None:
         """Compile every template now, so forked page workers inherit them instead of each

@@ -440,3 +440,16 @@ def test_a_broken_link_template_is_reported_with_the_summary_line(capsys, publis
     err = fails_with(capsys, root, out, before, "templates/partials/entity_link.html:1: error: template error",
                      "archivegen: 1 error; nothing was written")
     assert err.count("nothing was written") == 1
+
+
+def test_a_template_that_writes_far_too_much_stops_at_the_limit(capsys, published, monkeypatch):
+    """{{ "x" * 300000000 }} in base.html ran the build out of memory; a page past the limit is an error."""
+    import archivegen.theme
+
+    monkeypatch.setattr(archivegen.theme, "PAGE_MAX_CHARS", 200_000)  # the real limit is 50 million
+    root, out, before = published
+    base = (pathlib.Path(__file__).resolve().parents[1] / "templates" / "base.html").read_text()
+    write(root, "templates/base.html", base.replace("{{ site.title }}</a>", '{{ "x" * 300000 }}</a>'))
+    err = fails_with(capsys, root, out, before, "the page came out at over 200,000 characters, the most a page may have",
+                     "hint: look for a loop or a repeated value in the template")
+    assert "internal error" not in err
