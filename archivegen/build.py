@@ -203,10 +203,7 @@ def copy_root_files(theme: Theme, staging: Any) -> list[str]:
     build stops and the published site stays as it was."""
     problems = Problems()
     changed: list[str] = []
-    files = theme.root_files()
-    if not files:
-        return changed
-    for rel, src in files.items():
+    for rel, src in theme.root_files().items():
         if rel in staging.paths or any(p.startswith(rel + "/") for p in staging.paths):
             problems.error(theme.display_path(src), None, f"the site makes /{rel} itself",
                            "remove this file from templates/root/, or give it another name")

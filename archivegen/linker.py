@@ -411,7 +411,7 @@ def _article_spellings(tokens: list[str]) -> list[str]:
     while i < len(tokens):
         t = tokens[i]
         m = _ARABIC_ARTICLE.match(t) if i > 0 else None
-        if m and t != m.group() and len(t) > m.end():  # "al-Abidine"
+        if m and len(t) > m.end():  # "al-Abidine"
             parts += [None, t[m.end():]]
             found = True
         elif m and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():  # "El Abidine"

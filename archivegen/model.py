@@ -171,6 +171,12 @@ class SiteModel:
 
 
 @functools.lru_cache(maxsize=4096)
+def month_label(year: int, month: int, fmt: str = "%B %Y") -> str:
+    """A month as the site's dates name it: "September 2014"; ``fmt`` "%B" gives "September",
+    "%b %Y" "Sep 2014". One place for listings, archives, trends and life dates."""
+    return datetime(year, month, 1).strftime(fmt)
+
+
 def group_slug(name: str, kind: str) -> str:
     """The URL slug of a section or tag name (two spellings of one name share it).
 

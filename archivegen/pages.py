@@ -13,18 +13,17 @@ content, and an incremental build would re-render and re-upload them all.
 
 from __future__ import annotations
 
-from datetime import datetime
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import markdown
 from markupsafe import Markup
 
 from .charts import bar_chart
 from .trends import context as trends_context
-from .model import SiteModel, Story, group_slug
+from .model import SiteModel, Story, group_slug, month_label
 
 YEAR_LIMIT = 200  # stories on a year page before it splits into months
 NAV_SECTIONS = 8  # sections in the menu on every page
@@ -211,30 +210,30 @@ def _links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in link.items() if k != "count"} for link in links]
 
 
-def newest_year_copy(base: str, stories: list[Story]) -> str | None:
+def newest_year_copy(base: str, stories: Iterable[Story]) -> str | None:
     """The newest year's page of a listing whose first page lists that year's stories too.
 
     The two pages list the same articles (for an entity or group of one
     year, the same listing), so the year page names the first page as its
     canonical address, and the sitemap leaves it out. None when the first
-    page lists only the newest month (a year past YEAR_LIMIT).
+    page lists only the newest month (a year past YEAR_LIMIT). ``stories``
+    newest first; only the newest year's are read.
     """
-    if not stories:
-        return None
-    year = stories[0].date.year
-    n = 0
+    year, n = None, 0
     for s in stories:
-        if s.date.year != year:
+        if year is None:
+            year = s.date.year
+        elif s.date.year != year:
             break
         n += 1
-    return None if n > YEAR_LIMIT else f"{base}{year}/"
+    return None if year is None or n > YEAR_LIMIT else f"{base}{year}/"
 
 
 def duplicate_pages(model: SiteModel) -> set[str]:
     """Every listing page that names another as its canonical address (``newest_year_copy``)."""
     found = {newest_year_copy(f"{kind}s/{g.slug}/", g.stories)
              for kind, groups in (("section", model.sections), ("tag", model.tags)) for g in groups.values()}
-    found |= {newest_year_copy(st.entity.url_path, [a.story for a in st.appearances])
+    found |= {newest_year_copy(st.entity.url_path, (a.story for a in st.appearances))
               for st in model.entities.values()}
     found.discard(None)
     return found  # type: ignore[return-value]
@@ -257,7 +256,7 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
     pages: list[Page] = []
     for y, ss in years:
         months = _by_month(ss) if len(ss) > YEAR_LIMIT else []
-        month_links = [{"label": _month_name(y, m), "month": m, "url": f"{base}{y}/{m:02d}/", "count": len(ms)}
+        month_links = [{"label": month_label(y, m, "%B"), "month": m, "url": f"{base}{y}/{m:02d}/", "count": len(ms)}
                        for m, ms in months]
         ctx = dict(extra, title=f"{name}: {y}", heading=name, subheading=str(y), stories=[] if months else ss,
                    periods=bare_periods, months=month_links, current=str(y), root_url=base, listing_kind=kind)
@@ -266,7 +265,7 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
         pages.append(Page(f"{base}{y}/", template, ctx, kind + "-year"))
         bare_months = _links(month_links)
         for m, ms in months:
-            ctx = dict(extra, title=f"{name}: {_month_name(y, m)} {y}", heading=name, subheading=f"{_month_name(y, m)} {y}",
+            ctx = dict(extra, title=f"{name}: {month_label(y, m)}", heading=name, subheading=month_label(y, m),
                        stories=ms,
                        periods=bare_periods, months=bare_months, current=str(y), root_url=base, listing_kind=kind)
             pages.append(Page(f"{base}{y}/{m:02d}/", template, ctx, kind + "-month"))
@@ -277,7 +276,7 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
     showing = str(years[0][0]) if years else ""
     if len(latest) > YEAR_LIMIT:
         month, latest = _by_month(latest)[0]
-        showing = f"{_month_name(years[0][0], month)} {showing}"
+        showing = month_label(years[0][0], month)
     ctx = dict(extra, title=name, heading=name, subheading="", stories=latest, periods=periods, months=[],
                current="", root_url=base, listing_kind=kind, total=len(stories), showing=showing)
     ctx.update(root_context or {})
@@ -285,11 +284,6 @@ def _dated_listing(base: str, stories: list[Story], name: str, kind: str, extra:
         _own_sentences(ctx, extra)
     pages.insert(0, Page(base, root_template or template, ctx, kind))
     return pages
-
-
-def _month_name(year: int, month: int) -> str:
-    """"September": period links and headings name months as the site's dates do."""
-    return datetime(year, month, 1).strftime("%B")
 
 
 def _own_sentences(ctx: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -309,7 +303,7 @@ def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) ->
             continue
         first = len(pages)
         months = _by_month(ss)
-        month_links = [{"label": _month_name(y, m), "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)}
+        month_links = [{"label": month_label(y, m, "%B"), "month": m, "url": f"{y}/{m:02d}/", "count": len(ms)}
                        for m, ms in months]
         pages.append(Page(f"{y}/", "archive.html", {
             "title": f"Archive: {y}", "heading": str(y), "year": y, "periods": year_links, "months": month_links,
@@ -317,7 +311,7 @@ def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) ->
         bare_months = _links(month_links)
         for m, ms in months:
             pages.append(Page(f"{y}/{m:02d}/", "archive.html", {
-                "title": f"Archive: {_month_name(y, m)} {y}", "heading": f"{_month_name(y, m)} {y}", "year": y, "month": m,
+                "title": f"Archive: {month_label(y, m)}", "heading": month_label(y, m), "year": y, "month": m,
                 "periods": year_links, "months": bare_months, "stories": ms, "current": str(y)}, "month"))
         _family(f"{y}/", pages[first:])
     return pages

@@ -28,6 +28,7 @@ from . import code_id, structured
 from .inputs import is_junk, not_a_file
 from .cache import ByIdentity
 from .config import Config
+from .model import month_label
 from .errors import ContentError, Problem, Problems
 
 
@@ -128,7 +129,7 @@ class Theme:
             if len(parts) == 3:
                 return self.format_date(datetime(*parts), self.config.date_format)
             if len(parts) == 2:
-                return datetime(parts[0], parts[1], 1).strftime("%B %Y")
+                return month_label(*parts)
         except ValueError:
             pass
         return str(value or "")

@@ -14,12 +14,11 @@ that lists an entity only in its front matter counts once.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from dataclasses import dataclass, field
 from typing import Any
 
 from .charts import bar_chart
-from .model import EntityStats, SiteModel
+from .model import EntityStats, SiteModel, month_label
 
 TOP = 10  # entities listed per comparison
 MONTHS_SHOWN = 12  # bars in a month chart
@@ -51,11 +50,6 @@ class Trends:
     by_year: list[Rise]
 
 
-def month_label(year: int, month: int, short: bool = False) -> str:
-    """"September 2014" ("Sep 2014" if ``short``), as the site's dates name months."""
-    return date(year, month, 1).strftime("%b %Y" if short else "%B %Y")
-
-
 def _month_before(year: int, month: int) -> tuple[int, int]:
     return (year - 1, 12) if month == 1 else (year, month - 1)
 
@@ -70,6 +64,7 @@ def compute(model: SiteModel, top: int = TOP) -> Trends:
     months = [ym]
     while len(months) < MONTHS_SHOWN:
         months.insert(0, _month_before(*months[0]))
+    labels = [month_label(y, m, "%b %Y") for y, m in months]  # once, not once per entity
     first_year = min(s.date.year for s in model.stories)
     by_month: list[Rise] = []
     by_year: list[Rise] = []
@@ -85,7 +80,7 @@ def compute(model: SiteModel, top: int = TOP) -> Trends:
             per_month[y_m] += w
             per_year[y_m[0]] += w
         m_rise = Rise(st, per_month.get(ym, 0), per_month.get(prev_ym, 0),
-                      [(month_label(y, m, short=True), per_month.get((y, m), 0)) for y, m in months])
+                      [(label, per_month.get(y_m, 0)) for label, y_m in zip(labels, months)])
         if m_rise.change > 0:
             by_month.append(m_rise)
         years = range(max(first_year, ym[0] - 9), ym[0] + 1)

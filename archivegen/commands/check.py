@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import add_root_option, bad_base_url, print_problems
-from ..errors import BuildFailed
+from ..errors import BuildFailed, Problem
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -64,13 +64,18 @@ def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[st
     an entity link) keeps the page's site path, with a hint saying so.
     """
     by_page = {a.url_path + "index.html": a for a in articles}
+    sources: dict[str, list[str]] = {}  # an article's lines, read once however many links it breaks
     out = []
     for b in broken:
         article = by_page.get(b.page)
-        line = _line_of(root / article.path, b.url) if article is not None else None
+        line = None
+        if article is not None:
+            if article.path not in sources:
+                sources[article.path] = _lines(root / article.path)
+            line = _line_of(sources[article.path], b.url)
         if line is not None:
-            out.append(f"{article.path}:{line}: error: broken link {b.url} ({b.reason})\n"
-                       "    hint: correct the address, or remove the link")
+            out.append(Problem(article.path, line, f"broken link {b.url} ({b.reason})",
+                               "correct the address, or remove the link").format())
         else:
             source = f", the page of {article.path}" if article is not None else ""
             out.append(f"{b.format()}\n    hint: the link is on the built page /{b.page}{source} and comes "
@@ -78,12 +83,15 @@ def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[st
     return out
 
 
-def _line_of(path: Path, url: str) -> int | None:
-    """The first line of ``path`` holding ``url`` as a link target, or None."""
+def _lines(path: Path) -> list[str]:
     try:
-        lines = path.read_text("utf-8").splitlines()
+        return path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return None
+        return []
+
+
+def _line_of(lines: list[str], url: str) -> int | None:
+    """The first of ``lines`` (numbered from 1) holding ``url`` as a link target, or None."""
     targets = (f"]({url}", f"<{url}>", f'"{url}"', f"'{url}'", f"]: {url}")
     for n, text in enumerate(lines, 1):
         if any(t in text for t in targets):
