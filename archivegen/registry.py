@@ -463,11 +463,13 @@ def _common_word(form: str) -> str:
 
 def _date_problem(value: str) -> str:
     """Why a YYYY[-MM[-DD]] text is not a real date ('' when it is one)."""
-    year, month, day = (int(part) if part else None for part in LIFE_DATE_RE.match(value).groups())
-    if month is not None and not 1 <= month <= 12:
+    match = LIFE_DATE_RE.match(value)
+    assert match is not None  # the caller checked the shape
+    year, month, day = match.groups()  # the year is always there, the month and day may not be
+    if month is not None and not 1 <= int(month) <= 12:
         return "month must be in 1..12"
     try:
-        date(year, month or 1, day or 1)
+        date(int(year), int(month or 1), int(day or 1))
     except ValueError as exc:
         return str(exc)
     return ""

@@ -163,6 +163,8 @@ def test_legitimate_country_files_and_builtin_ambiguity_stay_valid(tmp_path):
 @pytest.mark.parametrize("line, message", [
     ("born: 1943-13-45", "'born' is not a real date: '1943-13-45' (month must be in 1..12)"),
     ("born: 2001-02-29", "'born' is not a real date: '2001-02-29' (day is out of range for month)"),
+    # day 00 was read as the 1st (``int(day) or 1``) and let through
+    ("born: 1943-12-00", "'born' is not a real date: '1943-12-00' (day is out of range for month)"),
     ("died: yesterday", "'died' must be a date, not 'yesterday'"),
     ("died: 12/11/1943", "'died' must be a date, not '12/11/1943'"),
     ("born: 1943-1-5", "'born' must be a date, not '1943-1-5'"),
