@@ -447,7 +447,7 @@ class Fingerprinter:
             return self._fp(dict(v))
         elif isinstance(v, (list, tuple)):
             return self._fp(list(v))
-        elif is_dataclass(v):
+        elif is_dataclass(v) and not isinstance(v, type):  # an instance; a dataclass itself falls back to repr
             return type(v).__name__ + self._fp(asdict(v))
         else:
             return repr(v)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from archivegen.build import BuildOptions, build
-from archivegen.cache import Cache
+from archivegen.cache import Cache, Fingerprinter
 from archivegen.output import MARKER
 from archivegen.theme import default_theme_dir
 
@@ -360,6 +360,20 @@ def test_person_named_only_in_front_matter_updates_the_article_page(tmp_path: Pa
     assert "Deputy prime minister" in page.read_text()
 
 
+def test_a_dataclass_itself_in_a_context_is_hashed_by_its_repr():
+    """Anything the fingerprinter does not know falls back to ``repr``; a dataclass's class
+    (not an instance of it) was handed to ``asdict``, which raised TypeError."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Box:
+        n: int = 0
+
+    fp = Fingerprinter("salt", {})
+    assert fp.page("x.html", {"kind": Box}) == Fingerprinter("salt", {}).page("x.html", {"kind": Box})
+    assert fp.page("x.html", {"kind": Box}) != fp.page("x.html", {"kind": Box(0)})
+
+
 def test_jobs_do_not_change_output(tmp_path: Path, monkeypatch):
     import archivegen.build as build_module
 
@@ -424,7 +438,7 @@ def test_corrupt_cache_entries_are_rebuilt(tmp_path: Path):
 
 def test_foreign_cache_entry_is_not_trusted(tmp_path: Path):
     """An entry whose checksum is valid but which was stored for another key."""
-    from archivegen.cache import Cache
+    from archivegen.cache import Cache, Fingerprinter
 
     rng = random.Random(6)
     root = tmp_path / "archive"
@@ -448,7 +462,7 @@ def test_bodies_are_cached_in_a_pack_per_worker_task(tmp_path: Path):
     """A build that renders many bodies writes a pack file per worker task (build.CHUNK
     bodies), not a file per body, and indexes every body; a later build reads them all."""
     from archivegen.build import CHUNK
-    from archivegen.cache import Cache
+    from archivegen.cache import Cache, Fingerprinter
 
     rng = random.Random(11)
     root = tmp_path / "archive"
