@@ -217,7 +217,7 @@ def copy_root_files(theme: Theme, staging: Any) -> list[str]:
 def body_salt(loaded: Loaded) -> str:
     """Everything besides an article's bytes and the registry that changes its rendered body."""
     c = loaded.config
-    link_source = loaded.theme.env.loader.get_source(loaded.theme.env, "partials/entity_link.html")[0]
+    link_source = loaded.theme.loader.get_source(loaded.theme.env, "partials/entity_link.html")[0]
     return digest(code_id(), c.link, c.link_headings, c.sanitize, c.base_path, link_source)
 
 
@@ -274,12 +274,12 @@ def render_stories(loaded: Loaded, progress: Progress, jobs: int = 0, cache: Cac
             todo.append(i)
             _source(loaded, a)  # a remembered article gave up its source: read it again
     total = len(todo)
-    on_disk = cache is not None and cache.enabled
+    on_disk = cache if cache is not None and cache.enabled else None  # the cache, if it keeps bodies on disk
 
     def sources(i: int) -> dict[str, Any]:
         """Where a story's released HTML is got again: the body cache, else a new rendering."""
         a = loaded.articles[i]
-        return {"load": partial(cache.body_html, keys[i], linked_with[i]) if on_disk else None,
+        return {"load": partial(on_disk.body_html, keys[i], linked_with[i]) if on_disk is not None else None,
                 "fallback": partial(_render_html, loaded, a)}
 
     if todo:
@@ -574,10 +574,10 @@ def inputs_fingerprint(root: Path, theme_dirs: list[Path], opts: BuildOptions,
                 if stats is not None:
                     stats[p] = (st.st_mtime_ns, st.st_size, st.st_ino)
                 parts.append(f"{p}\x1f{st.st_mtime_ns}\x1f{st.st_size}\x1f{st.st_ino}")
-    for p in (root / "archive.yaml",):
-        if p.exists():
-            st = p.stat()
-            parts.append(f"{p}\x1f{st.st_mtime_ns}\x1f{st.st_size}")
+    for path in (root / "archive.yaml",):
+        if path.exists():
+            st = path.stat()
+            parts.append(f"{path}\x1f{st.st_mtime_ns}\x1f{st.st_size}")
     return digest(*parts)
 
 
@@ -647,8 +647,8 @@ def _build(opts: BuildOptions) -> BuildResult:
     # while this process plans and writes (waited for at the end, whatever happens), unless
     # the archive is so large that the child's copy of the memory it touches matters
     save_memo = partial(memo_mod.save, cache, memo) if opts.warm is None else None
-    in_child = save_memo is not None and len(loaded.articles) <= MEMO_CHILD_MAX_ARTICLES
-    wait_for_memo = _in_child(save_memo) if in_child else None
+    in_child = len(loaded.articles) <= MEMO_CHILD_MAX_ARTICLES
+    wait_for_memo = _in_child(save_memo) if save_memo is not None and in_child else None
     try:
         model = build_model(loaded.config, stories, loaded.registry)
         salt = digest(code_id(), loaded.config.fingerprint(), opts.extra_head)
@@ -699,7 +699,7 @@ def _build(opts: BuildOptions) -> BuildResult:
             changed += copy_root_files(loaded.theme, staging)
             t = time.perf_counter()
             build_id = digest(inputs, time.time_ns())
-            stats = staging.commit(build_id=build_id)
+            counts = staging.commit(build_id=build_id)
             t = mark("swap", t)
         except BaseException:
             staging.abort()
@@ -717,8 +717,8 @@ def _build(opts: BuildOptions) -> BuildResult:
         countries.save_cache()  # the built-in countries, if the registry did not find them in the cache
         cache.write("last-build.json", "last-build", {"inputs": inputs, "out": out_key, "id": build_id,
                                                       "files": files, "pages": n_pages})
-        result = BuildResult(pages=n_pages, files=files, written=stats.written, kept=stats.kept,
-                             removed=stats.removed, seconds=time.perf_counter() - t0,
+        result = BuildResult(pages=n_pages, files=files, written=counts.written, kept=counts.kept,
+                             removed=counts.removed, seconds=time.perf_counter() - t0,
                              warnings=loaded.problems.warnings, timings=timings, out=out,
                              rendered_pages=rendered_pages, rendered_bodies=rendered_bodies,
                              changed=sorted(set(changed) | set(staging.changed)),

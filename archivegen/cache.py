@@ -425,8 +425,8 @@ class Fingerprinter:
         elif t is Article:
             out = "A" + v.digest
         elif t is Entity:
-            known = self.entity_fps.get(v.key)
-            out = "E" + (known or digest(json.dumps(asdict(v), sort_keys=True, default=str)))
+            entity_fp = self.entity_fps.get(v.key)
+            out = "E" + (entity_fp or digest(json.dumps(asdict(v), sort_keys=True, default=str)))
         elif t is EntityStats:
             fp = self._fp
             # an appearance's count and sentence come from the story's body as linked, which the

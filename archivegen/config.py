@@ -186,6 +186,7 @@ def _set(config: Config, option: Option, value: Any, path: str, line: int | None
                        f"e.g. {option.name}: {option.default}")
         return
     if option.name == "timezone":
+        assert isinstance(value, str)  # the timezone option's type is str, checked above
         if value.strip().lower() in MACHINE_ZONES:
             problems.error(path, line, f"time zone '{value}' is whatever the building machine is set to, "
                                        "so dates would change with the machine",
@@ -308,8 +309,8 @@ def date_format_problem(fmt: str) -> str | None:
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", bool: "true or false"}
-    return names.get(t, getattr(t, "__name__", str(t)))  # type: ignore[arg-type]
+    names: dict[type | tuple[type, ...], str] = {str: "text", int: "a whole number", bool: "true or false"}
+    return names.get(t, getattr(t, "__name__", str(t)))
 
 
 def _yaml(value: Any) -> str:

@@ -271,6 +271,7 @@ def load_articles(root: Path, config: Config, problems: Problems, *, drafts: boo
     articles: list[Article] = []
     for rel, stamp, known in plan:  # in file order, so problems and articles come out as one process gives them
         if known is not None:
+            assert memo is not None  # an entry is known only from the memo
             memo[rel] = known
             for w in known[2]:
                 problems.add(w)

@@ -505,6 +505,6 @@ def _import_one(path: Path, base: Path | None, opts: ImportOptions, tz: ZoneInfo
             if isinstance(exc, FileExistsError) and os.path.lexists(dest):
                 raise ImportSkip(f"{dest} already exists; not overwritten") from None
             blocked = not_a_folder(dest.parent)
-            why = f"{blocked[0]}: {blocked[1]}" if blocked else exc.strerror or str(exc)
-            raise ImportSkip(f"cannot write {dest} ({why})") from None
+            reason = f"{blocked[0]}: {blocked[1]}" if blocked else exc.strerror or str(exc)
+            raise ImportSkip(f"cannot write {dest} ({reason})") from None
     return dest

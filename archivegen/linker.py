@@ -1008,7 +1008,7 @@ def _full_name_at(found: list[tuple[int, int, tuple]], start: int) -> bool:
 
 def _cap_run(text: str, end: int, limit: int = 4) -> list[str]:
     """The capitalised words right after ``end``."""
-    run = []
+    run: list[str] = []
     j = end
     while len(run) < limit:
         w = _next_word(text, j)
@@ -1168,6 +1168,8 @@ def default_link_maker(prefix: str = "/") -> LinkMaker:
 # a text or tail of the element tree: (its element, "text" or "tail", linking mode,
 # its pieces as ``LinkTreeprocessor._pieces`` splits them)
 Segment = tuple[etree.Element, str, str, list[tuple[str, str, str]]]
+# Python-Markdown's htmlStash: raw HTML strings, or elements an extension stashed.
+Stash = list[str | etree.Element]
 
 
 @dataclass
@@ -1239,7 +1241,7 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             p.first_paragraph = (starts[i], starts[j] if j < len(starts) else p.length)
 
     def _walk(self, el: etree.Element, mode: str, top: bool, p: Pass,
-              segments: list[Segment], stash: list[str]) -> None:
+              segments: list[Segment], stash: Stash) -> None:
         """Append the text and tail of ``el`` and its descendants to ``segments``, in reading order.
 
         A method, not a function nested in ``run``: a nested function that
@@ -1274,7 +1276,7 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             p.length += len(piece)
 
     @staticmethod
-    def _pieces(value: str, stash: list[str]) -> list[tuple[str, str, str]]:
+    def _pieces(value: str, stash: Stash) -> list[tuple[str, str, str]]:
         """Split a text node at stash placeholders: [(kind, plain text, raw)].
 
         Stashed character references are decoded into the text around them

@@ -295,7 +295,7 @@ def _own_sentences(ctx: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list[Page]:
-    pages = []
+    pages: list[Page] = []
     years = _by_year(model.stories)
     year_links = [{"label": str(y), "url": f"{y}/"} for y, _ in years]  # no counts (module doc); the front page has them
     for y, ss in years:

@@ -252,8 +252,9 @@ def _needs_evidence(countries: tuple[str, ...], other: tuple[str, ...]) -> bool:
 
 
 def _copy(e: Entity) -> Entity:
-    return Entity(**{k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-                     for k, v in e.__dict__.items()})
+    values: dict[str, Any] = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                              for k, v in e.__dict__.items()}
+    return Entity(**values)
 
 
 def _files(root: Path, section: str, problems: Problems) -> list[Path]:
@@ -713,6 +714,7 @@ def _reported_at(mine: _Form, other: _Form, candidates: set[str]) -> bool:
 def _report_shared(registry: Registry, problems: Problems, mine: _Form, other: _Form) -> None:
     """One problem at ``mine``'s file and key, naming the other entity and where it comes from."""
     e, o = mine.entity, other.entity
+    assert e.source is not None  # mine is a form a file wrote (never built in), so e comes from that file
     where = "the built-in country list" if other.builtin else o.source
     article = {"alias": "an", "demonym": "a", "form": "a"}.get(other.field, "the")
     owner = f"{article} {other.field} of the {_what(o.kind)} '{o.name}' ({where})"

@@ -80,7 +80,7 @@ class _PlainTextInline(markdown.treeprocessors.InlineProcessor):
         if patternIndex == 0 and not isinstance(data, markdown.util.AtomicString) and "  \n" not in data \
                 and not _INLINE_TRIGGER.search(data):
             return data
-        return super()._InlineProcessor__handleInline(data, patternIndex)
+        return super()._InlineProcessor__handleInline(data, patternIndex)  # type: ignore[misc]  # private, so not in the stubs
 
 
 def _skip_plain_text(md: markdown.Markdown) -> None:
@@ -90,10 +90,14 @@ def _skip_plain_text(md: markdown.Markdown) -> None:
         _replace(md.treeprocessors, "inline", _PlainTextInline(md))
 
 
-def _replace(registry: markdown.util.Registry, name: str, item: Any) -> None:
+def _priorities(registry: markdown.util.Registry[Any]) -> dict[str, float]:
+    """Each registered name's priority: Python-Markdown keeps them private, so its stubs leave them out."""
+    return {p.name: p.priority for p in registry._priority}  # type: ignore[attr-defined]
+
+
+def _replace(registry: markdown.util.Registry[Any], name: str, item: Any) -> None:
     """Put ``item`` in the place (name and priority) of the registered ``name``."""
-    priority = next(p.priority for p in registry._priority if p.name == name)
-    registry.register(item, name, priority)
+    registry.register(item, name, _priorities(registry)[name])
 
 
 # What makes a top-level block something other than a paragraph, for the Markdown this renderer
@@ -154,9 +158,9 @@ def _plain_paragraphs_first(md: markdown.Markdown) -> None:
     """Put ``_PlainParagraphs`` ahead of the block processors its pattern was written for."""
     known = {"empty", "indent", "code", "hashheader", "setextheader", "hr", "olist", "ulist", "quote", "reference",
              "paragraph", "table", "footnote", "defindent", "deflist", "abbr", "markdown_block"}
-    names = {p.name for p in md.parser.blockprocessors._priority}
-    if names == known:
-        top = max(p.priority for p in md.parser.blockprocessors._priority)
+    priorities = _priorities(md.parser.blockprocessors)
+    if set(priorities) == known:
+        top = max(priorities.values())
         md.parser.blockprocessors.register(_PlainParagraphs(md.parser), "archivegen_plain", top + 10)
 
 

@@ -138,8 +138,8 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
                 shards.append(_article_shard(f"{latest[0].date:%Y-%m}", latest))
             else:
                 shards.extend(_runs(_days(latest), max_pages))
-    for year, ys in groupby(stories, key=lambda s: s.date.year):
-        ys = list(ys)
+    for year, in_year in groupby(stories, key=lambda s: s.date.year):
+        ys = list(in_year)
         if len(ys) <= max_pages:
             shards.append(_article_shard(f"{year:04d}", ys))
             continue
@@ -147,8 +147,8 @@ def plan_shards(model: Any, mode: str = "year", max_pages: int = MAX_SHARD_PAGES
         # its own), packed up to max_pages, oldest first so a growing year keeps its
         # earlier shards; fewer, fuller shards cost the browser fewer requests
         units: list[tuple[str, list[Any]]] = []
-        for month, ms in groupby(reversed(ys), key=lambda s: s.date.month):
-            ms = list(ms)
+        for month, in_month in groupby(reversed(ys), key=lambda s: s.date.month):
+            ms = list(in_month)
             if len(ms) <= max_pages:
                 units.append((f"{year:04d}-{month:02d}", ms))
             else:
@@ -687,7 +687,7 @@ def glob_on_disk(site: Path, pattern: list[frozenset[str] | None]) -> set[str]:
         return set()
     name = next(iter(page))
     out: set[str] = set()
-    for combo in itertools.product(*[sorted(f) for f in folders]):
+    for combo in itertools.product(*[sorted(f) for f in folders if f is not None]):  # (no folder is None: checked above)
         base = "/".join(combo)
         try:
             entries = list(os.scandir(site / base))
@@ -868,8 +868,8 @@ class CpuShares:
             if slot is not None and len(self._running) == 1:  # the one running alone had every CPU
                 (alone, its), = self._running.items()
                 self._move(alone, self.shares[its])
-            alone = slot is None or not self._running  # a process on its own has every CPU
-            os.sched_setaffinity(0, self.cpus if alone else self.shares[slot])  # what the process inherits
+            # what the process inherits: its share, or every CPU when it is on its own
+            os.sched_setaffinity(0, self.shares[slot] if slot is not None and self._running else self.cpus)
             try:
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         env=pagefind_env())

@@ -150,6 +150,7 @@ class DevServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET/AF_INET6 socket names its host as str, never bytes
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
@@ -298,14 +299,14 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             seen = state.seq
             while not hub.closed:
-                state = hub.wait(seen, KEEPALIVE)
-                if state is None:
+                update = hub.wait(seen, KEEPALIVE)
+                if update is None:
                     if hub.closed:
                         break
                     self.wfile.write(b": keep-alive\n\n")
                 else:
-                    seen = state.seq
-                    self.wfile.write(f"event: build\ndata: {state.to_json()}\n\n".encode())
+                    seen = update.seq
+                    self.wfile.write(f"event: build\ndata: {update.to_json()}\n\n".encode())
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):
             pass

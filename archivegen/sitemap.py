@@ -95,8 +95,8 @@ def lastmods(model: SiteModel) -> dict[str, datetime]:
     merge(articles)
     listing("", model.stories)
     for prefix, groups in (("sections", model.sections), ("tags", model.tags)):
-        tops = [listing(f"{prefix}/{g.slug}/", g.stories) for g in groups.values()]
-        tops = [t for t in tops if t is not None]
+        each = [listing(f"{prefix}/{g.slug}/", g.stories) for g in groups.values()]
+        tops = [t for t in each if t is not None]
         if tops:
             merge({f"{prefix}/": max(tops)})
     for st in model.entities.values():

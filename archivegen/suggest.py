@@ -684,7 +684,7 @@ def _after_person_label(toks: list[_Tok], i: int) -> str:
     while k >= 0 and i - k < 60:
         w = toks[k].text
         if w == ":":
-            label = []
+            label: list[str] = []
             m = k - 1
             while m >= 0 and len(label) < 4 and toks[m].text[0].isalpha():
                 label.append(toks[m].text.lower())
@@ -826,8 +826,8 @@ def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demon
     out: list[Candidate] = []
     for canon, members in groups.items():
         occs = [o for m in members for o in sc.ev[m].occs]
-        forms = Counter()
-        roles = Counter()
+        forms: Counter[str] = Counter()
+        roles: Counter[str] = Counter()
         for m in members:
             forms.update(sc.ev[m].forms)
             roles.update(sc.ev[m].roles)
@@ -992,7 +992,7 @@ def article_text(body: str) -> str:
         SKIP = {"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code", "script", "style", "table"}
         BLOCK = {"p", "li", "blockquote", "div", "br", "dd", "dt", "figcaption"}
 
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__(convert_charrefs=True)
             self.parts: list[str] = []
             self.skip = 0

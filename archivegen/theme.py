@@ -60,8 +60,10 @@ class Theme:
         self.root = root
         self.config = config
         self.dirs = theme_dirs(root)
+        # kept here too: ``env.loader`` is typed Optional, and reading a template's source needs one
+        self.loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         self.env = _Environment(
-            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            loader=self.loader,
             autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
@@ -127,7 +129,8 @@ class Theme:
         parts = [int(p) for p in str(value or "").split("-") if p.isdigit()]
         try:
             if len(parts) == 3:
-                return self.format_date(datetime(*parts), self.config.date_format)
+                year, month, day = parts
+                return self.format_date(datetime(year, month, day), self.config.date_format)
             if len(parts) == 2:
                 return month_label(*parts)
         except ValueError:
@@ -165,7 +168,7 @@ class Theme:
         def source(name: str) -> str | None:
             if name not in sources:
                 try:
-                    sources[name] = self.env.loader.get_source(self.env, name)[0]
+                    sources[name] = self.loader.get_source(self.env, name)[0]
                 except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
                     sources[name] = None  # reported when a page uses it
             return sources[name]
@@ -502,6 +505,7 @@ def merge_page_problems(problems: list[Problem]) -> list[Problem]:
             first[key][2] += 1
             continue
         if key is not None:
+            assert m is not None  # the key is made from the match
             first[key] = [len(out), m.group(1), 1]
         out.append(p)
     for (_, _, _, error), (i, url, n) in first.items():

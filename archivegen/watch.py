@@ -30,6 +30,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
 CONFIG_NAMES = ("archive.yaml", "archive.yml")
 WATCHED_DIRS = ("content", "templates")
@@ -56,7 +57,7 @@ class Watcher:
         self._last = 0.0
         self._closed = False
         self._observer = Observer(timeout=0.2)  # the stop() latency
-        self._watched: dict[str, object] = {}  # folder name -> watchdog's ObservedWatch
+        self._watched: dict[str, ObservedWatch] = {}  # folder name -> its watch
         self._handler = _Handler(self)
 
     # -- lifecycle -----------------------------------------------------------

@@ -135,6 +135,7 @@ class Workers:
             if not busy:  # nothing handed out and nothing can be: no workers left
                 raise WorkerDied("no worker process is left to run the tasks")
             for conn in wait(list(busy)):
+                assert isinstance(conn, Connection)  # wait() returns some of what it is given: these pipes
                 w = busy[conn]
                 try:
                     ok, value = conn.recv()

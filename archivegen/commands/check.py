@@ -73,7 +73,7 @@ def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[st
             if article.path not in sources:
                 sources[article.path] = _lines(root / article.path)
             line = _line_of(sources[article.path], b.url)
-        if line is not None:
+        if article is not None and line is not None:  # (a line is only found in an article)
             out.append(Problem(article.path, line, f"broken link {b.url} ({b.reason})",
                                "correct the address, or remove the link").format())
         else:

@@ -53,6 +53,7 @@ def mention_records(root: Path, paths: list[Path] | None, problems: Problems, *,
         body = renderer.render(article)
         for m in body.mentions:
             e = registry.get(m.key)
+            assert e is not None  # the linker found the mention in this registry
             yield {
                 "article": article.path, "start": m.start, "end": m.end, "text": m.text,
                 "id": m.key, "kind": m.kind, "name": e.name, "wikidata": e.wikidata,
