@@ -169,6 +169,13 @@ organisation organization society foundation centre center gulf sea bay coast ri
 peninsula basin mountains valley delta strait channel ocean province state region city
 """.split())
 
+# Demonyms for one person that are also English words or given names
+# ("Pole vault", "Finn the fish", "Dane Bowers"). A singular count noun
+# needs a word before it ("the Pole", "a Finn", "left-handed Dane") unless a
+# name follows it ("Swede Jonas Bjorkman"), so without either it is the
+# other word.
+HOMOGRAPH_DEMONYMS = frozenset("Pole Finn Dane Swede".split())
+
 _PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el st".split())
 _SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())
 
@@ -960,6 +967,8 @@ class Linker:
         # countries
         if self._glued_before(text, start, state):
             return False  # "Air France", "New Mexico", "Northern Ireland"
+        if surface in HOMOGRAPH_DEMONYMS and not _introduced_noun(text, start, end):
+            return False  # "Pole vaulter", "Finn the fish"
         prev = _prev_word(text, start)
         at = start
         if prev == "the":
@@ -989,6 +998,15 @@ class Linker:
             # article capitalises the word inside sentences too ("Air").
             return prev in state.midcaps or prev.lower() in ORG_HEADS
         return True
+
+
+def _introduced_noun(text: str, start: int, end: int) -> bool:
+    """Whether a lowercase word comes right before the match or a capitalised name right after it."""
+    prev = _prev_word(text, start)
+    if prev and not prev.endswith(".") and (prev[0].islower() or prev.lower() in FUNCTION_WORDS):
+        return True  # "the Pole", "A Finn", "20-year-old Swede"; not "… back. Finn the fish"
+    nxt = _next_word(text, end)
+    return bool(nxt) and _is_cap(nxt) and not _neutral(nxt)  # "Dane Kenneth Carlsen"
 
 
 def _full_name_at(found: list[tuple[int, int, tuple]], start: int) -> bool:

@@ -56,6 +56,10 @@ ENTITIES = [
     country("georgia", "Georgia", demonyms=["Georgian"], iso2="GE", extra={"ambiguous": ["Georgia", "Georgian"]}),
     country("chad", "Chad", iso2="TD", extra={"ambiguous": ["Chad"]}),
     country("czech-republic", "Czech Republic", iso2="CZ"),
+    country("poland", "Poland", demonyms=["Polish", "Pole", "Poles"], iso2="PL"),
+    country("finland", "Finland", demonyms=["Finnish", "Finn", "Finns"], iso2="FI"),
+    country("denmark", "Denmark", demonyms=["Danish", "Dane", "Danes"], iso2="DK"),
+    country("sweden", "Sweden", demonyms=["Swedish", "Swede", "Swedes"], iso2="SE"),
 ]
 
 
@@ -266,6 +270,13 @@ def test_names_inside_longer_proper_names(renderer):
                               "and British Airways; Guinea, South Africa.")
     assert found(rb) == [("Guinea-Bissau", "countries/guinea-bissau"), ("Guinea", "countries/guinea"),
                          ("South Africa", "countries/south-africa")]
+
+
+def test_demonyms_that_are_also_words_need_a_word_before_or_a_name_after(renderer):
+    rb = renderer.render(body="Pole vaulter Ann Smith won. Pole vault: A Smith. The creature: Finn the fish. "
+                              "The Pole won. A Finn lost to the left-handed Dane; Swede Jonas Berg won.")
+    assert [m.text for m in rb.mentions if m.kind == "country"] == ["Pole", "Finn", "Dane", "Swede"]
+    assert [m.start for m in rb.mentions if m.text == "Pole"] == [rb.text.index("The Pole") + 4]
 
 
 def test_capitalised_function_words_do_not_glue(renderer):
