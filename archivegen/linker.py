@@ -1003,7 +1003,7 @@ class Linker:
 def _introduced_noun(text: str, start: int, end: int) -> bool:
     """Whether a lowercase word comes right before the match or a capitalised name right after it."""
     prev = _prev_word(text, start)
-    if prev and not prev.endswith(".") and (prev[0].islower() or prev.lower() in FUNCTION_WORDS):
+    if prev and not prev.endswith(".") and (not prev[0].isupper() or prev.lower() in FUNCTION_WORDS):
         return True  # "the Pole", "A Finn", "20-year-old Swede"; not "… back. Finn the fish"
     nxt = _next_word(text, end)
     return bool(nxt) and _is_cap(nxt) and not _neutral(nxt)  # "Dane Kenneth Carlsen"

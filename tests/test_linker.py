@@ -274,7 +274,7 @@ def test_names_inside_longer_proper_names(renderer):
 
 def test_demonyms_that_are_also_words_need_a_word_before_or_a_name_after(renderer):
     rb = renderer.render(body="Pole vaulter Ann Smith won. Pole vault: A Smith. The creature: Finn the fish. "
-                              "The Pole won. A Finn lost to the left-handed Dane; Swede Jonas Berg won.")
+                              "The Pole won. A Finn lost to the 31-year-old Dane; Swede Jonas Berg won.")
     assert [m.text for m in rb.mentions if m.kind == "country"] == ["Pole", "Finn", "Dane", "Swede"]
     assert [m.start for m in rb.mentions if m.text == "Pole"] == [rb.text.index("The Pole") + 4]
 
