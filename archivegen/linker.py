@@ -956,6 +956,8 @@ class Linker:
                 return True
             if self._glued_before(text, start, state):
                 return False  # "Gene Simmons" is not Phil Simmons
+            if en.role == GIVEN and not _given_name_place(text, start, end):
+                return False
             nxt = _next_word(text, end)
             if nxt and _is_cap(nxt) and not _neutral(nxt):
                 # "Lewis Hamilton" is not Chris Lewis; but headlines run names together
@@ -998,6 +1000,25 @@ class Linker:
             # article capitalises the word inside sentences too ("Air").
             return prev in state.midcaps or prev.lower() in ORG_HEADS
         return True
+
+
+# Titles that go with a given name ("Sir Elton", "Dame Kelly"); every other
+# title takes a surname ("Mr Howard") or a royal's own name ("King Michael").
+_GIVEN_NAME_TITLES = frozenset("sir dame lady lord".split())
+
+
+def _given_name_place(text: str, start: int, end: int) -> bool:
+    """Whether a given name standing alone can be one here: not after a title
+    that takes a surname ("Mr Howard" is not Howard Flight), and not before any
+    capitalised word but a function word ("John Major" is not John Prescott,
+    though "Major" is also a rank)."""
+    prev = _prev_word(text, start)
+    if prev:
+        title = prev.rsplit("-", 1)[-1].lower().strip(".")  # "ex-King"
+        if title in TITLES and title not in _GIVEN_NAME_TITLES:
+            return False
+    nxt = _next_word(text, end)
+    return not (nxt and _is_cap(nxt) and nxt.lower() not in FUNCTION_WORDS)
 
 
 def _introduced_noun(text: str, start: int, end: int) -> bool:

@@ -188,7 +188,8 @@ def test_first_and_last_name_of_a_longer_name(renderer):
 GIVEN_ENTITIES = [
     person("jansher-khan", "Jansher Khan"), person("monica-seles", "Monica Seles"),
     person("monica-lewinsky", "Monica Lewinsky"), person("will-carling", "Will Carling"),
-    person("jordan-henderson", "Jordan Henderson"),
+    person("jordan-henderson", "Jordan Henderson"), person("howard-flight", "Howard Flight"),
+    person("john-prescott", "John Prescott"), person("elton-john", "Elton John"),
     country("jordan", "Jordan", demonyms=["Jordanian"], iso2="JO"),
 ]
 
@@ -211,6 +212,18 @@ def test_given_name_shared_or_a_word_or_a_country_is_not_the_person(given_render
     assert [m.text for m in rb.mentions] == ["Will Carling", "Will Carling"]
     rb = given_renderer.render(body="Jordan Henderson flew to Jordan.")
     assert found(rb) == [("Jordan Henderson", "people/jordan-henderson"), ("Jordan", "countries/jordan")]
+
+
+def test_given_name_alone_not_after_a_surname_title_nor_before_a_surname(given_renderer):
+    rb = given_renderer.render(body="Howard Flight quit. Mr Howard and ex-King Howard of Nowhere said so; "
+                                    "Howard stayed.")
+    assert [m.text for m in rb.mentions] == ["Howard Flight", "Howard"]
+    assert rb.mentions[1].start == rb.text.index("Howard stayed")
+    rb = given_renderer.render(body="John Prescott spoke. John Major listened, and John nodded.")
+    assert [m.text for m in rb.mentions] == ["John Prescott", "John"]
+    assert rb.mentions[1].start == rb.text.index("John nodded")
+    rb = given_renderer.render(body="Elton John sang. Sir Elton then left.")
+    assert [m.text for m in rb.mentions] == ["Elton John", "Elton"]
 
 
 def test_particle_surnames():
