@@ -953,7 +953,10 @@ class Linker:
         single = " " not in surface
         if en.kind == "person":
             if en.role in FULL and not single:
-                return True
+                nxt = _next_word(text, end)
+                # "Martin Luther King" is not Martin Luther, "John Lennon Airport" not John Lennon
+                return heading or not (nxt and _is_cap(nxt) and not _neutral(nxt) and not _is_caps_word(nxt)
+                                       and nxt.lower() not in _SUFFIXES)
             if self._glued_before(text, start, state):
                 return False  # "Gene Simmons" is not Phil Simmons
             if en.role == GIVEN and not _given_name_place(text, start, end):

@@ -292,6 +292,14 @@ def test_demonyms_that_are_also_words_need_a_word_before_or_a_name_after(rendere
     assert [m.start for m in rb.mentions if m.text == "Pole"] == [rb.text.index("The Pole") + 4]
 
 
+def test_a_full_name_inside_a_longer_name_is_not_the_person(renderer):
+    rb = renderer.render(body="The John Kerry Foundation and the Barack Obama-Smith fund; "
+                              "Barack Obama Jr, JOHN KERRY MOSCOW and Barack Obama Tuesday.")
+    assert [m.text for m in rb.mentions if m.kind == "person"] == ["Barack Obama", "JOHN KERRY", "Barack Obama"]
+    rb = renderer.render(body="# John Kerry Meets Sergei Lavrov\n\nJohn Kerry met Sergei Lavrov.")
+    assert [m.text for m in rb.mentions] == ["John Kerry", "Sergei Lavrov", "John Kerry", "Sergei Lavrov"]
+
+
 def test_capitalised_function_words_do_not_glue(renderer):
     rb = renderer.render(body="In France it rained. Both China and Japan said. On Tuesday Mexico agreed.")
     assert keys(rb) == ["countries/france", "countries/china", "countries/japan", "countries/mexico"]
