@@ -647,7 +647,19 @@ class Matcher:
                 spelled[k] = e.key if spelled.get(k, e.key) == e.key else ""
         self.spelled = {k: v for k, v in spelled.items() if v}
         self.spelled_last = frozenset(k.rsplit(" ", 1)[1] for k in self.spelled)
+        self._context: dict[str, frozenset[str]] = {}
         self._build()
+
+    def context_words(self, key: str) -> frozenset[str]:
+        """The names an entity's description and biography use (folded), less its own.
+
+        Asked only when several entities share a form ("Michael Collins"
+        the astronaut and the Irish leader), so computed on demand."""
+        if key not in self._context:
+            e = self.entities[key]
+            own = {w for n in [e.name, *e.aliases] for w in _CAP_WORDS.findall(fold(n))}
+            self._context[key] = _context_words(f"{e.description}\n{e.body}") - own
+        return self._context[key]
 
     def _build(self) -> None:
         auto = ahocorasick.Automaton()
@@ -809,9 +821,17 @@ class ArticleState:
     title: str = ""  # the article's title (front matter), to find a headline repeated in the body
     headline_end: int = 0  # the body starts with a headline: plain-text offsets [0, headline_end)
     _midcaps: frozenset[str] | None = None
+    _caps: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self.introduced |= {k for k in self.attached if k.startswith("people/")}
+
+    @property
+    def caps(self) -> frozenset[str]:
+        """Every capitalised word of the article (folded), for telling namesakes apart."""
+        if self._caps is None:
+            self._caps = _context_words(self.text)
+        return self._caps
 
     @property
     def midcaps(self) -> frozenset[str]:
@@ -943,8 +963,27 @@ class Linker:
         preferred = [k for k in keys if k in known]
         if len(preferred) == 1:
             return preferred[0]
+        if len(keys) > 1 and not preferred:
+            chosen = self._by_context(keys, state)
+            if chosen:
+                return chosen
         reason = "several entities" if len(keys) > 1 else "the form has other meanings"
         return Declined(start, end, surface, keys, reason)
+
+    def _by_context(self, keys: list[str], state: ArticleState) -> str | None:
+        """The one of several namesakes whose description and biography share
+        clearly more names with the article than the others' do: at least
+        ``CONTEXT_MIN`` names, and twice as many as the runner-up's ("Apollo",
+        "Columbia", "Armstrong" for the astronaut Michael Collins; "Cork",
+        "Treaty", "Free State" for the Irish leader). Names every candidate's
+        text holds say nothing, and are left out."""
+        words = [self.matcher.context_words(k) for k in keys]
+        shared = frozenset.intersection(*words)
+        scores = sorted(((len((w - shared) & state.caps), k) for w, k in zip(words, keys)), reverse=True)
+        best, runner_up = scores[0][0], scores[1][0]
+        if best >= CONTEXT_MIN and best >= 2 * runner_up:
+            return scores[0][1]
+        return None
 
     def _fits_context(self, text: str, start: int, end: int, en: Entry, found: list[tuple[int, int, tuple]],
                       state: ArticleState, heading: bool = False) -> bool:
@@ -1022,6 +1061,16 @@ def _given_name_place(text: str, start: int, end: int) -> bool:
             return False
     nxt = _next_word(text, end)
     return not (nxt and _is_cap(nxt) and nxt.lower() not in FUNCTION_WORDS)
+
+
+CONTEXT_MIN = 2  # names an article must share with one namesake's biography to pick them
+
+
+def _context_words(text: str) -> frozenset[str]:
+    """The capitalised words of ``text`` (folded) that can tell a subject apart:
+    three letters or more, no function words or titles ("The", "President")."""
+    return frozenset(w for w in _CAP_WORDS.findall(fold(text))
+                     if len(w) > 2 and w.lower() not in FUNCTION_WORDS and w.lower() not in TITLES)
 
 
 def _introduced_noun(text: str, start: int, end: int) -> bool:

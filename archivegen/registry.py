@@ -727,8 +727,9 @@ def _report_shared(registry: Registry, problems: Problems, mine: _Form, other: _
     message = f"{_what(e.kind)} {mine.field} '{mine.text}' is also {owner}"
     if e.kind == "person" and o.kind == "person" and other.field == "name":
         problems.warning(e.source, line, message,
-                         f"an article links '{mine.text}' only when it lists one of them in 'people'; "
-                         "if both files are one person, merge them")
+                         f"an article links '{mine.text}' when it lists one of them in 'people', or when "
+                         "its names match one's description and biography clearly better (give each "
+                         "a description that tells them apart); if both files are one person, merge them")
     elif e.kind == "person":
         problems.error(e.source, line, message, "a name must name one entity; write the person's full name, "
                                                 "or add a middle name or initial (e.g. name: Jane Q. Doe)")

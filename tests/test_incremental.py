@@ -562,6 +562,27 @@ def test_new_person_relinks_only_articles_that_name_them(tmp_path: Path):
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
+def test_a_biography_edit_that_tells_namesakes_apart_relinks_their_articles(tmp_path: Path):
+    root = tmp_path / "archive"
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/people").mkdir()
+    (root / "content/articles/a.md").write_text(
+        "---\ntitle: Moon\ndate: 2020-01-01\n---\nMichael Collins flew Columbia round the Moon for NASA.\n")
+    (root / "content/people/michael-collins.md").write_text("---\nname: Michael Collins\n---\nAn astronaut.\n")
+    (root / "content/people/michael-collins-2.md").write_text("---\nname: Michael Collins\n---\nA leader.\n")
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    page = out / "2020/01/01/moon/index.html"
+    assert "/people/michael-collins/" not in page.read_text()  # two namesakes, nothing tells them apart
+    (root / "content/people/michael-collins.md").write_text(
+        "---\nname: Michael Collins\n---\nHe flew Columbia round the Moon on Apollo 11.\n")
+    result = build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert result.rendered_bodies == 1
+    assert 'href="/people/michael-collins/"' in page.read_text()
+    build(BuildOptions(root=root, out=tmp_path / "clean", search=False, progress=False, clean=True))
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
 def test_quick_search_reindexes_the_edited_articles_shard(tmp_path: Path):
     """serve: after quick_article, the shard holding the page is re-indexed in place."""
     from archivegen.build import quick_article, quick_search

@@ -226,6 +226,34 @@ def test_given_name_alone_not_after_a_surname_title_nor_before_a_surname(given_r
     assert [m.text for m in rb.mentions] == ["Elton John", "Elton"]
 
 
+NAMESAKES = [
+    person("michael-collins", "Michael Collins", description="American astronaut",
+           body="He flew Gemini 10 and piloted Columbia on Apollo 11 while Neil Armstrong walked on the Moon."),
+    person("michael-collins-2", "Michael Collins", description="Irish revolutionary",
+           body="He negotiated the Anglo-Irish Treaty and led the Irish Free State army until his death in Cork."),
+    person("anna-berg", "Anna Berg", body="A minister in Oslo."),
+    person("anna-berg-2", "Anna Berg", body="A singer in Bergen."),
+]
+
+
+@pytest.fixture(scope="module")
+def namesake_renderer():
+    return BodyRenderer(Registry({e.key: e for e in NAMESAKES}), Config())
+
+
+def test_namesakes_told_apart_by_the_names_their_biographies_share_with_the_article(namesake_renderer):
+    rb = namesake_renderer.render(body="NASA honoured Michael Collins, who circled the Moon in Columbia. "
+                                       "Collins thanked Armstrong.")
+    assert keys(rb) == ["people/michael-collins", "people/michael-collins"]
+    rb = namesake_renderer.render(body="In Cork, Michael Collins is remembered for the Treaty. Collins died young.")
+    assert keys(rb) == ["people/michael-collins-2", "people/michael-collins-2"]
+    # one shared name is not enough, and names both biographies hold say nothing
+    rb = namesake_renderer.render(body="Michael Collins visited the Moon exhibition. Anna Berg sang in Oslo "
+                                       "and Bergen.")
+    assert keys(rb) == []
+    assert [d.text for d in rb.declined] == ["Michael Collins", "Anna Berg"]
+
+
 def test_particle_surnames():
     assert ("Assad", "surname") in person_partials("Bashar al-Assad")
     assert ("van Bommel", "surname") in person_partials("Mark van Bommel")
