@@ -1079,7 +1079,7 @@ def _introduced_noun(text: str, start: int, end: int) -> bool:
     if prev and not prev.endswith(".") and (not prev[0].isupper() or prev.lower() in FUNCTION_WORDS):
         return True  # "the Pole", "A Finn", "20-year-old Swede"; not "… back. Finn the fish"
     nxt = _next_word(text, end)
-    return bool(nxt) and _is_cap(nxt) and not _neutral(nxt)  # "Dane Kenneth Carlsen"
+    return nxt is not None and _is_cap(nxt) and not _neutral(nxt)  # "Dane Kenneth Carlsen"
 
 
 def _full_name_at(found: list[tuple[int, int, tuple]], start: int) -> bool:
