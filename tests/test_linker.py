@@ -525,7 +525,7 @@ def visible(markup):
 WORDS = ["Russia", "Russia's", "John", "Kerry", "John Kerry", "Mr", "Lavrov", "Sergei", "Air", "France",
          "Guinea-Bissau", "Guinea", "U.S.", "US", "RUSSIA", "Jordan", "Congo", "Václav", "Havel", "the", "and",
          "said", "&", "<", ">", "&amp;", "*", "_", "`", "[", "]", "(", ")", "#", "-", ".", ",", "’", "'", "\n", "\n\n",
-         "é", "Ünïcode", "&#39;", "<b>", "</b>", "x"]
+         "é", "Ünïcode", "&#39;", "<b>", "</b>", "x", "Pole", "Dane", "Barack Obama", "Jr", "Foundation", "Mr"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
