@@ -6,8 +6,9 @@ collects each page's ids and its outgoing URLs (``a``/``area``/``link``
 ``form action``), and resolves the internal ones the way a static host
 would: ``/base/x/`` → ``x/index.html``, ``/base/x`` → ``x`` or
 ``x/index.html``. A ``#fragment`` must name an ``id`` (or ``a name``) in
-the target page. Absolute URLs on the site's own host (``base_url``) are
-internal too; other hosts are not fetched.
+the target page. Absolute URLs on the site's own host and below its path
+(``base_url``) are internal too; other hosts, and the same host's paths
+outside the site's (another site there), are not fetched.
 
 Links under ``pagefind/`` are skipped when the site was built without the
 search index (``skip_prefixes``), since ``check`` builds without it.
@@ -144,6 +145,9 @@ class LinkChecker:
                 return None  # another site: not checked
             if scheme not in ("http", "https"):
                 return None
+            full = parts.path or "/"
+            if not full.startswith(self.base_path) and full + "/" != self.base_path:
+                return None  # the host's other sites (https://user.github.io/other-repo/): not this one's pages
         here = page_url(page_rel, self.base_path)
         path = parts.path
         if not path:

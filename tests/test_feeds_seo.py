@@ -344,6 +344,19 @@ def test_link_checker_under_a_sub_path(tmp_path):
     assert got == [("a/index.html", "../missing.html"), ("index.html", "/elsewhere/"), ("index.html", "a/#y")]
 
 
+def test_link_checker_leaves_the_hosts_other_sites_alone(tmp_path):
+    """Under a sub-path, an absolute URL on the same host but outside the site's path is another
+    site there (GitHub Pages: user.github.io/other-repo/), not a broken page of this one; a
+    path-only link outside it is still this site's mistake."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text('<a href="https://ex.org/other-repo/">sibling</a><a href="https://ex.org/">host</a>'
+                                     '<img src="https://ex.org/kerry.jpg" alt=""><a href="https://ex.org/arch">us</a>'
+                                     '<a href="https://ex.org/arch/nope/">bad</a><a href="/other-repo/">slip</a>')
+    broken = check_site(site, "/arch/", "https://ex.org/arch/")
+    assert sorted(b.url for b in broken) == ["/other-repo/", "https://ex.org/arch/nope/"]
+
+
 # -- deploy recipes ------------------------------------------------------------
 
 DEPLOY = REPO / "docs" / "deploy"
