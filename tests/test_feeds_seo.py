@@ -324,6 +324,19 @@ def test_check_reports_broken_links_where_they_are_written(make_archive, capsys)
     assert re.search(r"archivegen check: \d+ broken links?", err)
 
 
+def test_check_reports_a_front_matter_image_at_its_line(make_archive, capsys):
+    """An image the front matter names is the article's link, not a template's."""
+    root = make_archive({
+        "articles/a.md": article(image="\n  src: /images/kerry.jpg\n  alt: Kerry"),
+        "articles/b.md": article(title="Other", image="{src: /images/other.jpg, alt: x}"),
+    })
+    assert run_cli("check", "--root", root) == 1
+    err = capsys.readouterr().err
+    assert "content/articles/a.md:5: error: broken link /images/kerry.jpg (no such page or file)" in err
+    assert "content/articles/b.md:4: error: broken link /images/other.jpg (no such page or file)" in err
+    assert "from a template" not in err
+
+
 def test_check_reports_content_errors(make_archive, capsys):
     root = make_archive({"articles/a.md": article(people="[nobody-known]")})
     assert run_cli("check", "--root", root) == 1

@@ -92,7 +92,8 @@ def _lines(path: Path) -> list[str]:
 
 def _line_of(lines: list[str], url: str) -> int | None:
     """The first of ``lines`` (numbered from 1) holding ``url`` as a link target, or None."""
-    targets = (f"]({url}", f"<{url}>", f'"{url}"', f"'{url}'", f"]: {url}")
+    # the last two: the front matter's image (``image: {src: /x.jpg}``, ``src: /x.jpg``, ``image: /x.jpg``)
+    targets = (f"]({url}", f"<{url}>", f'"{url}"', f"'{url}'", f"]: {url}", f"src: {url}", f"image: {url}")
     for n, text in enumerate(lines, 1):
         if any(t in text for t in targets):
             return n
