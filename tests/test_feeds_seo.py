@@ -412,6 +412,40 @@ def test_netlify_and_cloudflare_configs_call_archivegen_build():
     assert deploy["with"]["command"].startswith("pages deploy site")
 
 
+def _config_lines(text: str) -> list[str]:
+    """A recipe's lines without comments, blank lines or trailing spaces: what docs/deploy.md shows."""
+    lines = (re.sub(r"\s+#\s.*$", "", l).rstrip() for l in text.splitlines())
+    return [l for l in lines if l.strip() and not l.lstrip().startswith("#")]
+
+
+def test_deploy_md_shows_the_recipe_files_as_they_are():
+    """Each recipe docs/deploy.md prints is the file in docs/deploy/ (or a part of it), comments aside."""
+    doc = (REPO / "docs" / "deploy.md").read_text()
+    files = {p.name: _config_lines(p.read_text()) for p in DEPLOY.iterdir()}
+    blocks = re.findall(r"^```(?:yaml|toml|bash)\n(.*?)^```", doc, re.S | re.M)
+    assert len(blocks) >= 6
+    for block in blocks:
+        shown = _config_lines(block)
+        if len(shown) < 3:  # the one-line base_url example
+            continue
+        assert any(any(lines[i:i + len(shown)] == shown for i in range(len(lines))) for lines in files.values()), \
+            f"docs/deploy.md shows a recipe that no file in docs/deploy/ holds:\n{block}"
+
+
+def test_ci_recipes_check_the_site_they_build():
+    """check gets the build's --base-url: an article's /2013/... link breaks only under the sub-path."""
+    wf = yaml.safe_load((DEPLOY / "github-pages.yml").read_text())
+    runs = [s.get("run", "") for s in wf["jobs"]["build"]["steps"]]
+    check = next(r for r in runs if r.startswith("archivegen check"))
+    build = next(r for r in runs if r.startswith("archivegen build"))
+    assert check.split("check", 1)[1] == build.split("build", 1)[1] and "--base-url" in check
+    command = tomllib.loads((DEPLOY / "netlify.toml").read_text())["build"]["command"]
+    assert 'archivegen check --base-url "$URL/" && archivegen build --base-url "$URL/"' in command
+    for name in ("cloudflare-pages-build.sh", "rsync-deploy.sh", "s3-deploy.sh"):
+        text = _commands((DEPLOY / name).read_text())
+        assert "archivegen check" in text and text.index("archivegen check") < text.index("archivegen build"), name
+
+
 def test_rsync_and_s3_scripts_build_then_upload():
     for name, tool in (("rsync-deploy.sh", "rsync "), ("s3-deploy.sh", "aws s3 sync")):
         raw = (DEPLOY / name).read_text()

@@ -14,6 +14,7 @@ set -euo pipefail
 # project with its sample archive); an archive made with `archivegen init` sets
 # ARCHIVEGEN to e.g. "archivegen @ git+https://github.com/OWNER/archivegen@v0.1.0"
 python -m pip install --quiet "${ARCHIVEGEN:-.}"
+archivegen check
 archivegen build
 
 files=$(find site -type f | wc -l)
