@@ -580,8 +580,10 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         for attr in ("name", "description", "official_name", "iso2", "iso3"):
             value = f.text(attr)
             if value:
-                if attr == "name" and value != existing.name and value not in existing.aliases:
-                    existing.aliases.append(existing.name)
+                if attr == "name" and value != existing.name:  # renamed: the old name stays one of its forms
+                    existing.aliases = [a for a in existing.aliases if a != value]
+                    if existing.name not in existing.aliases:
+                        existing.aliases.append(existing.name)
                 setattr(existing, attr, value)
         wd = f.wikidata()
         if wd:

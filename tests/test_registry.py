@@ -111,6 +111,17 @@ def test_country_file_extends_a_builtin_or_adds_one(tmp_path):
     assert [(p.path, "needs a name" in p.message) for p in problems.errors] == [("content/countries/nowhere.md", True)]
 
 
+def test_a_renamed_builtin_country_keeps_its_old_name(tmp_path):
+    """A file that renames a built-in country to one of its aliases (Russia's official name)
+    kept neither: every "Russia" went unlinked and the country page vanished."""
+    builtin = [Entity(id="russia", kind="country", name="Russia", aliases=["Russian Federation", "Rossiya"])]
+    write(tmp_path, "content/countries/russia.md", "---\nname: Russian Federation\n---\n")
+    problems = Problems()
+    ru = load_registry(tmp_path, problems, builtin=builtin).get("countries/russia")
+    assert ru.name == "Russian Federation" and ru.aliases == ["Rossiya", "Russia"] and not problems.items
+    assert builtin[0].aliases == ["Russian Federation", "Rossiya"]
+
+
 def test_builtin_list_is_not_changed(tmp_path):
     write(tmp_path, "content/countries/russia.md", "---\naliases: [Rossiya]\n---\n")
     load(tmp_path)
