@@ -37,8 +37,8 @@ test: $(STAMP) browser checkers
 # Benchmarks need a corpus or archive path and are never part of `make test`; this lists how to run them.
 bench: $(STAMP)
 	@$(PY) -m pip install --quiet -e '.[bench]'
-	@for b in make_archive compare peak_memory linker_bench stage_bench search_bench serve_bench suggest_eval; do \
-	  echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py --help 2>&1 | head -4; done
+	@for b in benchmarks/*.py; do \
+	  echo "== $$b"; $(PY) $$b --help 2>&1 | head -4; done
 
 clean:
 	rm -rf site .cache
