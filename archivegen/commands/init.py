@@ -19,7 +19,7 @@ title: "Welcome to your archive: how articles work"
 date: {today}
 section: Archive
 tags: [getting started]
-summary: The first article of a new archivegen archive, with every front matter field explained.
+summary: What an article is, and how to add the next one.
 source: Archive desk
 ---
 This is an article. Each one is a Markdown file below `content/articles/`,
