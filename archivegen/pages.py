@@ -317,6 +317,29 @@ def _date_archives(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) ->
     return pages
 
 
+def _lineage(model: SiteModel) -> dict[str, dict[str, list[tuple[str, str, str | None]]]]:
+    """Country key -> its "successors" (a former country's) and "predecessors" (the
+    former countries it succeeded), each as (key, name, page path or None).
+
+    Only countries with articles have a page, so a name links only to those;
+    plain tuples, so the carry key of an entity page sees a neighbour gain
+    or lose its page."""
+    out: dict[str, dict[str, list[tuple[str, str, str | None]]]] = {}
+    entities = model.registry.entities
+    for e in entities.values():
+        if e.kind != "country" or not e.successors:
+            continue
+        for succ in e.successors:
+            s = entities.get(f"countries/{succ}")
+            if s is None:
+                continue
+            out.setdefault(e.key, {}).setdefault("successors", []).append(
+                (s.key, s.name, s.url_path if s.key in model.entities else None))
+            out.setdefault(s.key, {}).setdefault("predecessors", []).append(
+                (e.key, e.name, e.url_path if e.key in model.entities else None))
+    return out
+
+
 def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list[Page]:
     pages: list[Page] = []
     md = markdown.Markdown(extensions=["extra"])
@@ -331,9 +354,11 @@ def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list
         pages.append(Page(f"{section}/by-mentions/", "entities.html", {
             "title": f"{title} by mentions", "entity_kind": kind, "section": section, "by_name": by_name,
             "by_count": by_count, "order": "mentions"}, section))
+        lineage = _lineage(model) if kind == "country" else {}
         for st in entries:
             e = st.entity
-            if carry(e.url_path, ("entity", st, nav)):  # the stats hold the entity and every appearance
+            family = lineage.get(e.key, {})
+            if carry(e.url_path, ("entity", st, nav, family)):  # the stats hold the entity and every appearance
                 continue
             bio = Markup(md.reset().convert(e.body)) if e.body.strip() else Markup("")
             chart_points = [(str(y), c) for y, c in st.per_year()]
@@ -344,7 +369,8 @@ def _entities(model: SiteModel, carry: Carry, nav: list[dict[str, str]]) -> list
             base = e.url_path
             extra = {"entity": e, "sentences": sentence_of, "listed_only": listed_only}
             root_ctx = {"stats": st, "bio": bio, "chart": chart, "chart_points": chart_points,
-                        "related": [(e, n) for e, n, _ in st.related], "listed": len(listed_only)}
+                        "related": [(e, n) for e, n, _ in st.related], "listed": len(listed_only),
+                        "successors": family.get("successors", []), "predecessors": family.get("predecessors", [])}
             pages.extend(_family(base, _dated_listing(base, stories, e.name, kind, extra, template="entity_year.html",
                                                       root_context=root_ctx, root_template="entity.html")))
     return pages

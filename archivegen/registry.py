@@ -219,7 +219,23 @@ def load_registry(root: Path, problems: Problems, *, builtin: Iterable[Entity] |
     _check_forms(registry, problems, builtin_forms)
     _check_codes(registry, problems, builtin_codes)
     _check_person_ids(registry, problems)
+    _check_successors(registry, problems)
     return registry
+
+
+def _check_successors(registry: Registry, problems: Problems) -> None:
+    """A country file's ``successors`` must name countries: an id that is none
+    would vanish from its page without a word (built-in data is checked
+    where it is loaded)."""
+    for e in registry.entities.values():
+        if e.kind != "country" or e.source is None:
+            continue
+        for succ in e.successors:
+            if f"countries/{succ}" not in registry.entities or succ == e.id:
+                problems.error(e.source, registry.lines.get(e.key, {}).get("successors"),
+                               f"successor '{succ}' is not another country's id",
+                               "write ids of built-in countries or of files in content/countries/ "
+                               "(e.g. successors: [russia, ukraine])")
 
 
 def _check_person_ids(registry: Registry, problems: Problems) -> None:
@@ -588,6 +604,9 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         wd = f.wikidata()
         if wd:
             existing.wikidata = wd
+        successors = f.text_list("successors")
+        if successors:
+            existing.successors = successors
         if doc.body.strip():
             existing.body = doc.body.strip("\n")
         existing.source = rel

@@ -425,6 +425,22 @@ def test_an_entity_listed_only_in_front_matter_says_so(sample_site: Path):
     assert "listed in front matter" not in obama and "Listed in the article" not in obama
 
 
+def test_former_and_current_countries_name_each_other_and_link_once_they_have_pages(make_archive, tmp_path):
+    root = make_archive({"articles/a.md": article(body="The Soviet Union fell; Russia took its seat.")})
+    out = tmp_path / "site"
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    ussr = (out / "countries/soviet-union/index.html").read_text()
+    assert "<dt>Official name</dt><dd>Union of Soviet Socialist Republics</dd>" in ussr
+    succeeded = re.search(r"<dt>Succeeded by</dt><dd>(.*?)</dd>", ussr).group(1)
+    assert succeeded.startswith('<a href="/countries/russia/">Russia</a>, Ukraine, ')  # Ukraine has no page yet
+    russia = (out / "countries/russia/index.html").read_text()
+    assert '<dt>Preceded by</dt><dd><a href="/countries/soviet-union/">Soviet Union</a></dd>' in russia
+    # Ukraine's first article gives it a page: the Soviet Union's page (carried over until now) links it
+    (root / "content/articles/b.md").write_text(article("Kyiv", "2014-01-01", body="Ukraine voted."))
+    build(BuildOptions(root=root, out=out, search=False, progress=False))
+    assert '<a href="/countries/ukraine/">Ukraine</a>' in (out / "countries/soviet-union/index.html").read_text()
+
+
 def test_listing_pages_describe_themselves(sample_site: Path):
     def description(rel: str) -> str:
         return re.search(r'<meta name="description" content="([^"]*)"', (sample_site / rel).read_text()).group(1)

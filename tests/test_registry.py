@@ -122,6 +122,17 @@ def test_a_renamed_builtin_country_keeps_its_old_name(tmp_path):
     assert builtin[0].aliases == ["Russian Federation", "Rossiya"]
 
 
+def test_country_file_successors_must_be_country_ids(tmp_path):
+    write(tmp_path, "content/countries/atlantis.md",
+          "---\nname: Atlantis\nformer: true\nsuccessors: [russia, lemuria, atlantis]\n---\n")
+    write(tmp_path, "content/countries/russia.md", "---\nsuccessors: [atlantis]\n---\n")
+    reg, problems = load(tmp_path)
+    assert [(p.path, p.line, p.message) for p in problems.errors] == [
+        ("content/countries/atlantis.md", 4, "successor 'lemuria' is not another country's id"),
+        ("content/countries/atlantis.md", 4, "successor 'atlantis' is not another country's id")]
+    assert reg.get("countries/russia").successors == ["atlantis"]  # a built-in country's file may set them too
+
+
 def test_builtin_list_is_not_changed(tmp_path):
     write(tmp_path, "content/countries/russia.md", "---\naliases: [Rossiya]\n---\n")
     load(tmp_path)
