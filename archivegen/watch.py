@@ -11,7 +11,8 @@ Editors save in different ways; all of them must give one rebuild:
   ``backupcopy=no``, JetBrains, many "atomic save" settings): the move's
   destination is the article, so it counts even though the temporary name
   is ignored;
-* vim's probe file ``4913``, swap files ``.*.swp``, backups ``*~``, Emacs
+* vim's probe file ``4913``, swap files ``.*.swp``, backups ``*~``, ``sed -i``'s
+  ``sedXXXXXX``, Emacs
   locks ``.#name``: ignored.
 
 Debounce: a batch is handed out once no event arrived for ``quiet`` seconds
@@ -35,7 +36,8 @@ from watchdog.observers.api import ObservedWatch
 CONFIG_NAMES = ("archive.yaml", "archive.yml")
 WATCHED_DIRS = ("content", "templates")
 IGNORED = ("*.swp", "*.swx", "*.swo", "*.swpx", "*~", ".#*", "#*#", "4913", "*.tmp", "*.part", "*.crdownload",
-           ".DS_Store", "*.kate-swp", "*___jb_tmp___", "*___jb_old___", ".goutputstream-*", "*.orig", "*.rej")
+           ".DS_Store", "*.kate-swp", "*___jb_tmp___", "*___jb_old___", ".goutputstream-*", "*.orig", "*.rej",
+           "sed[!.][!.][!.][!.][!.][!.]")  # sed -i's temporary file: sed + 6 characters, no dot
 
 
 def ignored_name(name: str) -> bool:

@@ -202,10 +202,17 @@ def test_burst_of_changes_gives_one_rebuild(server, archive):
     assert raw_get(server.port, "/2011/01/02/story-number-39/")[0] == 200
 
 
+def test_temp_file_names_are_told_from_articles():
+    from archivegen.watch import ignored_name
+
+    assert all(ignored_name(n) for n in ("a.md.swp", "4913", "a.md~", ".#a.md", "sedQ3xZ9a", ".goutputstream-X1"))
+    assert not any(ignored_name(n) for n in ("sedans.md", "sedation.md", "a.md", "4913.md"))
+
+
 def test_editor_temp_files_do_not_rebuild(server, archive):
     before = server.builds()
     folder = archive / "content" / "articles" / "2013" / "08"
-    for name in (".kerry-meets-lavrov.md.swp", "4913", "kerry-meets-lavrov.md~", ".#kerry-meets-lavrov.md"):
+    for name in (".kerry-meets-lavrov.md.swp", "4913", "kerry-meets-lavrov.md~", ".#kerry-meets-lavrov.md", "sedQ3xZ9a"):
         (folder / name).write_text("junk: [")
     time.sleep(1.0)
     assert server.builds() == before

@@ -208,7 +208,8 @@ class Session:
         self.seen_warnings.update(w.format() for w in result.warnings)
         print_problems(new_warnings)
         self.hub.publish(ok=True, changed=changed)
-        what = f"{len(changed):,} files changed" if changed is not None else result.summary()
+        what = (f"{len(changed):,} file{'' if len(changed) == 1 else 's'} changed" if changed is not None
+                else result.summary())
         fixed = " (errors fixed)" if self.failing else ""
         self.failing = False
         print(f"{time.strftime('%H:%M:%S')} built in {ms:.0f} ms: {what}{fixed}", flush=True)
