@@ -50,8 +50,27 @@ def declined_mentions(loaded: Any) -> list[str]:
             for d in getattr(rb, "declined", None) or []:
                 cands = ", ".join(getattr(d, "candidates", []) or [])
                 reason = getattr(d, "reason", "") or "ambiguous"
-                lines.append(f"{a.path}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
+                line = _declined_line(a, rb.text, d)
+                where = f"{a.path}:{line}" if line else a.path
+                lines.append(f"{where}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
     return lines
+
+
+def _declined_line(article: Any, plain: str, declined: Any) -> int | None:
+    """The line of the article file that holds a declined mention: its n-th
+    occurrence in the plain text is taken to be its n-th in the Markdown body
+    (markup may change the count; then the first occurrence's line)."""
+    body = getattr(article, "body", "")
+    n = plain.count(declined.text, 0, declined.start)
+    at = -1
+    for _ in range(n + 1):
+        at = body.find(declined.text, at + 1)
+        if at < 0:
+            at = body.find(declined.text)
+            break
+    if at < 0:
+        return None
+    return getattr(article, "body_line", 1) + body.count("\n", 0, at)
 
 
 def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[str]:
