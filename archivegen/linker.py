@@ -172,7 +172,8 @@ peninsula basin mountains valley delta strait channel ocean province state regio
 # Demonyms for one person that are also English words or given names
 # ("Pole vault", "Finn the fish", "Dane Bowers"). A singular count noun
 # needs a word before it ("the Pole", "a Finn", "left-handed Dane") unless a
-# name follows it ("Swede Jonas Bjorkman"), so without either it is the
+# full name follows it ("Swede Jonas Bjorkman"; one capitalised word after it
+# makes it a given name, as in "Dane Bowers"), so without either it is the
 # other word.
 HOMOGRAPH_DEMONYMS = frozenset("Pole Finn Dane Swede".split())
 
@@ -1074,12 +1075,12 @@ def _context_words(text: str) -> frozenset[str]:
 
 
 def _introduced_noun(text: str, start: int, end: int) -> bool:
-    """Whether a lowercase word comes right before the match or a capitalised name right after it."""
+    """Whether a lowercase word comes right before the match or a full name (two capitalised words) after it."""
     prev = _prev_word(text, start)
     if prev and not prev.endswith(".") and (not prev[0].isupper() or prev.lower() in FUNCTION_WORDS):
         return True  # "the Pole", "A Finn", "20-year-old Swede"; not "… back. Finn the fish"
-    nxt = _next_word(text, end)
-    return nxt is not None and _is_cap(nxt) and not _neutral(nxt)  # "Dane Kenneth Carlsen"
+    run = _cap_run(text, end, 2)
+    return len(run) == 2 and not any(_neutral(w) for w in run)  # "Dane Kenneth Carlsen", not "Dane Bowers"
 
 
 def _full_name_at(found: list[tuple[int, int, tuple]], start: int) -> bool:

@@ -320,6 +320,15 @@ def test_demonyms_that_are_also_words_need_a_word_before_or_a_name_after(rendere
     assert [m.start for m in rb.mentions if m.text == "Pole"] == [rb.text.index("The Pole") + 4]
 
 
+def test_a_homograph_demonym_before_one_capitalised_word_is_a_given_name(renderer):
+    """"Dane Bowers" and "Finn Russell" are people's names, not a Dane and a Finn:
+    only a full name after the word ("Swede Jonas Berg") makes it the demonym."""
+    rb = renderer.render(body="Dane Bowers sang. Finn Russell scored. Dane Kenneth Carlsen won. "
+                              "Swede Jonas Berg lost.")
+    assert found(rb, "country") == [("Dane", "countries/denmark"), ("Swede", "countries/sweden")]
+    assert [m.start for m in rb.mentions] == [rb.text.index("Dane Kenneth"), rb.text.index("Swede")]
+
+
 def test_a_full_name_inside_a_longer_name_is_not_the_person(renderer):
     rb = renderer.render(body="The John Kerry Foundation and the Barack Obama-Smith fund; "
                               "Barack Obama Jr, JOHN KERRY MOSCOW and Barack Obama Tuesday.")
