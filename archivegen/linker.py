@@ -942,6 +942,9 @@ class Linker:
                 if in_caps and en.kind == "country" and any(
                         w.lower().strip(".") in ORG_HEADS for w in _cap_run(text, end, 1)):
                     continue  # "U.S. OPEN", "GERMAN CUP"
+                if in_caps and en.kind == "country" and surface.capitalize() in HOMOGRAPH_DEMONYMS \
+                        and not _word_before(text, start):
+                    continue  # "POLE VAULT STAR": in capitals only the word before tells
                 valid.append(en)
         if not valid:
             return None
@@ -1075,12 +1078,18 @@ def _context_words(text: str) -> frozenset[str]:
 
 
 def _introduced_noun(text: str, start: int, end: int) -> bool:
-    """Whether a lowercase word comes right before the match or a full name (two capitalised words) after it."""
-    prev = _prev_word(text, start)
-    if prev and not prev.endswith(".") and (not prev[0].isupper() or prev.lower() in FUNCTION_WORDS):
-        return True  # "the Pole", "A Finn", "20-year-old Swede"; not "… back. Finn the fish"
+    """Whether a word introduces the match (``_word_before``) or a full name (two capitalised words) follows it."""
+    if _word_before(text, start):
+        return True
     run = _cap_run(text, end, 2)
     return len(run) == 2 and not any(_neutral(w) for w in run)  # "Dane Kenneth Carlsen", not "Dane Bowers"
+
+
+def _word_before(text: str, start: int) -> bool:
+    """Whether a lowercase, number-led or function word comes right before ``start``, in its sentence."""
+    prev = _prev_word(text, start)
+    # "the Pole", "A Finn", "20-year-old Swede", "THE POLE"; not "… back. Finn the fish"
+    return prev is not None and not prev.endswith(".") and (not prev[0].isupper() or prev.lower() in FUNCTION_WORDS)
 
 
 def _full_name_at(found: list[tuple[int, int, tuple]], start: int) -> bool:

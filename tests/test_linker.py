@@ -329,6 +329,15 @@ def test_a_homograph_demonym_before_one_capitalised_word_is_a_given_name(rendere
     assert [m.start for m in rb.mentions] == [rb.text.index("Dane Kenneth"), rb.text.index("Swede")]
 
 
+def test_a_homograph_demonym_in_capitals_needs_a_word_before_it(renderer):
+    """In ALL-CAPS text every word is capitalised, so only the word before tells:
+    "POLE VAULT" is the sport, "THE POLE" and "31-YEAR-OLD DANE" the demonym."""
+    rb = renderer.render(body="# POLE VAULT STAR BREAKS RECORD\n\nFINN THE FISH RETURNS\n\n"
+                              "THE POLE WINS AS 31-YEAR-OLD DANE FALLS")
+    assert found(rb, "country") == [("POLE", "countries/poland"), ("DANE", "countries/denmark")]
+    assert rb.mentions[0].start == rb.text.index("THE POLE") + 4
+
+
 def test_a_full_name_inside_a_longer_name_is_not_the_person(renderer):
     rb = renderer.render(body="The John Kerry Foundation and the Barack Obama-Smith fund; "
                               "Barack Obama Jr, JOHN KERRY MOSCOW and Barack Obama Tuesday.")
