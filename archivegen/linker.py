@@ -658,7 +658,7 @@ class Matcher:
         the astronaut and the Irish leader), so computed on demand."""
         if key not in self._context:
             e = self.entities[key]
-            own = {w for n in [e.name, *e.aliases] for w in _CAP_WORDS.findall(fold(n))}
+            own = {w for n in [e.name, *e.aliases] for w in _CAP_WORD.findall(fold(n))}
             self._context[key] = _context_words(f"{e.description}\n{e.body}") - own
         return self._context[key]
 
@@ -1072,8 +1072,9 @@ CONTEXT_MIN = 2  # names an article must share with one namesake's biography to 
 
 def _context_words(text: str) -> frozenset[str]:
     """The capitalised words of ``text`` (folded) that can tell a subject apart:
-    three letters or more, no function words or titles ("The", "President")."""
-    return frozenset(w for w in _CAP_WORDS.findall(fold(text))
+    three letters or more, no function words or titles ("The", "President"),
+    a possessive's word without its 's ("Armstrong's" is Armstrong)."""
+    return frozenset(w for w in _CAP_WORD.findall(fold(text))
                      if len(w) > 2 and w.lower() not in FUNCTION_WORDS and w.lower() not in TITLES)
 
 

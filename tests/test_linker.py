@@ -254,6 +254,14 @@ def test_namesakes_told_apart_by_the_names_their_biographies_share_with_the_arti
     assert [d.text for d in rb.declined] == ["Michael Collins", "Anna Berg"]
 
 
+def test_namesakes_told_apart_by_names_in_the_possessive(namesake_renderer):
+    """"Armstrong's" names Armstrong: the possessive is not part of the word compared."""
+    for apostrophe in ("'", "\u2019"):
+        rb = namesake_renderer.render(body=f"Michael Collins spoke. Armstrong{apostrophe}s boots and "
+                                           f"Columbia{apostrophe}s hatch were shown.")
+        assert keys(rb) == ["people/michael-collins"], apostrophe
+
+
 def test_particle_surnames():
     assert ("Assad", "surname") in person_partials("Bashar al-Assad")
     assert ("van Bommel", "surname") in person_partials("Mark van Bommel")
