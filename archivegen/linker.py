@@ -967,8 +967,8 @@ class Linker:
         preferred = [k for k in keys if k in known]
         if len(preferred) == 1:
             return preferred[0]
-        if len(keys) > 1 and not preferred:
-            chosen = self._by_context(keys, state)
+        if len(keys) > 1 and not preferred and all(k.startswith("people/") for k in keys):
+            chosen = self._by_context(keys, state)  # namesakes; countries that share a form need evidence
             if chosen:
                 return chosen
         reason = "several entities" if len(keys) > 1 else "the form has other meanings"

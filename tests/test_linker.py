@@ -262,6 +262,19 @@ def test_namesakes_told_apart_by_names_in_the_possessive(namesake_renderer):
         assert keys(rb) == ["people/michael-collins"], apostrophe
 
 
+def test_countries_sharing_a_form_are_not_told_apart_by_their_descriptions():
+    """Namesakes are people: an ambiguous country form ("Congo") still needs the front
+    matter or an earlier mention, however many names of one country's description the
+    article holds (docs/linking.md)."""
+    registry = Registry({e.key: e for e in [
+        country("democratic-republic-of-the-congo", "Democratic Republic of the Congo", aliases=["Congo"],
+                description="Central African state; capital Kinshasa, mines in Katanga and Lubumbashi"),
+        country("republic-of-the-congo", "Republic of the Congo", aliases=["Congo"],
+                description="Central African state; capital Brazzaville")]})
+    rb = BodyRenderer(registry, Config()).render(body="Congo said Kinshasa, Katanga and Lubumbashi were calm.")
+    assert keys(rb) == [] and [d.text for d in rb.declined] == ["Congo"]
+
+
 def test_particle_surnames():
     assert ("Assad", "surname") in person_partials("Bashar al-Assad")
     assert ("van Bommel", "surname") in person_partials("Mark van Bommel")
