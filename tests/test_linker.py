@@ -231,8 +231,8 @@ NAMESAKES = [
            body="He flew Gemini 10 and piloted Columbia on Apollo 11 while Neil Armstrong walked on the Moon."),
     person("michael-collins-2", "Michael Collins", description="Irish revolutionary",
            body="He negotiated the Anglo-Irish Treaty and led the Irish Free State army until his death in Cork."),
-    person("anna-berg", "Anna Berg", body="A minister in Oslo."),
-    person("anna-berg-2", "Anna Berg", body="A singer in Bergen."),
+    person("anna-berg", "Anna Berg", body="A Labour minister in Oslo, Norway, and in the Storting."),
+    person("anna-berg-2", "Anna Berg", body="A singer in Oslo, Norway, and Bergen."),
 ]
 
 
@@ -247,11 +247,14 @@ def test_namesakes_told_apart_by_the_names_their_biographies_share_with_the_arti
     assert keys(rb) == ["people/michael-collins", "people/michael-collins"]
     rb = namesake_renderer.render(body="In Cork, Michael Collins is remembered for the Treaty. Collins died young.")
     assert keys(rb) == ["people/michael-collins-2", "people/michael-collins-2"]
-    # one shared name is not enough, and names both biographies hold say nothing
+    # one shared name is not enough, and names both biographies hold say nothing: "Oslo"
+    # would make the singer's two (Oslo, Bergen) twice the minister's one
     rb = namesake_renderer.render(body="Michael Collins visited the Moon exhibition. Anna Berg sang in Oslo "
                                        "and Bergen.")
     assert keys(rb) == []
     assert [d.text for d in rb.declined] == ["Michael Collins", "Anna Berg"]
+    rb = namesake_renderer.render(body="Anna Berg of Labour spoke in the Storting in Oslo, Norway.")
+    assert keys(rb) == ["people/anna-berg"]
 
 
 def test_namesakes_told_apart_by_names_in_the_possessive(namesake_renderer):
