@@ -438,7 +438,7 @@ def test_corrupt_cache_entries_are_rebuilt(tmp_path: Path):
 
 def test_foreign_cache_entry_is_not_trusted(tmp_path: Path):
     """An entry whose checksum is valid but which was stored for another key."""
-    from archivegen.cache import Cache, Fingerprinter
+    from archivegen.cache import Cache
 
     rng = random.Random(6)
     root = tmp_path / "archive"
@@ -462,7 +462,7 @@ def test_bodies_are_cached_in_a_pack_per_worker_task(tmp_path: Path):
     """A build that renders many bodies writes a pack file per worker task (build.CHUNK
     bodies), not a file per body, and indexes every body; a later build reads them all."""
     from archivegen.build import CHUNK
-    from archivegen.cache import Cache, Fingerprinter
+    from archivegen.cache import Cache
 
     rng = random.Random(11)
     root = tmp_path / "archive"
