@@ -1048,9 +1048,10 @@ class Linker:
         return True
 
 
-# Titles that go with a given name ("Sir Elton", "Dame Kelly"); every other
-# title takes a surname ("Mr Howard") or a royal's own name ("King Michael").
-_GIVEN_NAME_TITLES = frozenset("sir dame lady lord".split())
+# Titles that go with a given name ("Sir Elton", "Dame Kelly", "Lady Diana"); every
+# other title takes a surname ("Mr Howard"), a peer's title ("Lord Howard", most
+# often a surname too) or a royal's own name ("King Michael").
+_GIVEN_NAME_TITLES = frozenset("sir dame lady".split())
 
 
 def _given_name_place(text: str, start: int, end: int) -> bool:
