@@ -516,6 +516,18 @@ def test_check_lists_ambiguous_mentions_it_left_unlinked(make_archive, capsys):
     assert "2 ambiguous mentions left unlinked" in captured.out
 
 
+def test_check_notes_a_declined_mention_at_its_line_past_markup_that_hides_the_name(make_archive, capsys):
+    """An image's alt text, an HTML comment and a link's address hold the name too, but the
+    linker never reads them: the note is at the line of the text that does (body from line 5)."""
+    root = make_archive({
+        "articles/a.md": article(body="![Jordan at dusk](https://example.org/jordan.jpg)\n\n<!-- Jordan -->\n\n"
+                                      "See [the map](https://example.org/Jordan).\n\nJordan said the talks went well."),
+        "people/michael-jordan.md": "---\nname: Michael Jordan\n---\n",
+    })
+    assert run_cli("check", "--root", root) == 0
+    assert re.findall(r'content/articles/a\.md:(\d+): note: "Jordan" left unlinked', capsys.readouterr().err) == ["11"]
+
+
 def test_structured_data_fields_are_included_only_when_known():
     """structured.py builds the JSON-LD head_meta.html shows; fields appear only with a value,
     in a fixed order, with the entities the front matter lists as 'about'."""

@@ -15,6 +15,7 @@ on success apart from one summary line: suitable as a CI step.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -56,11 +57,18 @@ def declined_mentions(loaded: Any) -> list[str]:
     return lines
 
 
+# Markdown the linker never reads, though it may hold a name: an HTML comment, an image
+# (its alt text is no text of the page) and a link's address.
+_UNREAD = re.compile(r"<!--.*?-->|!\[[^\]\n]*\]\([^)\n]*\)|\]\([^)\n]*\)", re.S)
+
+
 def _declined_line(article: Any, plain: str, declined: Any) -> int | None:
     """The line of the article file that holds a declined mention: its n-th
     occurrence in the plain text is taken to be its n-th in the Markdown body
-    (markup may change the count; then the first occurrence's line)."""
-    body = getattr(article, "body", "")
+    outside the markup the linker never reads (other markup may still change
+    the count; then the first occurrence's line)."""
+    # the unread markup blanked, its line breaks kept, so offsets and line numbers stay
+    body = _UNREAD.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), getattr(article, "body", ""))
     n = plain.count(declined.text, 0, declined.start)
     at = -1
     for _ in range(n + 1):
