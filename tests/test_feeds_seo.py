@@ -337,6 +337,20 @@ def test_check_reports_a_front_matter_image_at_its_line(make_archive, capsys):
     assert "from a template" not in err
 
 
+def test_check_reports_a_front_matter_image_at_its_line_under_a_sub_path(make_archive, capsys):
+    """The theme puts a front-matter image under base_url's path (/images/x.jpg is built as
+    /archive/images/x.jpg) and reads a relative one from the site's root: either is the article's."""
+    root = make_archive({
+        "articles/a.md": article(image="\n  src: /images/kerry.jpg\n  alt: Kerry"),
+        "articles/b.md": article(title="Other", image="{src: images/other.jpg, alt: x}"),
+    })
+    assert run_cli("check", "--root", root, "--base-url", "https://user.github.io/archive/") == 1
+    err = capsys.readouterr().err
+    assert "content/articles/a.md:5: error: broken link /archive/images/kerry.jpg (no such page or file)" in err
+    assert "content/articles/b.md:4: error: broken link /archive/images/other.jpg (no such page or file)" in err
+    assert "from a template" not in err
+
+
 def test_check_reports_content_errors(make_archive, capsys):
     root = make_archive({"articles/a.md": article(people="[nobody-known]")})
     assert run_cli("check", "--root", root) == 1

@@ -81,7 +81,7 @@ def _declined_line(article: Any, plain: str, declined: Any) -> int | None:
     return getattr(article, "body_line", 1) + body.count("\n", 0, at)
 
 
-def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[str]:
+def where_written(broken: list[Any], articles: list[Any], root: Path, base_path: str = "/") -> list[str]:
     """Each broken link at the line of the article that holds it, when an article does.
 
     The pages were built in a temporary folder that is gone when the report
@@ -99,7 +99,7 @@ def where_written(broken: list[Any], articles: list[Any], root: Path) -> list[st
         if article is not None:
             if article.path not in sources:
                 sources[article.path] = _lines(root / article.path)
-            line = _line_of(sources[article.path], b.url)
+            line = _line_of(sources[article.path], b.url, base_path)
         if article is not None and line is not None:  # (a line is only found in an article)
             out.append(Problem(article.path, line, f"broken link {b.url} ({b.reason})",
                                "correct the address, or remove the link").format())
@@ -117,12 +117,19 @@ def _lines(path: Path) -> list[str]:
         return []
 
 
-def _line_of(lines: list[str], url: str) -> int | None:
-    """The first of ``lines`` (numbered from 1) holding ``url`` as a link target, or None."""
-    # the last two: the front matter's image (``image: {src: /x.jpg}``, ``src: /x.jpg``, ``image: /x.jpg``)
-    targets = (f"]({url}", f"<{url}>", f'"{url}"', f"'{url}'", f"]: {url}", f"src: {url}", f"image: {url}")
+def _line_of(lines: list[str], url: str, base_path: str = "/") -> int | None:
+    """The first of ``lines`` (numbered from 1) holding ``url`` as a link target, or None.
+
+    A link in the body is used as written; the front matter's image
+    (``image: {src: /x.jpg}``, ``src: /x.jpg``, ``image: x.jpg``) is put
+    under ``base_path`` by the theme, so it is looked for by its path below it."""
+    targets = (f"]({url}", f"<{url}>", f'"{url}"', f"'{url}'", f"]: {url}")
+    written = [re.escape(url)]
+    if url.startswith(base_path) and url != base_path:
+        written.append("/?" + re.escape(url[len(base_path):]))
+    image = re.compile(rf"""\b(?:src|image):\s*["']?(?:{"|".join(written)})(?=["',}}\s]|$)""")
     for n, text in enumerate(lines, 1):
-        if any(t in text for t in targets):
+        if any(t in text for t in targets) or image.search(text):
             return n
     return None
 
@@ -161,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         broken = check_site(out, config.base_path, config.site_url, skip_prefixes=("pagefind/",))
         pages = sum(1 for p in out.rglob("*.html"))
-    for line in where_written(broken, loaded.articles, root):
+    for line in where_written(broken, loaded.articles, root, config.base_path):
         print(line, file=sys.stderr)
     if broken:
         n = len(broken)
