@@ -1052,6 +1052,9 @@ class Linker:
 # other title takes a surname ("Mr Howard"), a peer's title ("Lord Howard", most
 # often a surname too) or a royal's own name ("King Michael").
 _GIVEN_NAME_TITLES = frozenset("sir dame lady".split())
+# Titles written short with a full stop ("Mr.", "Gen."); after any other title a
+# full stop ends a sentence ("… as a minister. Howard returned").
+_TITLE_ABBREVIATIONS = frozenset("mr mrs ms mx dr prof sen rep gov gen lt col maj capt cmdr adm sgt rev".split())
 
 
 def _given_name_place(text: str, start: int, end: int) -> bool:
@@ -1061,8 +1064,9 @@ def _given_name_place(text: str, start: int, end: int) -> bool:
     though "Major" is also a rank)."""
     prev = _prev_word(text, start)
     if prev:
-        title = prev.rsplit("-", 1)[-1].lower().strip(".")  # "ex-King"
-        if title in TITLES and title not in _GIVEN_NAME_TITLES:
+        word = prev.rsplit("-", 1)[-1].lower()  # "ex-King"
+        title = word.rstrip(".")
+        if title in TITLES and title not in _GIVEN_NAME_TITLES and (word == title or title in _TITLE_ABBREVIATIONS):
             return False
     nxt = _next_word(text, end)
     return not (nxt and _is_cap(nxt) and nxt.lower() not in FUNCTION_WORDS)

@@ -224,6 +224,10 @@ def test_given_name_alone_not_after_a_surname_title_nor_before_a_surname(given_r
     assert rb.mentions[1].start == rb.text.index("John nodded")
     rb = given_renderer.render(body="Elton John sang. Sir Elton then left.")
     assert [m.text for m in rb.mentions] == ["Elton John", "Elton"]
+    # a title that ends a sentence is not before the name ("Mr." is an abbreviation, not an end)
+    rb = given_renderer.render(body="Howard Flight quit as a minister. Howard returned; Mr. Howard did not.")
+    assert [m.text for m in rb.mentions] == ["Howard Flight", "Howard"]
+    assert rb.mentions[1].start == rb.text.index("Howard returned")
     # a peer is Lord and his title, most often his surname: "Lord Howard" is Michael Howard
     rb = given_renderer.render(body="Howard Flight quit. Lord Howard spoke.")
     assert [m.text for m in rb.mentions] == ["Howard Flight"]
