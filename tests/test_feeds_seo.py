@@ -520,13 +520,14 @@ def test_site_id_keeps_feed_ids_when_the_title_changes(make_archive, tmp_path):
 
 def test_check_lists_ambiguous_mentions_it_left_unlinked(make_archive, capsys):
     root = make_archive({
-        "articles/a.md": article(body="Talks began.\n\nJordan said the *talks* went well; so did Jordan."),
+        "articles/a.md": article(body="Talks began.\n\nJordan said the *talks* went well.\n\nSo did Jordan."),
         "people/michael-jordan.md": "---\nname: Michael Jordan\n---\n",
     })
     assert run_cli("check", "--root", root) == 0  # a note, not an error
     captured = capsys.readouterr()
     # at the line of the body that holds it (front matter: lines 1-4, body from line 5)
     assert re.search(r'content/articles/a\.md:7: note: "Jordan" left unlinked .*countries/jordan', captured.err)
+    assert re.findall(r'a\.md:(\d+): note: "Jordan"', captured.err) == ["7", "9"]  # each at its own line
     assert "2 ambiguous mentions left unlinked" in captured.out
 
 
