@@ -178,7 +178,7 @@ peninsula basin mountains valley delta strait channel ocean province state regio
 HOMOGRAPH_DEMONYMS = frozenset("Pole Finn Dane Swede".split())
 
 _PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el st".split())
-_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())
+_SUFFIXES = frozenset("jr jr. sr sr. jnr jnr. snr snr. ii iii iv".split())
 
 _WORD = re.compile(r"[\w.'-]*\w[.]?|\w", re.UNICODE)
 
@@ -974,6 +974,11 @@ class Linker:
         reason = "several entities" if len(keys) > 1 else "the form has other meanings"
         return Declined(start, end, surface, keys, reason)
 
+    def _has_suffix(self, key: str) -> bool:
+        """Whether a person's registered name or an alias ends in a suffix ("Jr.", "III")."""
+        e = self.matcher.entities[key]
+        return any(n.split() and n.split()[-1].lower().rstrip(",") in _SUFFIXES for n in [e.name, *e.aliases])
+
     def _by_context(self, keys: list[str], state: ArticleState) -> str | None:
         """The one of several namesakes whose description and biography share
         clearly more names with the article than the others' do: at least
@@ -997,9 +1002,14 @@ class Linker:
         if en.kind == "person":
             if en.role in FULL and not single:
                 nxt = _next_word(text, end)
-                # "Martin Luther King" is not Martin Luther, "John Lennon Airport" not John Lennon
-                return heading or not (nxt and _is_cap(nxt) and not _neutral(nxt) and not _is_caps_word(nxt)
-                                       and nxt.lower() not in _SUFFIXES)
+                if heading or not nxt or not _is_cap(nxt):
+                    return True
+                if nxt.lower().rstrip(".") in _SUFFIXES:
+                    # "Al Unser Jr" is the registered Al Unser Jr., but "Barack Obama Sr." is his father
+                    return self._has_suffix(en.key)
+                # "Martin Luther King" is not Martin Luther, "John Lennon Airport" not John Lennon;
+                # an ALL-CAPS word after a byline is a dateline ("Mona Eltahawy TRIPOLI")
+                return _neutral(nxt) or _is_caps_word(nxt)
             if self._glued_before(text, start, state):
                 return False  # "Gene Simmons" is not Phil Simmons
             if en.role == GIVEN and not _given_name_place(text, start, end):
@@ -1058,15 +1068,18 @@ _TITLE_ABBREVIATIONS = frozenset("mr mrs ms mx dr prof sen rep gov gen lt col ma
 
 
 def _given_name_place(text: str, start: int, end: int) -> bool:
-    """Whether a given name standing alone can be one here: not after a title
-    that takes a surname ("Mr Howard" is not Howard Flight), and not before any
+    """Whether a given name standing alone can be one here: not after a capitalised
+    title that takes a surname ("Mr Howard" is not Howard Flight), and not before any
     capitalised word but a function word ("John Major" is not John Prescott,
     though "Major" is also a rank)."""
     prev = _prev_word(text, start)
     if prev:
-        word = prev.rsplit("-", 1)[-1].lower()  # "ex-King"
+        last = prev.rsplit("-", 1)[-1]  # "ex-King"
+        word = last.lower()
         title = word.rstrip(".")
-        if title in TITLES and title not in _GIVEN_NAME_TITLES and (word == title or title in _TITLE_ABBREVIATIONS):
+        # a capitalised title only: after a role written in lowercase ("pop star Robbie") a given name can stand
+        if last[:1].isupper() and title in TITLES and title not in _GIVEN_NAME_TITLES and (
+                word == title or title in _TITLE_ABBREVIATIONS):
             return False
     nxt = _next_word(text, end)
     return not (nxt and _is_cap(nxt) and nxt.lower() not in FUNCTION_WORDS)

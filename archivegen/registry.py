@@ -604,7 +604,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         wd = f.wikidata()
         if wd:
             existing.wikidata = wd
-        successors = f.text_list("successors")
+        successors = list(dict.fromkeys(f.text_list("successors")))
         if successors:
             existing.successors = successors
         if doc.body.strip():
@@ -628,7 +628,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
     registry.entities[key] = Entity(
         id=ident, kind="country", name=name, aliases=aliases, description=f.text("description") or "",
         wikidata=f.wikidata(), iso2=f.text("iso2"), iso3=f.text("iso3"), official_name=f.text("official_name"),
-        demonyms=demonyms, successors=f.text_list("successors"), former=former,
+        demonyms=demonyms, successors=list(dict.fromkeys(f.text_list("successors"))), former=former,
         body=doc.body.strip("\n"), source=rel, extra=extra,
     )
 

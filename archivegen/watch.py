@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -36,13 +37,13 @@ from watchdog.observers.api import ObservedWatch
 CONFIG_NAMES = ("archive.yaml", "archive.yml")
 WATCHED_DIRS = ("content", "templates")
 IGNORED = ("*.swp", "*.swx", "*.swo", "*.swpx", "*~", ".#*", "#*#", "4913", "*.tmp", "*.part", "*.crdownload",
-           ".DS_Store", "*.kate-swp", "*___jb_tmp___", "*___jb_old___", ".goutputstream-*", "*.orig", "*.rej",
-           "sed[!.][!.][!.][!.][!.][!.]")  # sed -i's temporary file: sed + 6 characters, no dot
+           ".DS_Store", "*.kate-swp", "*___jb_tmp___", "*___jb_old___", ".goutputstream-*", "*.orig", "*.rej")
+_SED_TEMP = re.compile(r"sed(?=[A-Za-z0-9]{6}$)[a-z]*[A-Z0-9]")  # sed -i's sedXXXXXX, not "sedentary"
 
 
 def ignored_name(name: str) -> bool:
     """Temporary and lock files editors and tools leave beside the real one."""
-    return any(fnmatch.fnmatchcase(name, pat) for pat in IGNORED)
+    return any(fnmatch.fnmatchcase(name, pat) for pat in IGNORED) or bool(_SED_TEMP.match(name))
 
 
 class Watcher:

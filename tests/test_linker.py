@@ -224,6 +224,9 @@ def test_given_name_alone_not_after_a_surname_title_nor_before_a_surname(given_r
     assert rb.mentions[1].start == rb.text.index("John nodded")
     rb = given_renderer.render(body="Elton John sang. Sir Elton then left.")
     assert [m.text for m in rb.mentions] == ["Elton John", "Elton"]
+    # a role written in lowercase is no title: "pop star Elton" is still the person
+    rb = given_renderer.render(body="Elton John sang. The pop star Elton then left.")
+    assert [m.text for m in rb.mentions] == ["Elton John", "Elton"]
     # a title that ends a sentence is not before the name ("Mr." is an abbreviation, not an end)
     rb = given_renderer.render(body="Howard Flight quit as a minister. Howard returned; Mr. Howard did not.")
     assert [m.text for m in rb.mentions] == ["Howard Flight", "Howard"]
@@ -372,9 +375,17 @@ def test_a_homograph_demonym_in_capitals_needs_a_word_before_it(renderer):
 def test_a_full_name_inside_a_longer_name_is_not_the_person(renderer):
     rb = renderer.render(body="The John Kerry Foundation and the Barack Obama-Smith fund; "
                               "Barack Obama Jr, JOHN KERRY MOSCOW and Barack Obama Tuesday.")
-    assert [m.text for m in rb.mentions if m.kind == "person"] == ["Barack Obama", "JOHN KERRY", "Barack Obama"]
+    assert [m.text for m in rb.mentions if m.kind == "person"] == ["JOHN KERRY", "Barack Obama"]
     rb = renderer.render(body="# John Kerry Meets Sergei Lavrov\n\nJohn Kerry met Sergei Lavrov.")
     assert [m.text for m in rb.mentions] == ["John Kerry", "Sergei Lavrov", "John Kerry", "Sergei Lavrov"]
+
+
+def test_a_suffix_after_a_full_name_names_another_person_unless_registered_with_one():
+    reg = Registry({e.key: e for e in [person("barack-obama", "Barack Obama"),
+                                       person("al-unser-jr", "Al Unser Jr.")]})
+    rb = BodyRenderer(reg, Config()).render(body="Barack Obama Sr. studied in Hawaii; Barack Obama Jnr won. "
+                                                 "Al Unser Jr finished seventh.")
+    assert [(m.text, m.key) for m in rb.mentions] == [("Al Unser", "people/al-unser-jr")]
 
 
 def test_capitalised_function_words_do_not_glue(renderer):

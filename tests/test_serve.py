@@ -206,7 +206,7 @@ def test_temp_file_names_are_told_from_articles():
     from archivegen.watch import ignored_name
 
     assert all(ignored_name(n) for n in ("a.md.swp", "4913", "a.md~", ".#a.md", "sedQ3xZ9a", ".goutputstream-X1"))
-    assert not any(ignored_name(n) for n in ("sedans.md", "sedation.md", "a.md", "4913.md"))
+    assert not any(ignored_name(n) for n in ("sedans.md", "sedation.md", "a.md", "4913.md", "sedentary", "seductive"))
 
 
 def test_editor_temp_files_do_not_rebuild(server, archive):
