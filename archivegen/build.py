@@ -239,7 +239,7 @@ def _render_chunk(indices: list[int]) -> tuple[list[tuple[int, Any]], list[str]]
             out.append((i, renderer.render(articles[i])))
     lines = cache.put_bodies([(keys[i], rb, _WORK["registry_fp"]) for i, rb in out]) if cache is not None else []
     for _, rb in out:
-        rb.text, rb.declined = "", []  # nothing after this stage reads them: less to send back
+        rb.text, rb.declined, rb.decided = "", [], []  # nothing after this stage reads them: less to send back
     return out, lines
 
 

@@ -806,6 +806,19 @@ class Declined:
 
 
 @dataclass
+class Decided:
+    """A namesake picked by the names the article shares with their biography,
+    recorded so ``archivegen check`` can show an editor why."""
+
+    start: int
+    end: int
+    text: str
+    key: str
+    candidates: list[str]
+    evidence: list[str]  # the shared names, sorted
+
+
+@dataclass
 class ArticleState:
     """What one article has said so far, and what the linker found in it."""
 
@@ -818,6 +831,7 @@ class ArticleState:
     linked: set[str] = field(default_factory=set)
     mentions: list[Mention] = field(default_factory=list)
     declined: list[Declined] = field(default_factory=list)
+    decided: list[Decided] = field(default_factory=list)
     text: str = ""  # the article's plain text (for capitalisation evidence)
     title: str = ""  # the article's title (front matter), to find a headline repeated in the body
     headline_end: int = 0  # the body starts with a headline: plain-text offsets [0, headline_end)
@@ -900,6 +914,10 @@ class Linker:
             if isinstance(result, Declined):
                 state.declined.append(Declined(start + offset, end + offset, surface, result.candidates, result.reason))
                 continue
+            if isinstance(result, Decided):
+                state.decided.append(Decided(start + offset, end + offset, surface, result.key, result.candidates,
+                                             result.evidence))
+                result = result.key
             key = result
             entity = self.matcher.entities[key]
             state.mentioned.add(key)
@@ -916,7 +934,7 @@ class Linker:
     # -- deciding one match
 
     def _resolve(self, text: str, start: int, end: int, meanings: tuple, state: ArticleState,
-                 found: list[tuple[int, int, tuple]], heading: bool) -> str | Declined | None:
+                 found: list[tuple[int, int, tuple]], heading: bool) -> str | Declined | Decided | None:
         caps = None
         valid: list[Entry] = []
         surface = text[start:end]
@@ -970,7 +988,7 @@ class Linker:
         if len(keys) > 1 and not preferred and all(k.startswith("people/") for k in keys):
             chosen = self._by_context(keys, state)  # namesakes; countries that share a form need evidence
             if chosen:
-                return chosen
+                return Decided(start, end, surface, chosen[0], keys, chosen[1])
         reason = "several entities" if len(keys) > 1 else "the form has other meanings"
         return Declined(start, end, surface, keys, reason)
 
@@ -979,19 +997,21 @@ class Linker:
         e = self.matcher.entities[key]
         return any(n.split() and n.split()[-1].lower().rstrip(",") in _SUFFIXES for n in [e.name, *e.aliases])
 
-    def _by_context(self, keys: list[str], state: ArticleState) -> str | None:
+    def _by_context(self, keys: list[str], state: ArticleState) -> tuple[str, list[str]] | None:
         """The one of several namesakes whose description and biography share
         clearly more names with the article than the others' do: at least
         ``CONTEXT_MIN`` names, and twice as many as the runner-up's ("Apollo",
         "Columbia", "Armstrong" for the astronaut Michael Collins; "Cork",
         "Treaty", "Free State" for the Irish leader). Names every candidate's
-        text holds say nothing, and are left out."""
+        text holds say nothing, and are left out. Returns the key and the
+        names that decided."""
         words = [self.matcher.context_words(k) for k in keys]
         shared = frozenset.intersection(*words)
-        scores = sorted(((len((w - shared) & state.caps), k) for w, k in zip(words, keys)), reverse=True)
+        found = [((w - shared) & state.caps, k) for w, k in zip(words, keys)]
+        scores = sorted(((len(names), k, names) for names, k in found), key=lambda x: (-x[0], x[1]))
         best, runner_up = scores[0][0], scores[1][0]
         if best >= CONTEXT_MIN and best >= 2 * runner_up:
-            return scores[0][1]
+            return scores[0][1], sorted(scores[0][2])
         return None
 
     def _fits_context(self, text: str, start: int, end: int, en: Entry, found: list[tuple[int, int, tuple]],

@@ -22,7 +22,7 @@ import markdown
 
 from .config import Config
 from .errors import ContentError
-from .linker import ArticleState, Declined, LinkerExtension, LinkMaker, Linker, Mention, Pass
+from .linker import ArticleState, Decided, Declined, LinkerExtension, LinkMaker, Linker, Mention, Pass
 
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "def_list", "abbr", "md_in_html")
 SENTENCE_MAX = 300
@@ -42,6 +42,7 @@ class RenderedBody:
     text: str
     mentions: list[Mention] = field(default_factory=list)
     declined: list[Declined] = field(default_factory=list)
+    decided: list[Decided] = field(default_factory=list)  # namesakes picked by context (for check; not cached)
     summary: str = ""
     word_count: int = 0
     attached: list[str] = field(default_factory=list)  # front matter people + countries keys
@@ -378,7 +379,7 @@ class BodyRenderer:
         if p.first_paragraph:
             summary = " ".join(text[p.first_paragraph[0]:p.first_paragraph[1]].split())
         return RenderedBody(
-            html=out, text=text, mentions=state.mentions, declined=state.declined, summary=summary,
+            html=out, text=text, mentions=state.mentions, declined=state.declined, decided=state.decided, summary=summary,
             word_count=len(text.split()), attached=list(dict.fromkeys(attached)),
         )
 

@@ -543,6 +543,20 @@ def test_check_notes_a_declined_mention_at_its_line_past_markup_that_hides_the_n
     assert re.findall(r'content/articles/a\.md:(\d+): note: "Jordan" left unlinked', capsys.readouterr().err) == ["11"]
 
 
+def test_check_says_which_namesake_it_linked_and_why(make_archive, capsys):
+    root = make_archive({
+        "articles/a.md": article(body="Intro.\n\nNASA thanked Michael Collins for Apollo 11 and the Moon."),
+        "people/michael-collins.md": "---\nname: Michael Collins\n---\nHe flew Apollo 11 round the Moon.\n",
+        "people/michael-collins-2.md": "---\nname: Michael Collins\n---\nAn Irish leader.\n",
+    })
+    assert run_cli("check", "--root", root) == 0
+    err = capsys.readouterr().err
+    assert ('content/articles/a.md:7: note: "Michael Collins" linked to people/michael-collins, not '
+            'people/michael-collins-2: the article names Apollo, Moon, as their biography does') in err
+    assert run_cli("check", "--root", root, "--no-declined") == 0
+    assert "linked to" not in capsys.readouterr().err
+
+
 def test_structured_data_fields_are_included_only_when_known():
     """structured.py builds the JSON-LD head_meta.html shows; fields appear only with a value,
     in a fixed order, with the entities the front matter lists as 'about'."""
