@@ -52,11 +52,11 @@ def declined_mentions(loaded: Any) -> list[str]:
             for d in getattr(rb, "declined", None) or []:
                 cands = ", ".join(getattr(d, "candidates", []) or [])
                 reason = getattr(d, "reason", "") or "ambiguous"
-                line = _declined_line(a, rb.text, d)
+                line = _note_line(a, rb.text, d)
                 where = f"{a.path}:{line}" if line else a.path
                 lines.append(f"{where}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
             for c in getattr(rb, "decided", None) or []:
-                line = _declined_line(a, rb.text, c)
+                line = _note_line(a, rb.text, c)
                 where = f"{a.path}:{line}" if line else a.path
                 others = ", ".join(k for k in c.candidates if k != c.key)
                 lines.append(f"{where}: note: \"{c.text}\" linked to {c.key}, not {others}: the article names "
@@ -69,8 +69,9 @@ def declined_mentions(loaded: Any) -> list[str]:
 _UNREAD = re.compile(r"<!--.*?-->|!\[[^\]\n]*\]\([^)\n]*\)|\]\([^)\n]*\)", re.S)
 
 
-def _declined_line(article: Any, plain: str, declined: Any) -> int | None:
-    """The line of the article file that holds a declined mention: its n-th
+def _note_line(article: Any, plain: str, declined: Any) -> int | None:
+    """The line of the article file that holds a noted mention (declined, or a
+    namesake told apart): its n-th
     occurrence in the plain text is taken to be its n-th in the Markdown body
     outside the markup the linker never reads (other markup may still change
     the count; then the first occurrence's line)."""
