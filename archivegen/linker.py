@@ -995,7 +995,7 @@ class Linker:
     def _has_suffix(self, key: str) -> bool:
         """Whether a person's registered name or an alias ends in a suffix ("Jr.", "III")."""
         e = self.matcher.entities[key]
-        return any(n.split() and n.split()[-1].lower().rstrip(",") in _SUFFIXES for n in [e.name, *e.aliases])
+        return any(n.rsplit(None, 1)[-1].lower().rstrip(",") in _SUFFIXES for n in [e.name, *e.aliases] if n.strip())
 
     def _by_context(self, keys: list[str], state: ArticleState) -> tuple[str, list[str]] | None:
         """The one of several namesakes whose description and biography share

@@ -588,6 +588,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
     registry.lines[key] = doc.key_lines
     existing = registry.entities.get(key)
     aliases, demonyms = f.forms("aliases"), f.forms("demonyms")
+    successors = list(dict.fromkeys(f.text_list("successors")))  # a repeated id counts once
     extra = f.unknown(COUNTRY_FIELDS)
     if existing is not None:
         # Extend a built-in country: add forms, replace the texts given.
@@ -604,7 +605,6 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
         wd = f.wikidata()
         if wd:
             existing.wikidata = wd
-        successors = list(dict.fromkeys(f.text_list("successors")))
         if successors:
             existing.successors = successors
         if doc.body.strip():
@@ -628,7 +628,7 @@ def _load_country(root: Path, path: Path, problems: Problems, registry: Registry
     registry.entities[key] = Entity(
         id=ident, kind="country", name=name, aliases=aliases, description=f.text("description") or "",
         wikidata=f.wikidata(), iso2=f.text("iso2"), iso3=f.text("iso3"), official_name=f.text("official_name"),
-        demonyms=demonyms, successors=list(dict.fromkeys(f.text_list("successors"))), former=former,
+        demonyms=demonyms, successors=successors, former=former,
         body=doc.body.strip("\n"), source=rel, extra=extra,
     )
 

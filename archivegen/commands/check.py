@@ -39,7 +39,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def declined_mentions(loaded: Any) -> list[str]:
-    """'path: note: ...' for every ambiguous mention the linker declined to link."""
+    """'path:line: note: ...' for every ambiguous mention the linker declined to link, and every
+    namesake it told apart by their biography, in reading order."""
     try:
         from ..render import BodyRenderer
     except ImportError:  # pragma: no cover - the linker is part of the package
@@ -49,18 +50,18 @@ def declined_mentions(loaded: Any) -> list[str]:
     with renderer.batch():
         for a in loaded.articles:
             rb = renderer.render(a)
-            for d in getattr(rb, "declined", None) or []:
-                cands = ", ".join(getattr(d, "candidates", []) or [])
-                reason = getattr(d, "reason", "") or "ambiguous"
-                line = _note_line(a, rb.text, d)
-                where = f"{a.path}:{line}" if line else a.path
-                lines.append(f"{where}: note: \"{d.text}\" left unlinked ({reason}; could be {cands})")
-            for c in getattr(rb, "decided", None) or []:
-                line = _note_line(a, rb.text, c)
-                where = f"{a.path}:{line}" if line else a.path
-                others = ", ".join(k for k in c.candidates if k != c.key)
-                lines.append(f"{where}: note: \"{c.text}\" linked to {c.key}, not {others}: the article names "
-                             f"{', '.join(c.evidence)}, as their biography does")
+            notes: list[tuple[Any, str]] = [(d, f"left unlinked ({d.reason or 'ambiguous'}; could be {', '.join(d.candidates)})")
+                     for d in rb.declined]
+            notes += [(c, f"linked to {c.key}, not {', '.join(k for k in c.candidates if k != c.key)}: "
+                          f"the article names {', '.join(c.evidence)}, as their biography does")
+                      for c in rb.decided]
+            if not notes:
+                continue
+            body = _read_body(a.body)  # once an article, however many notes it has
+            for m, what in sorted(notes, key=lambda n: n[0].start):
+                line = _note_line(body, a.body_line, rb.text, m)
+                lines.append(f"{a.path}:{line}: note: \"{m.text}\" {what}" if line else
+                             f"{a.path}: note: \"{m.text}\" {what}")
     return lines
 
 
@@ -69,24 +70,27 @@ def declined_mentions(loaded: Any) -> list[str]:
 _UNREAD = re.compile(r"<!--.*?-->|!\[[^\]\n]*\]\([^)\n]*\)|\]\([^)\n]*\)", re.S)
 
 
-def _note_line(article: Any, plain: str, declined: Any) -> int | None:
+def _read_body(body: str) -> str:
+    """An article's Markdown with what the linker never reads blanked out, its line
+    breaks kept, so offsets and line numbers stay."""
+    return _UNREAD.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+
+
+def _note_line(body: str, body_line: int, plain: str, noted: Any) -> int | None:
     """The line of the article file that holds a noted mention (declined, or a
-    namesake told apart): its n-th
-    occurrence in the plain text is taken to be its n-th in the Markdown body
-    outside the markup the linker never reads (other markup may still change
-    the count; then the first occurrence's line)."""
-    # the unread markup blanked, its line breaks kept, so offsets and line numbers stay
-    body = _UNREAD.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), getattr(article, "body", ""))
-    n = plain.count(declined.text, 0, declined.start)
+    namesake told apart): its n-th occurrence in the plain text is taken to be
+    its n-th in ``body`` (``_read_body``; other markup may still change the
+    count; then the first occurrence's line)."""
+    n = plain.count(noted.text, 0, noted.start)
     at = -1
     for _ in range(n + 1):
-        at = body.find(declined.text, at + 1)
+        at = body.find(noted.text, at + 1)
         if at < 0:
-            at = body.find(declined.text)
+            at = body.find(noted.text)
             break
     if at < 0:
         return None
-    return getattr(article, "body_line", 1) + body.count("\n", 0, at)
+    return body_line + body.count("\n", 0, at)
 
 
 def where_written(broken: list[Any], articles: list[Any], root: Path, base_path: str = "/") -> list[str]:
