@@ -45,13 +45,13 @@ from .slugs import slugify
 
 # Capitalised words that stand before a name as its title ("President",
 # "Foreign Minister"). The linker's list plus ranks and offices it leaves out.
-TITLE_WORDS = frozenset(TITLES | set("""
-mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah mp mep msp mla mk
+TITLE_WORDS = frozenset((TITLES | set("""
+mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah mp mep msp mla mk treasurer
 secretary-general under-secretary attorney-general solicitor-general governor-general
 vice chief-of-staff commissioner ombudsman patriarch metropolitan rabbi dalai lama
 crown grand duke duchess count countess baron baroness earl
-""".split()) - {"state", "party", "field", "head", "star", "player", "champion", "driver",
-                "rider", "officer", "keeper", "chair"})
+""".split())) - {"state", "party", "field", "head", "star", "player", "champion", "driver",
+                 "rider", "officer", "keeper", "chair"})
 
 # Lower-case nouns and adjectives that introduce a person directly before the
 # name ("coach Glenn Hoddle", "peacemaker Alexander Lebed"). Words ending in an
@@ -121,10 +121,52 @@ resigned died married retired testified pleaded
 
 KIN_WORDS = frozenset("wife husband son daughter brother sister father mother widow family lawyer spokesman".split())
 
+# ---- organisations named like people ("Merrill Lynch", "Goldman Sachs",
+# "Townsend Thoresen"): business news writes them with the cues below, which
+# it never gives a person. Each occurrence with one counts against the name.
+
+# Nouns that put a firm, not a person, right after them ("the British company
+# Townsend Thoresen", "brokers James Capel").
+ORG_NOUNS = frozenset("""
+company companies firm firms bank banks group brokerage broker brokers stockbroker stockbrokers
+bankers insurer insurers underwriter underwriters carmaker automaker chipmaker steelmaker airline
+carrier subsidiary unit affiliate conglomerate utility retailer manufacturer lender owners
+""".split())
+
+# Modifiers that make "manager" a bond syndicate's bank ("lead manager Morgan
+# Stanley", "Sole manager Kidder Peabody").
+SYNDICATE = frozenset("lead co-lead joint sole co co-manager lead-manager".split())
+
+# The last words of a firm's full name. A name written with one of them after
+# it ("Merrill Lynch and Co", "Cheung Kong (Holdings) Ltd") or as the start of
+# such a name ("Goldman Sachs International Corp") is a firm's short name.
+CORP_TAILS = frozenset("""
+inc corp co cie ltd plc llc ag sa nv gmbh bhd spa group holdings securities capital markets
+partners brothers international industries corporation company bank associates enterprises
+""".split())
+
+# Words after a name that only a firm takes ("Kaiser Cement shareholders",
+# "Townsend Thoresen's parent company").
+FIRM_AFTER = frozenset("shares shareholders stockholders subsidiary subsidiaries unit units parent affiliate".split())
+
+# A share price's move, then a number: "Cheung Kong rose 75 cents".
+STOCK_VERBS = frozenset("rose fell gained lost jumped dropped slipped eased climbed firmed added declined".split())
+
+# Jobs held *at* an organisation: "chairman of Ford Europe", "analyst at
+# James Capel". (Kin words are left out: "the wife of" names a person.)
+EMPLOYER_ROLES = frozenset("""
+chairman chairwoman president vice-president director head chief executive officer manager analyst
+economist strategist dealer trader spokesman spokeswoman partner founder owner shareholder unit
+""".split())
+
+# Lower-case words that join the words of a longer proper name ("Regie
+# Nationale des Usines Renault", "Bank of Canada").
+CONNECTORS = frozenset("of des du de della di der von für".split())
+
 # Last words of organisations, events, places and works: a sequence ending
 # in one of them is not a person.
 ORG_WORDS = frozenset("""
-inc inc. corp corp. co co. ltd ltd. plc llc ag sa nv gmbh bhd pty spa
+inc inc. corp corp. co co. ltd ltd. plc llc ag sa nv gmbh bhd pty spa re
 party council ministry united fc city club bank group association union committee
 airlines airways agency university college institute school academy court times post news
 press herald journal tribune gazette telegraph reserve exchange fund organisation organization
@@ -156,6 +198,7 @@ PLACE_PREPS = frozenset("in at near outside inside across throughout around via"
 # Particles inside names ("Joost van der Westhuizen", "Aravinda de Silva").
 PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el".split())
 
+_SUFFIXES = frozenset("JR SR JNR SNR II III IV".split())
 _SENT_ABBREV = frozenset("mr mrs ms dr st jr sr gen lt col sen rep gov prof no vs mt ft capt maj sgt".split())
 
 _TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|\w+(?:[-'’]\w+)*|[^\w\s]")
@@ -241,6 +284,7 @@ man-of-the-match man-of-the-series player-of-the-match
 class _Evidence:
     kinds: Counter = field(default_factory=Counter)
     against: int = 0
+    org: float = 0.0  # occurrences written the way firms are (see _org_cues)
     occs: list[_Occ] = field(default_factory=list)
     roles: Counter = field(default_factory=Counter)
     forms: Counter = field(default_factory=Counter)
@@ -364,6 +408,7 @@ class _Scanner:
         self.singles: dict[int, Counter] = defaultdict(Counter)  # doc -> surname-like single words
         self.single_pos: dict[tuple[int, str], list[int]] = defaultdict(list)  # (doc, word) -> offsets
         self.first_in_doc: dict[tuple[int, str], int] = {}  # (doc, key) -> offset of first full mention
+        self.org_prefix: Counter = Counter()  # key -> times it opened a firm's full name
         self.docs: list[Document] = []
         self._list_seq = 0
 
@@ -455,6 +500,22 @@ class _Scanner:
                 role_words = words[: m + 1]
                 k = m + 1
                 break
+        # "(Indonesian) Energy Minister Subroto": a title and one word after it
+        # name a person by one name, which is never suggested
+        rest = words[k:]
+        if len(rest) >= 3 and rest[-2].lower() in TITLE_WORDS and rest[-1].rstrip(".").upper() not in _SUFFIXES \
+                and all(w.lower() in self.lower for w in rest[:-2]):
+            k = len(words) - 1
+            role_words = words[:k]
+        # the run may close a longer name that starts before it: "Chancellor
+        # of the | Exchequer Nigel Lawson", "Bank of | Canada Governor John Crow"
+        chain, titled = _chain_before(toks, i)
+        if titled and k == 0:
+            # the office's last words open the run: drop them from the name
+            k = 1
+            while len(words) - k > 2 and words[k].lower() in self.lower:
+                k += 1  # "(Secretary of State for) Economic Affairs Allen Wallis"
+            role_words = words[:k]
         name_words = words[k:]
         start_tok = i + k
         end_tok = start_tok + len(name_words)
@@ -463,7 +524,9 @@ class _Scanner:
             end_tok -= 1
         if not name_words:
             return
-        has_title = any(w.lower().rstrip(".") in TITLE_WORDS for w in role_words)
+        has_title = titled or any(w.lower().rstrip(".") in TITLE_WORDS for w in role_words)
+        if chain >= 0 and role_words:
+            role_words = [t.text for t in toks[chain:i]] + role_words
         if len([w for w in name_words if not _is_initial(w.rstrip("."))]) < 1:
             return
         if len(name_words) == 1:
@@ -475,6 +538,9 @@ class _Scanner:
             return
         name = _join(name_words)
         key = fold(name).lower()
+        if len(name_words) >= 3 and name_words[-1].lower().rstrip(".") in CORP_TAILS:
+            for n in range(2, len(name_words)):  # "Goldman Sachs" in "Goldman Sachs International Corp"
+                self.org_prefix[fold(_join(name_words[:n])).lower()] += 1
         ev = self.ev[key]
         s_off, e_off = toks[start_tok].start, toks[end_tok - 1].end
         sent = _sentence_of(sentences, s_off)
@@ -488,7 +554,7 @@ class _Scanner:
         if has_title:
             ev.add("title")
             role_phrase = " ".join(role_words)
-        elif before and _is_role_word(before) and not before[0].isupper():
+        elif before and _is_role_word(before) and not before[0].isupper() and not _firm_role(toks, i):
             ev.add("role")
             role_phrase = _role_phrase(toks, i, self.demonyms)
         elif demonym_before:
@@ -498,6 +564,7 @@ class _Scanner:
             ev.add("rank")  # results lists: "1. Dennis Mitchell", "4 - Peter Nicol"
         if before.lower() in PLACE_PREPS:
             ev.against += 1
+        ev.org += _org_cues(toks, i, end_tok, bool(role_words), chain >= 0)
         # ---- evidence after the name
         after = [t.text for t in toks[end_tok:end_tok + 6]]
         a0 = after[0] if after else ""
@@ -601,6 +668,109 @@ class _Scanner:
                         self.ev[k].kinds[kind] = 1
 
 
+def _chain_before(toks: list[_Tok], i: int) -> tuple[int, bool]:
+    """Where a longer name that the run at ``i`` closes begins, and whether it holds a title.
+
+    Walks back over up to three links of capitalised words joined by "of",
+    "for", "des" ...: "Chancellor of the | Exchequer", "Secretary of State
+    for | Economic Affairs", "Regie Nationale des | Usines Renault". Returns
+    (-1, False) when the word before the run joins nothing.
+    """
+    m, start, titled = i - 1, -1, False
+    for _ in range(3):
+        if m >= 1 and toks[m].text.lower() == "the" and toks[m - 1].text.lower() in ("of", "for"):
+            m -= 1
+        if m < 1 or toks[m].text.lower() not in CONNECTORS and toks[m].text.lower() != "for":
+            break
+        m -= 1
+        seg_end = m
+        while m >= 0 and toks[m].text[0].isalpha() and toks[m].text[0].isupper():
+            lw = toks[m].text.lower().rstrip(".")
+            if lw in FUNCTION_WORDS:
+                break  # "The"
+            titled = titled or lw in TITLE_WORDS
+            m -= 1
+            if toks[m + 1].initial:
+                break
+        if m == seg_end:
+            break
+        start = m + 1
+    return start, titled
+
+
+_AUXILIARIES = frozenset("is are was were has have had will would can could may might must shall should do does did".split())
+
+
+def _modifies_noun(word: str) -> bool:
+    """The name before ``word`` qualifies a noun: "the Ben Stiller comedy", "the Charles Manson murders".
+
+    Then "the" belongs to that noun, not to the name. A verb after the name
+    ("the Christian Democrats have", "... demanded") or punctuation leaves
+    "the" with the name.
+    """
+    w = word.lower()
+    if not word[:1].islower() or w in FUNCTION_WORDS or w in _AUXILIARIES or w in SPEECH_VERBS:
+        return False
+    return not w.endswith("ed")
+
+
+def _firm_role(toks: list[_Tok], i: int) -> bool:
+    """The word before ``i`` names a firm's part, not a person's job.
+
+    "the British company Townsend Thoresen", "brokers James Capel", "lead
+    manager Morgan Stanley" (a bond syndicate's bank).
+    """
+    before = toks[i - 1].text.lower() if i > 0 else ""
+    b2 = toks[i - 2].text.lower() if i > 1 else ""
+    if before in ORG_NOUNS or before in ("lead-manager", "co-manager"):
+        return True
+    return before in ("manager", "managers", "underwriter") and b2 in SYNDICATE
+
+
+def _org_cues(toks: list[_Tok], i: int, end: int, has_role: bool, in_chain: bool) -> float:
+    """How many of the ways news writes a firm's name surround toks[i:end] (0 to 2).
+
+    Before it: a firm noun or a syndicate role (``_firm_role``); "the" or
+    "a" with no title ("the Christian Democrats", "an Oklahoma Republican");
+    a job *at* something ("chairman of Ford Europe", "analyst at James
+    Capel"); the start of a longer name ("Regie Nationale des Usines
+    Renault", "St. Joe Gold"). After it: a firm's legal tail ("Merrill Lynch
+    and Co", "Cheung Kong (Holdings) Ltd"), ", which", a share price's move
+    ("rose 75 cents"), shareholders or a parent company, or a job and a
+    person's name ("Prudential Bache analyst Fred Leiner", "... managing
+    director Nahum Vaskevitch").
+
+    "The" counts half: news also writes "the Johnny Carson of podcasting".
+    """
+    n = 0.0
+    before = toks[i - 1].text.lower() if i > 0 else ""
+    b2 = toks[i - 2].text.lower() if i > 1 else ""
+    a = [t.text for t in toks[end:end + 4]] + [""] * 4
+    if _firm_role(toks, i):
+        n += 1
+    elif before in ("the", "a", "an") and not has_role and not _modifies_noun(a[0]):
+        n += 0.5
+    elif before in ("of", "at") and b2 in EMPLOYER_ROLES and toks[i - 2].text[0].islower():
+        n += 1
+    elif (in_chain and not has_role) or (before == "." and b2 == "st" and toks[i - 2].text[0] == "S"):
+        n += 1
+    if a[0] in ("and", "&") and a[1].lower().rstrip(".") in CORP_TAILS:
+        n += 1
+    elif a[0] == "(" and a[1].lower() in CORP_TAILS and a[2] == ")":
+        n += 1
+    elif a[0] == "," and a[1] == "which":
+        n += 1
+    elif a[0] in STOCK_VERBS and a[1][:1].isdigit():
+        n += 1
+    elif a[0].lower() in FIRM_AFTER or a[0] in ("'s", "’s") and a[1].lower() in FIRM_AFTER:
+        n += 1
+    elif a[0][:1].islower() and a[0] not in FUNCTION_WORDS and (
+            _is_role_word(a[0]) and _is_name_word(a[1])
+            or a[0].endswith("ing") and _is_role_word(a[1]) and _is_name_word(a[2])):
+        n += 1
+    return min(n, 2)
+
+
 def _drop_brackets(words: list[str]) -> list[str]:
     """Separator words without a bracketed aside: ") ," after "Ian Harte ( 19th".
 
@@ -629,8 +799,9 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
 
     The head (the word right before the name) is a role word. Before it, only
     modifiers: role words ("rebel"), capitalised words (demonyms, places,
-    teams), hyphenated words ("ex-Milan", "20-year-old"), adjective-like
-    words ("military", "former"), and one plain noun right before the head
+    teams, and the "of" that joins them: "Bank of Japan governor"),
+    hyphenated words ("ex-Milan", "20-year-old"), adjective-like words
+    ("military", "former"), and one plain noun right before the head
     ("security chief"); never a verb ("gave", "detains") or a plural.
     """
     head = toks[i - 1].text
@@ -639,6 +810,10 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
     while k >= 0 and len(out) < 4:
         w = toks[k].text
         lw = w.lower()
+        if lw == "of" and k > 0 and toks[k - 1].text[0].isupper() and out[-1][0].isupper():
+            out.append(w)  # "Bank of | Japan governor"
+            k -= 1
+            continue
         if not w[0].isalpha() or (lw in FUNCTION_WORDS and lw not in _MODIFIERS):
             break
         if w[0].isupper():
@@ -792,6 +967,9 @@ def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str]) -> 
                 continue
             if ev.against > ev.strong + ev.weak:
                 continue
+            org = ev.org + sc.org_prefix.get(key, 0)
+            if org and org >= ev.strong:
+                continue  # written as a firm at least as often as introduced as a person
             if ev.strong >= 1 or ev.weak_kinds >= 2:
                 out.add(key)
         return out

@@ -111,6 +111,74 @@ def test_headlines_in_capitals_are_ignored():
     assert names(suggest(texts)) == ["Oleg Petrov"]
 
 
+# Firms that business news names like people: each cue below, written once in
+# each of two articles, outweighs a rival's role ("its rival Merrill Lynch").
+FIRM_CUES = [
+    ("Merrill Lynch", "Merrill Lynch and Co said profits rose."),
+    ("Cheung Kong", "Cheung Kong (Holdings) Ltd reported a loss."),
+    ("Morgan Stanley", "The bonds were priced at par, said lead manager Morgan Stanley."),
+    ("James Capel", "The market was weak, the brokers James Capel said."),
+    ("Townsend Thoresen", "The ferry belongs to the British company Townsend Thoresen."),
+    ("Kaiser Cement", "Kaiser Cement shareholders approved the merger."),
+    ("Lucky Stores", "Lucky Stores rose 75 cents to 45 dlrs."),
+    ("Ford Europe", "Peter Hall, chairman of Ford Europe, said sales rose."),
+    ("Prudential Bache", "Prudential Bache analyst Fred Leiner said the shares were cheap."),
+    ("Samuel Montagu", "Samuel Montagu, which arranged the loan, declined to comment."),
+    ("Goldman Sachs", "Goldman Sachs International Corp said the issue was sold."),
+    ("Usines Renault", "The Regie Nationale des Usines Renault signed the letter."),
+    # "the" counts half ("the Johnny Carson of podcasting" is a person)
+    ("Christian Democrats", "The Christian Democrats have left; the Christian Democrats said so."),
+    ("Joe Gold", "St. Joe Gold said the mine would open."),
+]
+
+
+@pytest.mark.parametrize("name,cue", FIRM_CUES, ids=[n for n, _ in FIRM_CUES])
+def test_firms_named_like_people_are_left_out(name, cue):
+    plain = [f"Its rival {name} said on Monday it would wait.", f"Their rival {name} said no."]
+    assert name in names(suggest(docs(*plain)))  # a role alone makes a person ...
+    # ... but not a name that the same articles also write as a firm's
+    assert name not in names(suggest(docs(*(f"{cue} {p}" for p in plain))))
+
+
+def test_a_name_that_qualifies_a_noun_keeps_its_article():
+    # "the Ben Stiller comedy": "the" belongs to "comedy", not to the name
+    texts = docs("The film stars Anna Berg. It is the Anna Berg comedy of the year. Anna Berg, 41, smiled.",
+                 "Actress Anna Berg said the Anna Berg fans were loyal.")
+    assert names(suggest(texts)) == ["Anna Berg"]
+    # "the" before a name counts only half against it: one figure of speech
+    # does not outweigh one role
+    texts = docs("The presenter Piet Mol retired.", "He was called the Piet Mol of podcasting, which he liked.")
+    assert names(suggest(texts)) == ["Piet Mol"]
+
+
+def test_offices_of_something_are_roles_not_names():
+    cands = {c.name: c for c in suggest(docs(
+        "U.K. Chancellor of the Exchequer Nigel Lawson said rates would fall. The exchequer was full.",
+        "Chancellor of the Exchequer Nigel Lawson said so again.",
+        "White House Chief of Staff Howard Baker said the president was well. Staff said nothing.",
+        "Chief of Staff Howard Baker said no. Secretary of State for Economic Affairs Allen Wallis agreed.",
+        "Secretary of State for Economic Affairs Allen Wallis said the economic affairs were sound.",
+        "Governor of the Bank of England Robin Leigh-Pemberton said inflation was low.",
+        "Bank of Japan governor Satoshi Sumita said the yen was strong. Robin Leigh-Pemberton agreed.",
+        "Bank of Japan governor Satoshi Sumita said no.",
+    ), min_articles=1)}
+    assert set(cands) == {"Nigel Lawson", "Howard Baker", "Allen Wallis", "Robin Leigh-Pemberton",
+                          "Satoshi Sumita"}
+    assert "Chancellor of the Exchequer" in cands["Nigel Lawson"].roles
+    assert "White House Chief of Staff" in cands["Howard Baker"].roles
+    assert cands["Allen Wallis"].roles == ["Secretary of State for Economic Affairs"]
+    assert cands["Robin Leigh-Pemberton"].roles == ["Governor of the Bank of England"]
+    assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
+
+
+def test_a_title_before_one_word_is_not_part_of_a_name():
+    # "Indonesian Energy Minister Subroto": a person known by one name, never suggested
+    texts = docs("Indonesian Energy Minister Subroto said energy prices would rise.",
+                 "Energy Minister Subroto said so. Treasurer Paul Keating agreed.",
+                 "Treasurer Paul Keating said the budget was tight.")
+    assert names(suggest(texts)) == ["Paul Keating"]
+
+
 # ------------------------------------------------------------ variants
 
 
