@@ -302,6 +302,19 @@ def test_shared_surname_is_declined(renderer):
         ("Miliband", ["people/david-miliband", "people/ed-miliband"])]
 
 
+def test_surname_that_opens_a_firm_name_in_the_article_is_declined(renderer):
+    # "Kerry Broadcasting Co" is called "Kerry" too: the surname alone is either
+    body = ("John Kerry offered to buy Kerry Broadcasting Co. Kerry has 9 mln shares, "
+            "and Mr Kerry owns 12 pct of them.")
+    rb = renderer.render(body=body)
+    assert [m.text for m in rb.mentions] == ["John Kerry", "Kerry"]  # "Mr Kerry" is the person
+    assert [(d.text, d.candidates, d.reason) for d in rb.declined] == [
+        ("Kerry", ["people/john-kerry"], "the article also names the firm Kerry Broadcasting Co")]
+    # the firm must open with the surname: in "Kerry and Lazard Freres Inc" the firm is Lazard's
+    rb = renderer.render(body="John Kerry spoke. Kerry and Lazard Freres Inc agreed, and The Lavrov Group said so.")
+    assert [m.text for m in rb.mentions] == ["John Kerry", "Kerry"] and rb.declined == []
+
+
 def test_surname_after_another_first_name_is_someone_else(renderer):
     rb = renderer.render(body="John Kerry spoke. Later Ring Kerry and Kerry Packer came.")
     assert [m.text for m in rb.mentions] == ["John Kerry"]
