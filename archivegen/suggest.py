@@ -27,7 +27,8 @@ full counts, and its surname alone counts as a mention in those articles.
 
 Variants of one person are joined: accents and apostrophes folded
 ("Václav"/"Vaclav"), a middle name or initial dropped ("Miguel Angel
-Martin"/"Miguel Martin"), an initial for the first name ("S. Waugh").
+Martin"/"Miguel Martin"), an initial for the first name ("S. Waugh"), a
+short given name ("Jim Wright"/"James Wright").
 Candidates are ranked by the number of articles that name them.
 """
 
@@ -38,7 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .linker import FUNCTION_WORDS, TITLES, fold
+from .linker import FUNCTION_WORDS, GIVEN_NAME_FORMS, HYPOCORISMS, TITLES, fold
 from .slugs import slugify
 
 # ---------------------------------------------------------------- word lists
@@ -1003,6 +1004,8 @@ def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demon
     _attach_variants(groups, people, sc.ev, exclude_set)
     out: list[Candidate] = []
     for canon, members in groups.items():
+        # in reading order, so ties between roles and forms go the same way in every run
+        members = sorted(members, key=lambda m: (min(((o.doc, o.start) for o in sc.ev[m].occs), default=(0, 0)), m))
         occs = [o for m in members for o in sc.ev[m].occs]
         forms: Counter[str] = Counter()
         roles: Counter[str] = Counter()
@@ -1046,7 +1049,28 @@ def _registered_variants(people: set[str], exclude: set[str]) -> set[str]:
 
 def _first_last(key: str) -> tuple[str, str]:
     words = key.split()
-    return (words[0], _surname(key).lower())
+    return (_GIVEN_KEY.get(words[0], words[0]), _surname(key).lower())
+
+
+def _given_keys() -> dict[str, str]:
+    """One key for the forms of a given name: "jim" and "james" -> "james", "sergey" -> "sergei".
+
+    The linker's tables: short forms that stand for one full name only
+    ("Tony" is Anthony or Antony, and stays apart), and Russian and
+    Ukrainian spellings.
+    """
+    fulls: dict[str, list[str]] = {}
+    for full, shorts in HYPOCORISMS.items():
+        for short in shorts:
+            fulls.setdefault(fold(short).lower(), []).append(fold(full).lower())
+    out = {short: names[0] for short, names in fulls.items() if len(names) == 1}
+    for group in GIVEN_NAME_FORMS:
+        for name in group:
+            out[fold(name).lower()] = fold(group[0]).lower()
+    return out
+
+
+_GIVEN_KEY = _given_keys()
 
 
 def _join_variants(people: set[str], ev: dict[str, _Evidence]) -> dict[str, list[str]]:
@@ -1119,7 +1143,7 @@ def _display_name(forms: Counter) -> str:
         form, n = item
         first = form.split()[0].rstrip(".")
         return (len(first) > 1, n, form != fold(form), len(form.split()))
-    return max(forms.items(), key=rank)[0]
+    return max(sorted(forms.items()), key=rank)[0]  # sorted: ties go the same way in every run
 
 
 # ---------------------------------------------------------------- archive glue

@@ -199,6 +199,20 @@ def test_variants_with_accents_middle_names_and_initials_are_joined():
     assert not any(n in by for n in ("Vaclav Havel", "Miguel Ruiz", "S. Waugh"))
 
 
+def test_a_short_given_name_joins_the_full_one():
+    cands = suggest(docs(
+        "House Speaker Jim Wright said the tax was dead.",
+        "Speaker James Wright said so again.",
+        "Senator Sergey Ivanov said no. Senator Tony Lamb agreed.",
+        "Senator Sergei Ivanov said yes. Senator Anthony Lamb said no.",
+    ), min_articles=1)
+    by = {c.name: c for c in cands}
+    assert by["James Wright"].articles == 2 and by["James Wright"].variants == ["Jim Wright"]
+    assert by["Sergei Ivanov"].articles == 2  # of equally frequent forms, the first in sort order
+    # "Tony" is short for Anthony and for Antony: not joined
+    assert {"Tony Lamb", "Anthony Lamb"} <= set(by)
+
+
 def test_pretokenised_text_and_possessives():
     toks = [t.text for t in tokenize("Russia 's envoy met Russia's envoy and O'Neill's aide")]
     assert toks == ["Russia", "'s", "envoy", "met", "Russia", "'s", "envoy", "and", "O'Neill", "'s", "aide"]
