@@ -1167,16 +1167,29 @@ def stub_text(c: Candidate) -> str:
     import json
 
     lines = ["---", f"name: {json.dumps(c.name, ensure_ascii=False)}"]
-    if c.roles:
-        lines.append(f"description: {json.dumps(_describe(c.roles[0]), ensure_ascii=False)}")
+    described = [d for d in (_describe(r) for r in c.roles) if d]
+    if described:
+        lines.append(f"description: {json.dumps(described[0], ensure_ascii=False)}")
     lines.append("---")
     lines.append("")
     return "\n".join(lines)
 
 
+# Short titles, written out for a description ("Adm" -> "Admiral"); forms of
+# address say nothing about a person and make no description ("Mr", "Sir").
+_TITLE_WORDS_OUT = {"adm": "Admiral", "gen": "General", "sen": "Senator", "rep": "Representative",
+                    "gov": "Governor", "lt": "Lieutenant", "col": "Colonel", "maj": "Major", "capt": "Captain",
+                    "cmdr": "Commander", "sgt": "Sergeant", "prof": "Professor", "supt": "Superintendent"}
+_ADDRESS_ONLY = frozenset("mr mrs ms mx miss dr sir dame lord lady madam mister former ex acting".split())
+
+
 def _describe(role: str) -> str:
-    role = role.strip()
-    return role[:1].upper() + role[1:] if role else role
+    """A role phrase as a description: capitalised, short titles written out, "" for "Mr" or "Sir" alone."""
+    words = [_TITLE_WORDS_OUT.get(w.lower().rstrip("."), w) for w in role.split()]
+    if all(w.lower().rstrip(".") in _ADDRESS_ONLY for w in words):
+        return ""
+    out = " ".join(words)
+    return out[:1].upper() + out[1:]
 
 
 def article_text(body: str) -> str:

@@ -355,6 +355,19 @@ def test_command_usage_errors(archive, capsys):
     assert exc.value.code == 2
 
 
+def test_stub_descriptions_write_titles_out_and_skip_forms_of_address():
+    from archivegen.suggest import Candidate, stub_text
+
+    def stub(*roles):
+        return stub_text(Candidate(name="Ann Lee", articles=2, mentions=2, roles=list(roles), example=""))
+
+    assert 'description: "Admiral"' in stub("Adm")
+    assert 'description: "Former Lt. Col"' not in stub("former Lt. Col") and \
+        'description: "Former Lieutenant Colonel"' in stub("former Lt. Col")
+    assert 'description: "Chancellor of the Exchequer"' in stub("Sir", "Chancellor of the Exchequer")
+    assert "description" not in stub("Mr") and "description" not in stub()
+
+
 def test_write_creates_stubs_and_never_overwrites(archive, capsys):
     people = archive / "content" / "people"
     (people / "edward-snowden.md").write_text("---\nname: Edward Snowden\ndescription: Mine\n---\nKept.\n")
