@@ -405,6 +405,8 @@ class _Scanner:
         self.demonyms = demonyms  # folded country names and demonyms
         self.demonyms_lower = {x.lower() for x in demonyms}
         self.lower = lower_vocab  # words seen in lower case: common words
+        self.nouns: set[str] = set()  # words seen after an article or a possessive: nouns, adjectives
+        self.verbs: set[str] = set()  # words seen after "to", "will", "did" ...: verbs
         self.ev: dict[str, _Evidence] = defaultdict(_Evidence)
         self.singles: dict[int, Counter] = defaultdict(Counter)  # doc -> surname-like single words
         self.single_pos: dict[tuple[int, str], list[int]] = defaultdict(list)  # (doc, word) -> offsets
@@ -557,7 +559,7 @@ class _Scanner:
             role_phrase = " ".join(role_words)
         elif before and _is_role_word(before) and not before[0].isupper() and not _firm_role(toks, i):
             ev.add("role")
-            role_phrase = _role_phrase(toks, i, self.demonyms)
+            role_phrase = _role_phrase(toks, i, self.demonyms, self.verbs, self.nouns)
         elif demonym_before:
             ev.add("demonym")
             role_phrase = " ".join(role_words)
@@ -795,7 +797,8 @@ _MODIFIERS = frozenset("new former top veteran senior junior chief deputy then e
                        "world olympic interim elected".split())
 
 
-def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
+def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str], verbs: frozenset[str] | set[str] = frozenset(),
+                 nouns: frozenset[str] | set[str] = frozenset()) -> str:
     """Words before position i that describe the person: "Chechen separatist military leader".
 
     The head (the word right before the name) is a role word. Before it, only
@@ -803,7 +806,9 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
     teams, and the "of" that joins them: "Bank of Japan governor"),
     hyphenated words ("ex-Milan", "20-year-old"), adjective-like words
     ("military", "former"), and one plain noun right before the head
-    ("security chief"); never a verb ("gave", "detains") or a plural.
+    ("security chief"; not a word the archive uses as a verb and never as a
+    noun, ``verbs`` less ``nouns``: "candidates include economist Alan
+    Greenspan"); never a verb form ("gave", "detains") or a plural.
     """
     head = toks[i - 1].text
     out: list[str] = [head]
@@ -826,7 +831,8 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str]) -> str:
         elif lw.endswith(_MODIFIER_SUFFIXES) and not lw.endswith(("ing", "ed", "s")):
             ok = True
         else:
-            ok = len(out) == 1 and not lw.endswith(("ing", "ed", "s", "ly")) and len(lw) > 2
+            ok = len(out) == 1 and not lw.endswith(("ing", "ed", "s", "ly")) and len(lw) > 2 and (
+                lw not in verbs or lw in nouns)
         if not ok:
             break
         out.append(w)
@@ -956,6 +962,7 @@ def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str]) -> 
     """Scan ``docs`` and decide which names are people: (scanner, keys)."""
     lower_vocab = _lower_vocabulary(docs)
     sc = _Scanner(exclude_set, demonyms, lower_vocab)
+    sc.nouns, sc.verbs = _word_classes(docs)
     sc.docs = docs
     for d, doc in enumerate(docs):
         sc.scan(d, doc.text)
@@ -1028,6 +1035,26 @@ def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demon
                              article_keys=[docs[d].key for d in doc_ids]))
     out.sort(key=lambda c: (-c.articles, -c.mentions, c.name.casefold()))
     return out
+
+
+_AFTER_DETERMINER = re.compile(r"\b(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Ii]ts|[Tt]heir|[Oo]ur|[Mm]y) ([a-z][a-z'’-]*[a-z])\b")
+_AFTER_AUXILIARY = re.compile(r"\b(?:to|will|would|can|could|may|might|must|should|did|does|not) ([a-z][a-z'’-]*[a-z])\b")
+
+
+def _word_classes(docs: list[Document]) -> tuple[set[str], set[str]]:
+    """Lower-case words the archive writes after "the", "a", "his" ... (nouns and
+    adjectives), and after "to", "will", "did" ... (verbs).
+
+    No dictionary tells "security" (a noun: "security chief") from "include"
+    (a verb: "candidates include economist Alan Greenspan"); the archive
+    does, since it writes "to include" and "the security", never "the include".
+    """
+    nouns: set[str] = set()
+    verbs: set[str] = set()
+    for doc in docs:
+        nouns.update(_AFTER_DETERMINER.findall(doc.text))
+        verbs.update(_AFTER_AUXILIARY.findall(doc.text))
+    return nouns, verbs
 
 
 def _lower_vocabulary(docs: list[Document]) -> set[str]:

@@ -171,6 +171,17 @@ def test_offices_of_something_are_roles_not_names():
     assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
 
 
+def test_a_verb_before_a_role_is_not_part_of_it():
+    # the archive writes "to include" and never "the include": a verb, not a noun like "security"
+    cands = {c.name: c for c in suggest(docs(
+        "Candidates include economist Ann Lee. The plan is to include more names.",
+        "Economist Ann Lee said no. The security chief Omar Dell said yes.",
+        "The security was tight. Security chief Omar Dell agreed.",
+    ))}
+    assert cands["Ann Lee"].roles == ["economist"]
+    assert "security chief" in cands["Omar Dell"].roles
+
+
 def test_a_title_before_one_word_is_not_part_of_a_name():
     # "Indonesian Energy Minister Subroto": a person known by one name, never suggested
     texts = docs("Indonesian Energy Minister Subroto said energy prices would rise.",
