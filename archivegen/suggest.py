@@ -633,13 +633,17 @@ class _Scanner:
             if any(pos > first for pos in self.single_pos.get((d, surname), ())):
                 self.ev[key].add("surname")
 
-    def add_given_names(self, people: set[str]) -> None:
+    def add_given_names(self, people: set[str], known: frozenset[str] = frozenset()) -> None:
         """A first word that starts names known to be people starts people's names.
 
-        Learnt from this archive: the given names of candidates with a title,
-        role or speech verb of their own (strong evidence).
+        Learnt from this archive (the given names of candidates with a title,
+        role or speech verb of their own: strong evidence) and from the
+        registry (``known``: its people's first names, folded).
         """
         given = Counter(k.split()[0] for k in people if self.ev[k].strong and len(k.split()[0]) > 2)
+        # a registered name may open with a word the archive writes in lower case ("West
+        # Sussex" filed as a person): only words that are never common words count
+        given.update(g for g in known if g not in self.lower and g not in self.demonyms_lower)
         for key, ev in self.ev.items():
             first = key.split()[0]
             if given.get(first, 0) - (1 if key in people and ev.strong else 0) >= 1:
@@ -942,6 +946,8 @@ def _not_a_person_shape(name: str, lower: set[str], demonyms: set[str]) -> bool:
         return True
     if any(_is_caps(w) and w.rstrip(".").upper() not in ("II", "III", "IV", "JR", "SR") for w in words):
         return True  # "Nintendo DS", "Labour MPs": people's names are not ALL CAPS in prose
+    if re.fullmatch(r"[A-Z]{2,}s", words[-1]):
+        return True  # a plural of capitals: "Lib Dem MPs", "Tory MEPs"
     last = plain[-1]
     if len(last) > 3 and last.endswith("s") and (last[:-1] in lower or last[:-2] in lower and last.endswith("es")):
         return True  # a plural: "Liberal Democrats", "Scissor Sisters", "Brit Awards"
@@ -958,7 +964,8 @@ def _surname(name: str) -> str:
     return " ".join(words[k:])
 
 
-def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str]) -> tuple[_Scanner, set[str]]:
+def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str],
+            given: frozenset[str] = frozenset()) -> tuple[_Scanner, set[str]]:
     """Scan ``docs`` and decide which names are people: (scanner, keys)."""
     lower_vocab = _lower_vocabulary(docs)
     sc = _Scanner(exclude_set, demonyms, lower_vocab)
@@ -984,7 +991,7 @@ def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str]) -> 
 
     sc.add_document_evidence()
     people = accepted()
-    sc.add_given_names(people)
+    sc.add_given_names(people, given)
     people = accepted()
     for _ in range(3):
         before = len(people)
@@ -996,16 +1003,19 @@ def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str]) -> 
 
 
 def suggest(documents: Iterable[Document], *, exclude: Iterable[str] = (), demonyms: Iterable[str] = (),
-            min_articles: int = 2) -> list[Candidate]:
+            given_names: Iterable[str] = (), min_articles: int = 2) -> list[Candidate]:
     """Person candidates from ``documents``, most articles first.
 
     ``exclude`` holds names never to suggest (registered people and their
     aliases, every country form); ``demonyms`` the country names and
-    demonyms that may stand before a name ("Russian", "U.S.").
+    demonyms that may stand before a name ("Russian", "U.S."); ``given_names``
+    first names known to be people's (the registered people's), a hint like
+    the given names learnt from the articles.
     """
     docs = list(documents)
     exclude_set = {fold(x).lower() for x in exclude}
-    sc, people = _decide(docs, exclude_set, {fold(x) for x in demonyms})
+    given = frozenset(fold(g).lower() for g in given_names if len(g) > 2)
+    sc, people = _decide(docs, exclude_set, {fold(x) for x in demonyms}, given)
     people -= _registered_variants(people, exclude_set)
     groups = _join_variants(people, sc.ev)
     _attach_variants(groups, people, sc.ev, exclude_set)
@@ -1187,6 +1197,17 @@ def registry_forms(registry) -> tuple[list[str], list[str]]:
             demonyms += forms
         exclude += forms
     return exclude, demonyms
+
+
+def registry_given_names(registry) -> list[str]:
+    """The first names of the registry's people ("Ronald" of Ronald Reagan), initials left out."""
+    out = []
+    for e in registry.people:
+        for n in [e.name, *e.aliases]:
+            words = n.split()
+            if len(words) >= 2 and not _is_initial(words[0].rstrip(".")) and words[0][:1].isupper():
+                out.append(words[0])
+    return out
 
 
 def stub_text(c: Candidate) -> str:

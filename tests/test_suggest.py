@@ -171,6 +171,22 @@ def test_offices_of_something_are_roles_not_names():
     assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
 
 
+def test_registered_first_names_are_a_hint():
+    # "Ronald" opens a registered person's name: with a later surname alone, two hints
+    texts = docs("Analyst Ann Lee said so. Ronald Glantz disagreed, and Glantz was right.",
+                 "Ronald Glantz spoke first. Glantz said it twice.",
+                 "West Brom won. The west wind blew. West Brom lost; Brom fans wept.")
+    assert "Ronald Glantz" not in names(suggest(texts))
+    found = names(suggest(texts, given_names=["Ronald", "West"]))
+    assert "Ronald Glantz" in found
+    assert "West Brom" not in found  # "west" is a common word: no given name, whatever the registry says
+
+
+def test_a_plural_of_capitals_is_not_a_name():
+    texts = docs("Then rebel Lib Dem MPs said no.", "Then rebel Lib Dem MPs said so.")
+    assert names(suggest(texts)) == []
+
+
 def test_a_verb_before_a_role_is_not_part_of_it():
     # the archive writes "to include" and never "the include": a verb, not a noun like "security"
     cands = {c.name: c for c in suggest(docs(

@@ -46,7 +46,7 @@ def run_suggest(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..content import load_articles
     from ..registry import load_registry
-    from ..suggest import Document, article_text, registry_forms, stub_text, suggest
+    from ..suggest import Document, article_text, registry_forms, registry_given_names, stub_text, suggest
 
     if args.min_articles < 1:
         print("archivegen entities suggest: --min-articles must be 1 or more", file=sys.stderr)
@@ -61,7 +61,8 @@ def run_suggest(args: argparse.Namespace) -> int:
         return 1
     docs = [Document(a.path, article_text(a.body)) for a in sorted(articles, key=lambda a: a.path)]
     exclude, demonyms = registry_forms(registry)
-    candidates = suggest(docs, exclude=exclude, demonyms=demonyms, min_articles=args.min_articles)
+    candidates = suggest(docs, exclude=exclude, demonyms=demonyms, given_names=registry_given_names(registry),
+                         min_articles=args.min_articles)
     if args.limit > 0:
         candidates = candidates[: args.limit]
     out = sys.stdout
