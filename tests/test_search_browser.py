@@ -314,6 +314,42 @@ def test_a_site_built_without_search_says_so(tmp_path, browser):
         server.close()
 
 
+# -- a shard without the word ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fallback_site(tmp_path_factory):
+    """The sample plus "elephant" in one 2013 article, and El Salvador in a 2014 one.
+
+    No page of the entity shard or of the 2014 shard holds "elephant"; both hold "el"
+    (El Salvador), the longest word beginning it, which Pagefind answers with.
+    """
+    tmp = tmp_path_factory.mktemp("search-fallback")
+    root = tmp / "archive"
+    shutil.copytree(REPO / "content", root / "content")
+    (root / "content/articles/2013/03").mkdir(parents=True)
+    (root / "content/articles/2013/03/zoo.md").write_text(
+        "---\ntitle: Zoo welcomes a baby elephant\ndate: 2013-03-01\n---\nThe zoo's elephant had a calf.\n")
+    (root / "content/articles/2014/06/coffee.md").write_text(
+        "---\ntitle: Coffee harvest recovers\ndate: 2014-06-02\n---\nEl Salvador exported more coffee. El Salvador said so.\n")
+    out = tmp / "site"
+    assert run_cli("build", "--root", root, "--out", out, "--quiet") == 0
+    server = Server(out)
+    yield server, out
+    server.close()
+
+
+@pytest.mark.parametrize("order", ["", "newest"])
+def test_a_shard_without_the_word_does_not_answer_with_a_shorter_one(fallback_site, page, order):
+    server, _ = fallback_site
+    # Pagefind alone would put the El Salvador page first (the entity shard weighs more),
+    # and the coffee story among the results, both for their "El"
+    assert _search(page, server.base, f"?q=elephant&sort={order}") == ["Zoo welcomes a baby elephant"]
+    assert re.match(r"1 result for “elephant”", page.inner_text("#search-status"))
+    # a word begun is no shorter word: "Kerr" still finds John Kerry's page, "El" the country's
+    assert _search(page, server.base, f"?q=kerr&sort={order}")[0] == "John Kerry"
+    assert "El Salvador" in _search(page, server.base, f"?q=salvador&sort={order}")
+
+
 # -- loading: what the first screen waits for -------------------------------------------
 
 class Held:

@@ -205,6 +205,36 @@ function firstShards(state) {
   return [primaryShard(), ...entities, ...leading(articleShards({ ...state, sort }))];
 }
 
+// -- shards without the word ---------------------------------------------------------
+// Pagefind answers a word that no word of an index begins with by the longest word of that
+// index that begins it: "elephant" finds "el", of "El Salvador", and "southern" finds
+// "south". A single index does so only for a word no page holds; but each shard answers
+// alone, so every shard without the word would answer with its shorter one, and its pages
+// come in among the real matches (the entity shard's first, as it weighs more). So once
+// every shard is merged, each query word is searched exactly (an exact search never
+// answers with another word) and as usual, and the filter counts tell, per shard, which
+// shards found pages only the usual way: when some shard holds the word itself, those are
+// left out. A word no page holds, or one still being typed ("kerr"), is answered as
+// Pagefind answers it.
+const queryWords = (q) => (q || "").toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+
+// The names of the shards to leave out of this search. Its searches run one after
+// another and only with every shard merged: beside a merge still in progress, Pagefind's
+// searches can stall.
+async function strayShards(pf, state) {
+  const stray = new Set();
+  for (const word of queryWords(state.q)) {
+    const exact = (await pf.search(`"${word}"`, { filters: state.filters })).filters.shard || {};
+    if (!Object.values(exact).some((n) => n > 0)) continue;
+    const usual = (await pf.search(word, { filters: state.filters })).filters.shard || {};
+    for (const [name, n] of Object.entries(usual)) if (n > 0 && !(exact[name] > 0)) stray.add(name);
+  }
+  return [...stray];
+}
+
+// The filters of a search that leaves out `stray` shards.
+const leaving = (filters, stray) => (stray.length ? { ...filters, shard: { none: stray } } : filters);
+
 // -- best match: the newest shards first, then all of them --------------------------------
 async function relevance(state, gen) {
   const term = state.q || null;
@@ -213,16 +243,18 @@ async function relevance(state, gen) {
   await Promise.all(first.map(merge));
   const pf = await engine();
   if (gen !== generation) return;
-  let res = await pf.search(term, { filters: state.filters });
-  if (gen !== generation) return;
   const complete = first.length === entityShards().length + articles.length; // nothing left to merge
+  const stray = complete ? await strayShards(pf, state) : [];
+  let res = await pf.search(term, { filters: leaving(state.filters, stray) });
+  if (gen !== generation) return;
   view = { hits: res.results, complete };
   await show(state, gen, PAGE);
   if (gen !== generation) return;
   if (!complete) {
     await Promise.all(articles.map(merge));
     if (gen !== generation) return;
-    res = await pf.search(term, { filters: state.filters });
+    const strayNow = await strayShards(pf, state);
+    res = await pf.search(term, { filters: leaving(state.filters, strayNow) });
     if (gen !== generation) return;
     view = { hits: res.results, complete: true, shown: view.shown };
     await show(state, gen, Math.max(PAGE, view.shown), true);
@@ -251,8 +283,13 @@ async function byDate(state, gen) {
   const sort = { date: state.sort === "oldest" ? "asc" : "desc" };
   const queue = articleShards(state);
   const pf = await engine();
-  const ask = (shard, options) => merge(shard).then(() =>
-    pf.search(term, { filters: { ...state.filters, shard: shard.name }, ...options }));
+  // each hit knows its shard, so a shard found to be without a query word can be left out
+  const ask = (shard, options) => merge(shard).then(async () => {
+    if (view.stray && view.stray.includes(shard.name)) return { results: [] };
+    const r = await pf.search(term, { filters: { ...state.filters, shard: shard.name }, ...options });
+    for (const h of r.results) h.shard = shard.name;
+    return r;
+  });
   // entity pages (by relevance) and the leading shards are asked at once, in list order
   const lead = queue.splice(0, leading(queue).length);
   const pending = [
@@ -267,7 +304,7 @@ async function byDate(state, gen) {
         if (!pending.length) pending.push(ask(queue.shift(), { sort }));
         const r = await pending.shift();
         if (gen !== generation) return;
-        this.hits.push(...r.results);
+        this.hits.push(...r.results.filter((h) => !(this.stray && this.stray.includes(h.shard))));
       }
       if (!pending.length && queue.length) pending.push(ask(queue.shift(), { sort })); // one shard ahead
     },
@@ -277,9 +314,19 @@ async function byDate(state, gen) {
   // the total needs every shard: count them in the background
   await Promise.all([...entityShards(), ...articleShards(state)].map(merge));
   if (gen !== generation) return;
-  const all = await pf.search(term, { filters: state.filters });
+  const stray = await strayShards(pf, state);
+  const all = await pf.search(term, { filters: leaving(state.filters, stray) });
   if (gen !== generation) return;
   view.total = all.results.length;
+  if (stray.length) { // for the shards still to be read, and the hits on screen
+    view.stray = stray;
+    const drawn = view.hits.length;
+    view.hits = view.hits.filter((h) => !stray.includes(h.shard));
+    if (view.hits.length < drawn) {
+      await show(state, gen, Math.max(PAGE, view.shown), true);
+      if (gen !== generation) return;
+    }
+  }
   announce(state);
   await noteMissing(pf, state, gen);
 }
