@@ -841,6 +841,8 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str], verbs: frozenset[
             break
         out.append(w)
         k -= 1
+    if out[-1].lower() == "of":
+        out.pop()  # the word before "of" did not fit: "(Bank of) New York analyst", not "of New York analyst"
     out.reverse()
     return " ".join(out)
 

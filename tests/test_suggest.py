@@ -171,6 +171,13 @@ def test_offices_of_something_are_roles_not_names():
     assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
 
 
+def test_a_role_phrase_never_opens_with_of():
+    # four words at most: "Bank of New York analyst" keeps "New York analyst", not "of New York analyst"
+    cands = suggest(docs("Bank of New York analyst Ann Lee said rates would rise.",
+                         "Bank of New York analyst Ann Lee said no."))
+    assert [(c.name, c.roles) for c in cands] == [("Ann Lee", ["New York analyst"])]
+
+
 def test_registered_first_names_are_a_hint():
     # "Ronald" opens a registered person's name: with a later surname alone, two hints
     texts = docs("Analyst Ann Lee said so. Ronald Glantz disagreed, and Glantz was right.",
