@@ -513,12 +513,16 @@ class _Scanner:
         # the run may close a longer name that starts before it: "Chancellor
         # of the | Exchequer Nigel Lawson", "Bank of | Canada Governor John Crow"
         chain, titled = _chain_before(toks, i)
-        if titled and k == 0:
-            # the office's last words open the run: drop them from the name
-            k = 1
-            while len(words) - k > 2 and words[k].lower() in self.lower:
-                k += 1  # "(Secretary of State for) Economic Affairs Allen Wallis"
-            role_words = words[:k]
+        if titled:
+            # the office's last words open the run: drop them from the name, up to
+            # a firm's tail if there is one, even after a title word ("Chairman of |
+            # Chrysler Corp Lee Iacocca", "... of | General Motors Corp Roger Smith")
+            tail = 1 + max((n for n, w in enumerate(words[:-2]) if w.lower().rstrip(".") in CORP_TAILS), default=-1)
+            if k == 0 or tail > k:
+                k = max(k, tail, 1)
+                while len(words) - k > 2 and words[k].lower() in self.lower:
+                    k += 1  # "(Secretary of State for) Economic Affairs Allen Wallis"
+                role_words = words[:k]
         name_words = words[k:]
         start_tok = i + k
         end_tok = start_tok + len(name_words)

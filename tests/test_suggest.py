@@ -171,6 +171,15 @@ def test_offices_of_something_are_roles_not_names():
     assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
 
 
+def test_an_office_at_a_firm_ends_with_the_firm():
+    # the firm's tail closes the office: "Lee Iacocca", not "Corp Lee Iacocca"
+    cands = suggest(docs("Chairman of Chrysler Corp Lee Iacocca said sales rose.",
+                         "Chairman of General Motors Corp Roger Smith said no. Chairman of Chrysler Corp Lee Iacocca agreed.",
+                         "Roger Smith said so."))
+    assert sorted((c.name, c.roles[0]) for c in cands) == [
+        ("Lee Iacocca", "Chairman of Chrysler Corp"), ("Roger Smith", "Chairman of General Motors Corp")]
+
+
 def test_a_role_phrase_never_opens_with_of():
     # four words at most: "Bank of New York analyst" keeps "New York analyst", not "of New York analyst"
     cands = suggest(docs("Bank of New York analyst Ann Lee said rates would rise.",
