@@ -738,6 +738,19 @@ def _firm_role(toks: list[_Tok], i: int) -> bool:
     return before in ("manager", "managers", "underwriter") and b2 in SYNDICATE
 
 
+def _firm_tail(word: str, after: str) -> bool:
+    """``word``, after "and" or "&", is a firm's legal tail that ends its name: "Merrill Lynch and Co".
+
+    Not a plain word ("Asian Currency Units and securities companies"), nor
+    the first word of the next name in a list ("Paul Volcker and
+    International Monetary Fund officials"): a tail is capitalised and only
+    another tail follows it ("and Co Inc").
+    """
+    if not word[:1].isupper() or word.lower().rstrip(".") not in CORP_TAILS:
+        return False
+    return not _is_name_word(after) or after.lower().rstrip(".") in CORP_TAILS
+
+
 def _org_cues(toks: list[_Tok], i: int, end: int, has_role: bool, in_chain: bool) -> float:
     """How many of the ways news writes a firm's name surround toks[i:end] (0 to 2).
 
@@ -765,7 +778,7 @@ def _org_cues(toks: list[_Tok], i: int, end: int, has_role: bool, in_chain: bool
         n += 1
     elif (in_chain and not has_role) or (before == "." and b2 == "st" and toks[i - 2].text[0] == "S"):
         n += 1
-    if a[0] in ("and", "&") and a[1].lower().rstrip(".") in CORP_TAILS:
+    if a[0] in ("and", "&") and _firm_tail(a[1], a[2]):
         n += 1
     elif a[0] == "(" and a[1].lower() in CORP_TAILS and a[2] == ")":
         n += 1

@@ -140,6 +140,13 @@ def test_firms_named_like_people_are_left_out(name, cue):
     assert name not in names(suggest(docs(*(f"{cue} {p}" for p in plain))))
 
 
+def test_a_list_of_firms_after_a_person_is_no_legal_tail():
+    # "and International Monetary Fund" starts the next name; "and Co" ends a firm's
+    texts = docs("Fed chairman Ann Lee and International Monetary Fund officials met.",
+                 "Ann Lee and International Monetary Fund staff met again.")
+    assert names(suggest(texts)) == ["Ann Lee"]
+
+
 def test_a_name_that_qualifies_a_noun_keeps_its_article():
     # "the Ben Stiller comedy": "the" belongs to "comedy", not to the name
     texts = docs("The film stars Anna Berg. It is the Anna Berg comedy of the year. Anna Berg, 41, smiled.",
