@@ -48,7 +48,7 @@ from .slugs import slugify
 # "Foreign Minister"). The linker's list plus ranks and offices it leaves out.
 TITLE_WORDS = frozenset((TITLES | set("""
 mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah mp mep msp mla mk treasurer
-secretary-general under-secretary attorney-general solicitor-general governor-general
+secretary-general under-secretary undersecretary attorney-general solicitor-general governor-general
 vice chief-of-staff commissioner ombudsman patriarch metropolitan rabbi dalai lama
 crown grand duke duchess count countess baron baroness earl
 """.split())) - {"state", "party", "field", "head", "star", "player", "champion", "driver",

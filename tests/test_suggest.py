@@ -178,6 +178,15 @@ def test_offices_of_something_are_roles_not_names():
     assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
 
 
+def test_undersecretary_is_a_title():
+    cands = suggest(docs("U.S. Undersecretary of State for Economic Affairs Allen Wallis said economic affairs were sound.",
+                         "Undersecretary of State John Bolton said so. Undersecretary of State for Economic Affairs "
+                         "Allen Wallis agreed.",
+                         "Undersecretary of State John Bolton said no."))
+    assert sorted((c.name, c.roles[0]) for c in cands) == [
+        ("Allen Wallis", "U.S. Undersecretary of State for Economic Affairs"), ("John Bolton", "Undersecretary of State")]
+
+
 def test_an_office_at_a_firm_ends_with_the_firm():
     # the firm's tail closes the office: "Lee Iacocca", not "Corp Lee Iacocca"
     cands = suggest(docs("Chairman of Chrysler Corp Lee Iacocca said sales rose.",
