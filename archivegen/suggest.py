@@ -48,7 +48,7 @@ from .slugs import slugify
 # "Foreign Minister"). The linker's list plus ranks and offices it leaves out.
 TITLE_WORDS = frozenset((TITLES | set("""
 mr mrs ms dr mister madam monsieur herr senor senora signor sheik mullah mp mep msp mla mk treasurer
-secretary-general under-secretary attorney-general solicitor-general governor-general
+secretary-general under-secretary undersecretary attorney-general solicitor-general governor-general
 vice chief-of-staff commissioner ombudsman patriarch metropolitan rabbi dalai lama
 crown grand duke duchess count countess baron baroness earl
 """.split())) - {"state", "party", "field", "head", "star", "player", "champion", "driver",
@@ -513,12 +513,16 @@ class _Scanner:
         # the run may close a longer name that starts before it: "Chancellor
         # of the | Exchequer Nigel Lawson", "Bank of | Canada Governor John Crow"
         chain, titled = _chain_before(toks, i)
-        if titled and k == 0:
-            # the office's last words open the run: drop them from the name
-            k = 1
-            while len(words) - k > 2 and words[k].lower() in self.lower:
-                k += 1  # "(Secretary of State for) Economic Affairs Allen Wallis"
-            role_words = words[:k]
+        if titled:
+            # the office's last words open the run: drop them from the name, up to
+            # a firm's tail if there is one, even after a title word ("Chairman of |
+            # Chrysler Corp Lee Iacocca", "... of | General Motors Corp Roger Smith")
+            tail = 1 + max((n for n, w in enumerate(words[:-2]) if w.lower().rstrip(".") in CORP_TAILS), default=-1)
+            if k == 0 or tail > k:
+                k = max(k, tail, 1)
+                while len(words) - k > 2 and words[k].lower() in self.lower:
+                    k += 1  # "(Secretary of State for) Economic Affairs Allen Wallis"
+                role_words = words[:k]
         name_words = words[k:]
         start_tok = i + k
         end_tok = start_tok + len(name_words)
@@ -734,6 +738,19 @@ def _firm_role(toks: list[_Tok], i: int) -> bool:
     return before in ("manager", "managers", "underwriter") and b2 in SYNDICATE
 
 
+def _firm_tail(word: str, after: str) -> bool:
+    """``word``, after "and" or "&", is a firm's legal tail that ends its name: "Merrill Lynch and Co".
+
+    Not a plain word ("Asian Currency Units and securities companies"), nor
+    the first word of the next name in a list ("Paul Volcker and
+    International Monetary Fund officials"): a tail is capitalised and only
+    another tail follows it ("and Co Inc").
+    """
+    if not word[:1].isupper() or word.lower().rstrip(".") not in CORP_TAILS:
+        return False
+    return not _is_name_word(after) or after.lower().rstrip(".") in CORP_TAILS
+
+
 def _org_cues(toks: list[_Tok], i: int, end: int, has_role: bool, in_chain: bool) -> float:
     """How many of the ways news writes a firm's name surround toks[i:end] (0 to 2).
 
@@ -761,7 +778,7 @@ def _org_cues(toks: list[_Tok], i: int, end: int, has_role: bool, in_chain: bool
         n += 1
     elif (in_chain and not has_role) or (before == "." and b2 == "st" and toks[i - 2].text[0] == "S"):
         n += 1
-    if a[0] in ("and", "&") and a[1].lower().rstrip(".") in CORP_TAILS:
+    if a[0] in ("and", "&") and _firm_tail(a[1], a[2]):
         n += 1
     elif a[0] == "(" and a[1].lower() in CORP_TAILS and a[2] == ")":
         n += 1
@@ -841,6 +858,8 @@ def _role_phrase(toks: list[_Tok], i: int, demonyms: set[str], verbs: frozenset[
             break
         out.append(w)
         k -= 1
+    if out[-1].lower() == "of":
+        out.pop()  # the word before "of" did not fit: "(Bank of) New York analyst", not "of New York analyst"
     out.reverse()
     return " ".join(out)
 

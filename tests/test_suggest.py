@@ -140,6 +140,13 @@ def test_firms_named_like_people_are_left_out(name, cue):
     assert name not in names(suggest(docs(*(f"{cue} {p}" for p in plain))))
 
 
+def test_a_list_of_firms_after_a_person_is_no_legal_tail():
+    # "and International Monetary Fund" starts the next name; "and Co" ends a firm's
+    texts = docs("Fed chairman Ann Lee and International Monetary Fund officials met.",
+                 "Ann Lee and International Monetary Fund staff met again.")
+    assert names(suggest(texts)) == ["Ann Lee"]
+
+
 def test_a_name_that_qualifies_a_noun_keeps_its_article():
     # "the Ben Stiller comedy": "the" belongs to "comedy", not to the name
     texts = docs("The film stars Anna Berg. It is the Anna Berg comedy of the year. Anna Berg, 41, smiled.",
@@ -169,6 +176,31 @@ def test_offices_of_something_are_roles_not_names():
     assert cands["Allen Wallis"].roles == ["Secretary of State for Economic Affairs"]
     assert cands["Robin Leigh-Pemberton"].roles == ["Governor of the Bank of England"]
     assert cands["Satoshi Sumita"].roles == ["Bank of Japan governor"]
+
+
+def test_undersecretary_is_a_title():
+    cands = suggest(docs("U.S. Undersecretary of State for Economic Affairs Allen Wallis said economic affairs were sound.",
+                         "Undersecretary of State John Bolton said so. Undersecretary of State for Economic Affairs "
+                         "Allen Wallis agreed.",
+                         "Undersecretary of State John Bolton said no."))
+    assert sorted((c.name, c.roles[0]) for c in cands) == [
+        ("Allen Wallis", "U.S. Undersecretary of State for Economic Affairs"), ("John Bolton", "Undersecretary of State")]
+
+
+def test_an_office_at_a_firm_ends_with_the_firm():
+    # the firm's tail closes the office: "Lee Iacocca", not "Corp Lee Iacocca"
+    cands = suggest(docs("Chairman of Chrysler Corp Lee Iacocca said sales rose.",
+                         "Chairman of General Motors Corp Roger Smith said no. Chairman of Chrysler Corp Lee Iacocca agreed.",
+                         "Roger Smith said so."))
+    assert sorted((c.name, c.roles[0]) for c in cands) == [
+        ("Lee Iacocca", "Chairman of Chrysler Corp"), ("Roger Smith", "Chairman of General Motors Corp")]
+
+
+def test_a_role_phrase_never_opens_with_of():
+    # four words at most: "Bank of New York analyst" keeps "New York analyst", not "of New York analyst"
+    cands = suggest(docs("Bank of New York analyst Ann Lee said rates would rise.",
+                         "Bank of New York analyst Ann Lee said no."))
+    assert [(c.name, c.roles) for c in cands] == [("Ann Lee", ["New York analyst"])]
 
 
 def test_registered_first_names_are_a_hint():
