@@ -1252,7 +1252,8 @@ _ADDRESS_ONLY = frozenset("mr mrs ms mx miss dr sir dame lord lady madam mister 
 
 def _describe(role: str) -> str:
     """A role phrase as a description: capitalised, short titles written out, "" for "Mr" or "Sir" alone."""
-    words = [_TITLE_WORDS_OUT.get(w.lower().rstrip("."), w) for w in role.split()]
+    # only a capitalised short title is one: "Rep Jim Wright", not "sales rep"
+    words = [_TITLE_WORDS_OUT.get(w.lower().rstrip("."), w) if w[:1].isupper() else w for w in role.split()]
     if all(w.lower().rstrip(".") in _ADDRESS_ONLY for w in words):
         return ""
     out = " ".join(words)

@@ -425,6 +425,7 @@ def test_stub_descriptions_write_titles_out_and_skip_forms_of_address():
         'description: "Former Lieutenant Colonel"' in stub("former Lt. Col")
     assert 'description: "Chancellor of the Exchequer"' in stub("Sir", "Chancellor of the Exchequer")
     assert "description" not in stub("Mr") and "description" not in stub()
+    assert 'description: "Sales rep"' in stub("sales rep")  # a lower-case word is no title
 
 
 def test_write_creates_stubs_and_never_overwrites(archive, capsys):
