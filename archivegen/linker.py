@@ -860,6 +860,9 @@ class ArticleState:
         """
         if self._firms is None:
             self._firms = {}
+            # most articles name no firm: a plain substring test spares them the pattern
+            if not _FIRM_TAIL.search(self.text):
+                return self._firms
             for m in _FIRM_NAME.finditer(self.text):
                 words = m.group(0).split()
                 while words and words[0].lower() in FUNCTION_WORDS:
@@ -883,6 +886,7 @@ _MIDCAPS = re.compile(r"(?<=[a-z,;] )([A-Z][\w'-]*)")
 # the firm is Drexel's).
 _FIRM_TAILS = frozenset("Co Inc Corp Corporation Company Ltd Plc PLC LLC Group Holdings Industries Broadcasting "
                         "Bancorp".split())
+_FIRM_TAIL = re.compile(r" (?:%s)\b" % "|".join(sorted(_FIRM_TAILS)))
 _FIRM_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,6}(?: and| &)? (?:%s)\b"
                         % "|".join(sorted(_FIRM_TAILS)))
 BLOCKED = Declined(0, 0, "", [], "not an entity")  # sentinel: a longer name that is no entity
