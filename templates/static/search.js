@@ -284,8 +284,9 @@ async function byDate(state, gen) {
   const queue = articleShards(state);
   const pf = await engine();
   // each hit knows its shard, so a shard found to be without a query word can be left out
+  let stray = []; // known once every shard is merged (below)
   const ask = (shard, options) => merge(shard).then(async () => {
-    if (view.stray && view.stray.includes(shard.name)) return { results: [] };
+    if (stray.includes(shard.name)) return { results: [] };
     const r = await pf.search(term, { filters: { ...state.filters, shard: shard.name }, ...options });
     for (const h of r.results) h.shard = shard.name;
     return r;
@@ -304,7 +305,7 @@ async function byDate(state, gen) {
         if (!pending.length) pending.push(ask(queue.shift(), { sort }));
         const r = await pending.shift();
         if (gen !== generation) return;
-        this.hits.push(...r.results.filter((h) => !(this.stray && this.stray.includes(h.shard))));
+        this.hits.push(...r.results.filter((h) => !stray.includes(h.shard)));
       }
       if (!pending.length && queue.length) pending.push(ask(queue.shift(), { sort })); // one shard ahead
     },
@@ -314,12 +315,11 @@ async function byDate(state, gen) {
   // the total needs every shard: count them in the background
   await Promise.all([...entityShards(), ...articleShards(state)].map(merge));
   if (gen !== generation) return;
-  const stray = await strayShards(pf, state);
+  stray = await strayShards(pf, state);
   const all = await pf.search(term, { filters: leaving(state.filters, stray) });
   if (gen !== generation) return;
   view.total = all.results.length;
-  if (stray.length) { // for the shards still to be read, and the hits on screen
-    view.stray = stray;
+  if (stray.length) { // the shards still to be read skip them (above); the hits on screen:
     const drawn = view.hits.length;
     view.hits = view.hits.filter((h) => !stray.includes(h.shard));
     if (view.hits.length < drawn) {
