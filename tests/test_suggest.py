@@ -428,6 +428,17 @@ def test_stub_descriptions_write_titles_out_and_skip_forms_of_address():
     assert 'description: "Sales rep"' in stub("sales rep")  # a lower-case word is no title
 
 
+def test_a_long_example_is_clipped_around_the_name():
+    from archivegen.commands.entities import _clip
+
+    long = "At the awards, " + "the host thanked everyone for coming to the ceremony, " * 3 + \
+        "and the director Ann Lee smiled at the end."
+    shown = _clip(long, names=("Ann Lee",))
+    assert "Ann Lee" in shown and shown.startswith("…") and len(shown) <= 160
+    assert _clip("Ann Lee said so.", names=("Ann Lee",)) == "Ann Lee said so."
+    assert _clip("Ann Lee said " + "no " * 80, names=("Ann Lee",)).startswith("Ann Lee said")
+
+
 def test_write_creates_stubs_and_never_overwrites(archive, capsys):
     people = archive / "content" / "people"
     (people / "edward-snowden.md").write_text("---\nname: Edward Snowden\ndescription: Mine\n---\nKept.\n")

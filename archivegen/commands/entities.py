@@ -76,7 +76,7 @@ def run_suggest(args: argparse.Namespace) -> int:
         for c in candidates:
             roles = f" — {', '.join(c.roles[:3])}" if c.roles else ""
             print(f"{c.articles:>4} articles {c.mentions:>5} mentions  {c.name}{roles}", file=out)
-            print(f"       e.g. {_clip(c.example)}", file=out)
+            print(f"       e.g. {_clip(c.example, names=(c.name, *c.variants))}", file=out)
     if args.write:
         folder = root / "content" / "people"
         folder.mkdir(parents=True, exist_ok=True)
@@ -100,5 +100,19 @@ def run_suggest(args: argparse.Namespace) -> int:
     return 1 if problems.errors else 0
 
 
-def _clip(text: str, width: int = 160) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+def _clip(text: str, width: int = 160, names: tuple[str, ...] = ()) -> str:
+    """At most ``width`` characters of an example sentence, showing the name it is an example of.
+
+    A long sentence cut at its start may lose the name ("At the Golden Globes,
+    Mr Evans - who was named … taken with DiCap…" for Martin Scorsese): the
+    window then moves to the first of ``names`` found in it.
+    """
+    if len(text) <= width:
+        return text
+    at = min((i for i in (text.find(n) for n in names if n) if i >= 0), default=0)
+    end = at + max((len(n) for n in names if n and text.find(n) == at), default=0)
+    if end <= width - 1:
+        return text[: width - 1].rstrip() + "…"
+    start = max(0, min(end - (width - 2) // 2, len(text) - (width - 2)))  # the name in the middle, the window full
+    piece = text[start: start + width - 2].strip()
+    return "…" + piece + ("…" if start + width - 2 < len(text) else "")
