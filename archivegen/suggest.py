@@ -37,7 +37,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from functools import lru_cache
+from typing import Any, Iterable
 
 from .linker import FUNCTION_WORDS, GIVEN_NAME_FORMS, HYPOCORISMS, TITLES, fold
 from .slugs import slugify
@@ -351,11 +352,19 @@ def tokenize(text: str) -> list[_Tok]:
     return toks
 
 
+# The word tests below run millions of times on an archive (every token, several times):
+# cached per word, whose repeats are most of the text, and with their patterns compiled once.
+_NAME_PREFIX = re.compile(r"(?:al|el|ad|as|an|ash|at|ar|bin|ibn|abu|d|de|di|da|van)[-'’]([A-Z])")
+_INITIAL_WORD = re.compile(r"[A-Z]\.?")
+
+
+@lru_cache(maxsize=1 << 17)
 def _is_caps(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
+@lru_cache(maxsize=1 << 17)
 def _is_name_word(word: str) -> bool:
     """Title case ("Lavrov", "al-Assad", "O'Neill", "McCarthy"), not ALL CAPS."""
     if not word or not word[0].isalpha():
@@ -363,12 +372,12 @@ def _is_name_word(word: str) -> bool:
     if word[0].isupper():
         return not _is_caps(word) or len(word) <= 2
     # lower-case prefixes of a capitalised name: al-Assad, bin-Laden, d'Estaing
-    m = re.match(r"^(?:al|el|ad|as|an|ash|at|ar|bin|ibn|abu|d|de|di|da|van)[-'’]([A-Z])", word)
-    return bool(m)
+    return bool(_NAME_PREFIX.match(word))
 
 
+@lru_cache(maxsize=1 << 17)
 def _is_initial(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z]\.?", word))
+    return bool(_INITIAL_WORD.fullmatch(word))
 
 
 def _is_age(word: str) -> bool:
@@ -1260,6 +1269,9 @@ def _describe(role: str) -> str:
     return out[:1].upper() + out[1:]
 
 
+_MARKDOWN: Any = None
+
+
 def article_text(body: str) -> str:
     """The prose of a Markdown body: paragraphs and list items, one a line.
 
@@ -1269,7 +1281,10 @@ def article_text(body: str) -> str:
     import markdown
     from html.parser import HTMLParser
 
-    html = markdown.markdown(body, extensions=["extra"])
+    global _MARKDOWN
+    if _MARKDOWN is None:  # one converter for every article: making one costs as much as converting
+        _MARKDOWN = markdown.Markdown(extensions=["extra"])
+    html = _MARKDOWN.reset().convert(body)
 
     class _Text(HTMLParser):
         SKIP = {"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code", "script", "style", "table"}
