@@ -133,6 +133,7 @@ ORG_NOUNS = frozenset("""
 company companies firm firms bank banks group brokerage broker brokers stockbroker stockbrokers
 bankers insurer insurers underwriter underwriters carmaker automaker chipmaker steelmaker airline
 carrier subsidiary unit affiliate conglomerate utility retailer manufacturer lender owners
+club clubs side team band bands outfit label studio studios network channel newspaper magazine website charity
 """.split())
 
 # Modifiers that make "manager" a bond syndicate's bank ("lead manager Morgan

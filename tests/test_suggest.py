@@ -129,6 +129,8 @@ FIRM_CUES = [
     # "the" counts half ("the Johnny Carson of podcasting" is a person)
     ("Christian Democrats", "The Christian Democrats have left; the Christian Democrats said so."),
     ("Joe Gold", "St. Joe Gold said the mine would open."),
+    ("Borussia Dortmund", "Shares in the German football club Borussia Dortmund slipped."),
+    ("Arctic Lights", "The award went to the Glasgow band Arctic Lights."),
 ]
 
 
