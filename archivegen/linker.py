@@ -391,10 +391,11 @@ GIVEN_NAME_FORMS = [
 ]
 _SAME_GIVEN = {name: [other for other in group if other != name] for group in GIVEN_NAME_FORMS for name in group}
 # The other way: a registered short form, written out in full ("Andrew Goram" for Andy Goram).
-_FULL_GIVEN: dict[str, list[str]] = {}
+# Also how `entities suggest` joins "Jim Wright" and "James Wright".
+FULL_GIVEN: dict[str, list[str]] = {}
 for _full, _shorts in HYPOCORISMS.items():
     for _short in _shorts:
-        _FULL_GIVEN.setdefault(_short, []).append(_full)
+        FULL_GIVEN.setdefault(_short, []).append(_full)
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
 _PATRONYMIC = re.compile(r"^\w+(?:ovich|evich|ovna|evna|yevich|ich|ogly|oglu|ovitch)$")
 # A Russian or Ukrainian woman's surname and the form English copy often uses
@@ -485,7 +486,7 @@ def name_variants(name: str) -> list[str]:
             out.append(" ".join([short, *core[1:]]))
             if len(core) >= 3 and f"{core[0]} {core[-1]}" in out:
                 out.append(f"{short} {core[-1]}")
-        for full in _FULL_GIVEN.get(core[0], ()):
+        for full in FULL_GIVEN.get(core[0], ()):
             out.append(" ".join([full, *core[1:]]))  # "Andrew Goram" for Andy Goram
         for other in _SAME_GIVEN.get(core[0], ()):
             out.append(" ".join([other, *core[1:]]))  # "Sergei Rebrov" for Serhii Rebrov
@@ -867,7 +868,7 @@ class ArticleState:
                 words = m.group(0).split()
                 while words and words[0].lower() in FUNCTION_WORDS:
                     words = words[1:]  # "The Icahn Capital Corp"
-                if len(words) >= 2 and words[0] not in _FIRM_TAILS:
+                if len(words) >= 2 and words[0] not in FIRM_TAILS:
                     self._firms.setdefault(fold(words[0]).lower(), " ".join(words))
         return self._firms
 
@@ -880,15 +881,19 @@ class ArticleState:
 
 
 _MIDCAPS = re.compile(r"(?<=[a-z,;] )([A-Z][\w'-]*)")
-# A firm's name: capitalised words that end in a legal or trade tail, with
-# "and" or "&" allowed only before it ("Taft Broadcasting Co", "Merrill Lynch
-# and Co", "Icahn Capital Corp"; in "Icahn and Drexel Burnham Lambert Inc"
-# the firm is Drexel's).
-_FIRM_TAILS = frozenset("Co Inc Corp Corporation Company Ltd Plc PLC LLC Group Holdings Industries Broadcasting "
-                        "Bancorp".split())
-_FIRM_TAIL = re.compile(r" (?:%s)\b" % "|".join(sorted(_FIRM_TAILS)))
+# The last words of a firm's full name, as written: a legal form or a trade.
+# The linker reads a firm's name with them; `entities suggest` (lower-cased)
+# tells firms written like people by them.
+FIRM_TAILS = frozenset("""
+Co Cie Inc Corp Corporation Company Ltd Plc PLC LLC AG SA NV GmbH Bhd SpA Group Holdings Securities Capital
+Markets Partners Brothers International Industries Bank Bancorp Associates Enterprises Broadcasting
+""".split())
+# A firm's name: capitalised words that end in such a tail, with "and" or "&"
+# allowed only before it ("Taft Broadcasting Co", "Merrill Lynch and Co",
+# "Icahn Capital Corp"; in "Icahn and Drexel Burnham Lambert Inc" the firm is Drexel's).
+_FIRM_TAIL = re.compile(r" (?:%s)\b" % "|".join(sorted(FIRM_TAILS)))
 _FIRM_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,6}(?: and| &)? (?:%s)\b"
-                        % "|".join(sorted(_FIRM_TAILS)))
+                        % "|".join(sorted(FIRM_TAILS)))
 BLOCKED = Declined(0, 0, "", [], "not an entity")  # sentinel: a longer name that is no entity
 
 

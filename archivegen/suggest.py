@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
-from .linker import FUNCTION_WORDS, GIVEN_NAME_FORMS, HYPOCORISMS, TITLES, fold
+from .linker import _SUFFIXES, FIRM_TAILS, FULL_GIVEN, FUNCTION_WORDS, GIVEN_NAME_FORMS, TITLES, fold
 from .slugs import slugify
 
 # ---------------------------------------------------------------- word lists
@@ -140,13 +140,10 @@ club clubs side team band bands outfit label studio studios network channel news
 # Stanley", "Sole manager Kidder Peabody").
 SYNDICATE = frozenset("lead co-lead joint sole co co-manager lead-manager".split())
 
-# The last words of a firm's full name. A name written with one of them after
-# it ("Merrill Lynch and Co", "Cheung Kong (Holdings) Ltd") or as the start of
-# such a name ("Goldman Sachs International Corp") is a firm's short name.
-CORP_TAILS = frozenset("""
-inc corp co cie ltd plc llc ag sa nv gmbh bhd spa group holdings securities capital markets
-partners brothers international industries corporation company bank associates enterprises
-""".split())
+# The last words of a firm's full name (the linker's list). A name written with
+# one of them after it ("Merrill Lynch and Co", "Cheung Kong (Holdings) Ltd") or
+# as the start of such a name ("Goldman Sachs International Corp") is a firm's short name.
+CORP_TAILS = frozenset(t.lower() for t in FIRM_TAILS)
 
 # Words after a name that only a firm takes ("Kaiser Cement shareholders",
 # "Townsend Thoresen's parent company").
@@ -201,7 +198,6 @@ PLACE_PREPS = frozenset("in at near outside inside across throughout around via"
 # Particles inside names ("Joost van der Westhuizen", "Aravinda de Silva").
 PARTICLES = frozenset("van von de da di del della der den du le la bin ibn ter ten dos das do y al el".split())
 
-_SUFFIXES = frozenset("JR SR JNR SNR II III IV".split())
 _SENT_ABBREV = frozenset("mr mrs ms dr st jr sr gen lt col sen rep gov prof no vs mt ft capt maj sgt".split())
 
 _TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|\w+(?:[-'’]\w+)*|[^\w\s]")
@@ -516,7 +512,7 @@ class _Scanner:
         # "(Indonesian) Energy Minister Subroto": a title and one word after it
         # name a person by one name, which is never suggested
         rest = words[k:]
-        if len(rest) >= 3 and rest[-2].lower() in TITLE_WORDS and rest[-1].rstrip(".").upper() not in _SUFFIXES \
+        if len(rest) >= 3 and rest[-2].lower() in TITLE_WORDS and rest[-1].lower() not in _SUFFIXES \
                 and all(w.lower() in self.lower for w in rest[:-2]):
             k = len(words) - 1
             role_words = words[:k]
@@ -996,9 +992,9 @@ def _surname(name: str) -> str:
 def _decide(docs: list[Document], exclude_set: set[str], demonyms: set[str],
             given: frozenset[str] = frozenset()) -> tuple[_Scanner, set[str]]:
     """Scan ``docs`` and decide which names are people: (scanner, keys)."""
-    lower_vocab = _lower_vocabulary(docs)
+    lower_vocab, nouns, verbs = _vocabularies(docs)
     sc = _Scanner(exclude_set, demonyms, lower_vocab)
-    sc.nouns, sc.verbs = _word_classes(docs)
+    sc.nouns, sc.verbs = nouns, verbs
     sc.docs = docs
     for d, doc in enumerate(docs):
         sc.scan(d, doc.text)
@@ -1080,29 +1076,28 @@ _AFTER_DETERMINER = re.compile(r"\b(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Ii]ts|[Tt]hei
 _AFTER_AUXILIARY = re.compile(r"\b(?:to|will|would|can|could|may|might|must|should|did|does|not) ([a-z][a-z'’-]*[a-z])\b")
 
 
-def _word_classes(docs: list[Document]) -> tuple[set[str], set[str]]:
-    """Lower-case words the archive writes after "the", "a", "his" ... (nouns and
-    adjectives), and after "to", "will", "did" ... (verbs).
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z](?![\w'’-])")
+
+
+def _vocabularies(docs: list[Document]) -> tuple[set[str], set[str], set[str]]:
+    """What the archive teaches about its lower-case words, in one pass over it.
+
+    - the words it writes in lower case: ordinary words, not names;
+    - those it writes after "the", "a", "his" ...: nouns and adjectives;
+    - those it writes after "to", "will", "did" ...: verbs.
 
     No dictionary tells "security" (a noun: "security chief") from "include"
     (a verb: "candidates include economist Alan Greenspan"); the archive
     does, since it writes "to include" and "the security", never "the include".
     """
+    lower: set[str] = set(FUNCTION_WORDS)
     nouns: set[str] = set()
     verbs: set[str] = set()
     for doc in docs:
+        lower.update(_LOWER_WORD.findall(doc.text))
         nouns.update(_AFTER_DETERMINER.findall(doc.text))
         verbs.update(_AFTER_AUXILIARY.findall(doc.text))
-    return nouns, verbs
-
-
-def _lower_vocabulary(docs: list[Document]) -> set[str]:
-    """Words the archive writes in lower case: ordinary words, not names."""
-    seen: Counter = Counter()
-    for doc in docs:
-        for m in re.finditer(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z](?![\w'’-])", doc.text):
-            seen[m.group()] += 1
-    return {w for w, c in seen.items() if c >= 1} | set(FUNCTION_WORDS)
+    return lower, nouns, verbs
 
 
 def _registered_variants(people: set[str], exclude: set[str]) -> set[str]:
@@ -1125,11 +1120,7 @@ def _given_keys() -> dict[str, str]:
     ("Tony" is Anthony or Antony, and stays apart), and Russian and
     Ukrainian spellings.
     """
-    fulls: dict[str, list[str]] = {}
-    for full, shorts in HYPOCORISMS.items():
-        for short in shorts:
-            fulls.setdefault(fold(short).lower(), []).append(fold(full).lower())
-    out = {short: names[0] for short, names in fulls.items() if len(names) == 1}
+    out = {fold(short).lower(): fold(fulls[0]).lower() for short, fulls in FULL_GIVEN.items() if len(fulls) == 1}
     for group in GIVEN_NAME_FORMS:
         for name in group:
             out[fold(name).lower()] = fold(group[0]).lower()
